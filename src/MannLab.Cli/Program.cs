@@ -1,0 +1,9 @@
+using System.CommandLine;
+using MannLab.Cli;
+
+var root = new RootCommand(
+    "MannLab: one-shot learning with memory-augmented neural networks (Santoro et al., 2016).\n" +
+    "Experiments are YAML specs; see experiments/ and the README.");
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using MannLab.Spec;
+
+namespace MannLab.Cli;
+
+/// <summary><c>mannlab validate FILE|DIR...</c>: checks specs; exit 0 when all are valid, 1 otherwise.</summary>
+public static class ValidateCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Spec files, or folders searched recursively for *.yaml and *.yml",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var command = new Command("validate", "Check experiment specs and report every problem as path:line:col: error: message");
+        command.Arguments.Add(paths);
+        command.SetAction(parse => Run(parse.GetValue(paths)!, Console.Out, Console.Error));
+        return command;
+    }
+
+    public static int Run(IEnumerable<string> paths, TextWriter output, TextWriter errors)
+    {
+        var files = Experiments.discover(paths);
+        if (files.IsEmpty)
+        {
+            errors.WriteLine("error: no spec files (*.yaml, *.yml) found in " + string.Join(", ", paths));
+            return 1;
+        }
+        int invalid = 0, runs = 0;
+        foreach (var file in files)
+        {
+            var experiment = SpecFiles.LoadOrReport(file, errors);
+            if (experiment is null) { invalid++; continue; }
+            runs += experiment.Runs.Length;
+            output.WriteLine($"{file}: ok ({experiment.Runs.Length} run{(experiment.Runs.Length == 1 ? "" : "s")})");
+        }
+        output.WriteLine(invalid == 0
+            ? $"{files.Length} file{(files.Length == 1 ? "" : "s")} valid, {runs} run{(runs == 1 ? "" : "s")}"
+            : $"{invalid} of {files.Length} file{(files.Length == 1 ? "" : "s")} invalid");
+        return invalid == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,159 @@
+/// The experiment-spec domain: what a MannLab run is, in the paper's terms (Santoro et al. 2016).
+namespace MannLab.Spec
+
+/// Procedurally drawn glyphs for tests, the quickstart and users without Omniglot.
+type SyntheticGlyphs =
+    { Alphabets: int
+      CharactersPerAlphabet: int
+      Drawers: int
+      Seed: int }
+
+type DatasetSource =
+    /// Path None: $MANNLAB_OMNIGLOT, else the default data folder.
+    | Omniglot of path: string option
+    | Synthetic of glyphs: SyntheticGlyphs
+
+type ClassSplit =
+    /// The paper's split: this many characters, drawn at random by the split seed, train; the rest test.
+    | Paper of trainCharacters: int
+    /// The authors' alphabet-disjoint split (background alphabets train, evaluation alphabets test).
+    | BackgroundEvaluation
+
+/// Per-sample jitter: translation up to Translate pixels (at the output size), rotation up to Rotate degrees.
+type Augmentation = { Translate: float; Rotate: float }
+
+type Dataset =
+    { Source: DatasetSource
+      ImageSize: int
+      /// 90, 180 and 270 degree rotations of each character as new classes (4x the classes).
+      RotationClasses: bool
+      Split: ClassSplit
+      SplitSeed: int
+      Augment: Augmentation }
+
+type EpisodeShape =
+    /// Every class of the episode appears exactly this many times.
+    | InstancesPerClass of instances: int
+    /// An episode of this many steps, each step's class drawn uniformly from the episode's classes.
+    | Length of steps: int
+
+type LabelEncoding =
+    | OneHot
+    /// Five characters over five symbols, five concatenated one-hots (the paper's Table 2).
+    | StringLabels
+
+type Task =
+    { Classes: int
+      Shape: EpisodeShape
+      Labels: LabelEncoding }
+
+type LeastUsedRule =
+    /// w^lu(i) = 1 where usage <= the n-th smallest usage: every tied slot is written.
+    | Literal
+    /// Head h writes to the h-th least-used slot, ties broken by slot index.
+    | PerHead
+
+type LruaAccess = { Gamma: float; LeastUsed: LeastUsedRule }
+type NtmAccess = { ShiftRange: int }
+
+type Access =
+    | Lrua of lrua: LruaAccess
+    | Ntm of ntm: NtmAccess
+
+type Memory =
+    { Slots: int
+      Width: int
+      ReadHeads: int
+      /// Keep the memory across episodes instead of wiping it at each episode's start.
+      Persistent: bool }
+
+type ControllerKind =
+    | LstmController
+    | FeedForwardController
+
+type MannModel =
+    { Controller: ControllerKind
+      Hidden: int
+      Memory: Memory
+      Access: Access }
+
+type Model =
+    | FeedForward of hidden: int
+    | Lstm of hidden: int
+    | Mann of mann: MannModel
+
+type RmsPropSettings = { Lr: float; Momentum: float; Decay: float }
+type AdamSettings = { Lr: float; Beta1: float; Beta2: float }
+
+type Optimizer =
+    | RmsProp of rmsprop: RmsPropSettings
+    | Adam of adam: AdamSettings
+
+type Device =
+    | Cpu
+    | Cuda
+    | Auto
+
+type Training =
+    { Optimizer: Optimizer
+      BatchSize: int
+      Episodes: int
+      /// Global gradient-norm clip; None turns clipping off.
+      GradClip: float option
+      Seed: int
+      Device: Device
+      Threads: int }
+
+type Evaluation =
+    { Every: int
+      Episodes: int
+      Instances: int list }
+
+type Queue =
+    | CpuQueue
+    | GpuQueue
+
+type Priority =
+    | Low
+    | Normal
+    | High
+
+/// A resolved spec: every default filled in. This is what is stored, shown and hashed.
+type Spec =
+    { Name: string
+      Description: string option
+      Tags: string list
+      Dataset: Dataset
+      Task: Task
+      Model: Model
+      Training: Training
+      Evaluation: Evaluation
+      CheckpointEvery: int
+      Queue: Queue
+      Priority: Priority }
+
+    /// Steps in one episode.
+    member s.EpisodeLength =
+        match s.Task.Shape with
+        | InstancesPerClass k -> s.Task.Classes * k
+        | Length l -> l
+
+    /// The highest instance index an episode can hold.
+    member s.MaxInstance =
+        match s.Task.Shape with
+        | InstancesPerClass k -> k
+        | Length l -> l
+
+type Position = { Line: int; Column: int }
+
+/// One problem in a spec file, reported compiler-style.
+type SpecError =
+    { File: string
+      Position: Position
+      /// The field path, e.g. model.lrua.gamma ("" for the whole file).
+      Path: string
+      Message: string }
+
+    override e.ToString() =
+        let where = if e.Path = "" then "" else e.Path + ": "
+        sprintf "%s:%d:%d: error: %s%s" e.File e.Position.Line e.Position.Column where e.Message

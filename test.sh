@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# MannLab's test command (the README's, and CI's through .ci/run): installs what the tests need
+# when it is missing, builds everything with warnings as errors, runs every test project, and
+# ends with the plain line "N passed, N failed". Exits non-zero on any failure.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
+if ! dotnet build MannLab.sln -c Release -nologo -v q -clp:ErrorsOnly -clp:NoSummary; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test MannLab.sln -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results"
+status=$?
+
+passed=0; failed=0; total=0
+for trx in "$results"/*.trx; do
+  [[ -f "$trx" ]] || continue
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  total=$((total + $(get total)))
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed)))
+done
+# Tests that never reported (a crashed test host) count as failed.
+if (( status != 0 && failed == 0 )); then failed=$(( total > passed ? total - passed : 1 )); fi
+echo "$passed passed, $failed failed"
+(( status == 0 && failed == 0 && passed > 0 ))

@@ -1,0 +1,90 @@
+namespace MannLab.Cli.Tests;
+
+/// <summary><c>mannlab validate</c> and <c>mannlab plan</c> run as processes on real files.</summary>
+public class ValidateAndPlanTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Validate_accepts_good_files_and_exits_0()
+    {
+        _folder.Write("a.yaml", "name: a\nmodel: {kind: lstm}\n");
+        _folder.Write("sub/b.yml", "name: b\nmodel: {kind: mann}\nsweep:\n  training.seed: [1, 2, 3]\n");
+
+        var result = Mannlab.Run(_folder.Path, "validate", ".");
+
+        result.ExitCode.Should().Be(0, result.Err);
+        result.Err.Should().BeEmpty();
+        result.Out.Should().Contain("a.yaml: ok (1 run)").And.Contain("b.yml: ok (3 runs)").And.Contain("2 files valid, 4 runs");
+    }
+
+    [Fact]
+    public void Validate_reports_every_error_compiler_style_and_exits_1()
+    {
+        _folder.Write("good.yaml", "name: good\nmodel: {kind: lstm}\n");
+        _folder.Write("bad.yaml", "name: bad\nmodel:\n  kind: lstm\n  memory: {slots: 3}\ntraining:\n  batch_size: lots\n");
+
+        var result = Mannlab.Run(_folder.Path, "validate", "good.yaml", "bad.yaml");
+
+        result.ExitCode.Should().Be(1);
+        result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(
+            "bad.yaml:4:3: error: model.memory: 'memory' applies to kind: mann only (this model is lstm)",
+            "bad.yaml:6:15: error: training.batch_size: expected a whole number, got 'lots'");
+        result.Out.Should().Contain("good.yaml: ok").And.Contain("1 of 2 files invalid");
+    }
+
+    [Fact]
+    public void Validate_of_a_missing_file_names_it()
+    {
+        var result = Mannlab.Run(_folder.Path, "validate", "nowhere.yaml");
+        result.ExitCode.Should().Be(1);
+        result.Err.Should().StartWith("nowhere.yaml:1:1: error: cannot read the file");
+    }
+
+    [Fact]
+    public void Validate_of_a_folder_without_specs_fails()
+    {
+        var result = Mannlab.Run(_folder.Path, "validate", ".");
+        result.ExitCode.Should().Be(1);
+        result.Err.Should().Contain("no spec files");
+    }
+
+    [Fact]
+    public void Plan_prints_one_row_per_sweep_point()
+    {
+        _folder.Write("grid.yaml", "name: grid\nmodel: {kind: mann}\nsweep:\n  model.lrua.gamma: [0.9, 0.99]\n  training.seed: [1, 2]\n");
+
+        var result = Mannlab.Run(_folder.Path, "plan", "grid.yaml");
+
+        result.ExitCode.Should().Be(0, result.Err);
+        var lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].Should().Be("grid.yaml: grid, 4 runs");
+        lines[1].Should().MatchRegex(@"^#\s+run\s+model\.lrua\.gamma\s+training\.seed\s+architecture\s+task\s+episodes\s+seed$");
+        lines.Skip(3).Should().HaveCount(4);
+        lines[3].Should().MatchRegex(@"^0\s+[0-9a-f]{12}\s+0\.9\s+1\s+mann \(lstm 200, 128x40, 4 heads, lrua gamma 0\.9\)\s+5-way, 10 per class, one-hot\s+100000\s+1$");
+        lines[6].Should().MatchRegex(@"^3\s+[0-9a-f]{12}\s+0\.99\s+2\s");
+    }
+
+    [Fact]
+    public void Plan_of_an_invalid_file_prints_errors_and_exits_1()
+    {
+        _folder.Write("bad.yaml", "name: x\nmodel: {kind: mann}\nsweep:\n  model.lrua.gama: [0.9]\n");
+        var result = Mannlab.Run(_folder.Path, "plan", "bad.yaml");
+        result.ExitCode.Should().Be(1);
+        result.Err.Trim().Should().Be("bad.yaml:4:3: error: model.lrua.gama: unknown key 'gama' (did you mean 'gamma'?)");
+        result.Out.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("validate")]
+    [InlineData("plan")]
+    public void Every_command_has_help(params string[] command)
+    {
+        var result = Mannlab.Run(_folder.Path, [.. command, "--help"]);
+        result.ExitCode.Should().Be(0);
+        result.Out.Should().Contain("Usage:");
+    }
+}
