@@ -9,7 +9,7 @@ cd "$root"
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
-if ! dotnet build MannLab.sln -c Release -nologo -v q -clp:ErrorsOnly -clp:NoSummary; then
+if ! dotnet build MannLab.sln -c Release -nologo -v q "-clp:ErrorsOnly;NoSummary"; then
   echo "build failed"
   echo "0 passed, 1 failed"
   exit 1

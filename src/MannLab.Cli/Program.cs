@@ -6,4 +6,5 @@ var root = new RootCommand(
     "Experiments are YAML specs; see experiments/ and the README.");
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(DataCommands.Create());
 return root.Parse(args).Invoke();

@@ -15,6 +15,8 @@ public static class Mannlab
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // Each test's preprocessed-data cache stays in its own folder, not in the user's.
+        start.Environment["MANNLAB_CACHE"] = Path.Combine(workingDirectory, ".mannlab-cache");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mannlab.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;

@@ -1,0 +1,102 @@
+using System.IO.Compression;
+using MannLab.Spec;
+using SkiaSharp;
+
+namespace MannLab.Data.Tests;
+
+/// <summary>A fresh folder for one test's files, removed afterwards.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("mannlab-data-").FullName;
+    public string Sub(string relative) => System.IO.Path.Combine(Path, relative);
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+/// <summary>Writes tiny Omniglot-layout fixtures: PNGs with black ink on white, as the authors' are.</summary>
+public static class OmniglotFixture
+{
+    /// <summary>A PNG of size x size whose pixel (x, y) is black where <paramref name="ink"/> says so.</summary>
+    public static byte[] Png(Func<int, int, bool> ink, int size = 105)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque));
+        for (var y = 0; y < size; y++)
+            for (var x = 0; x < size; x++)
+                bitmap.SetPixel(x, y, ink(x, y) ? SKColors.Black : SKColors.White);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>Ink in the left <paramref name="columns"/> columns: a pattern each drawing can vary.</summary>
+    public static byte[] Bars(int columns) => Png((x, _) => x < columns);
+
+    /// <summary>
+    /// subset -> alphabet -> characters with their drawings; drawing d of character c (counted
+    /// across the fixture) has ink in its left (c * 5 + d + 1) columns.
+    /// </summary>
+    public static Dictionary<string, byte[]> Layout(int alphabetsPerSubset = 2, int charactersPerAlphabet = 3, int drawings = 4,
+        params string[] subsets)
+    {
+        var files = new Dictionary<string, byte[]>();
+        var c = 0;
+        foreach (var subset in subsets.Length == 0 ? ["images_background", "images_evaluation"] : subsets)
+            for (var a = 0; a < alphabetsPerSubset; a++)
+                for (var ch = 0; ch < charactersPerAlphabet; ch++, c++)
+                    for (var d = 0; d < drawings; d++)
+                        files[$"{subset}/Alphabet_{a}/character{ch + 1:D2}/{c + 1:D4}_{d + 1:D2}.png"] = Bars(c * 5 + d + 1);
+        return files;
+    }
+
+    public static void WriteFolder(string root, Dictionary<string, byte[]> files)
+    {
+        foreach (var (name, bytes) in files)
+        {
+            var path = Path.Combine(root, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, bytes);
+        }
+    }
+
+    /// <summary>One archive per subset, named as the authors name theirs, with directory entries too.</summary>
+    public static void WriteArchives(string root, Dictionary<string, byte[]> files)
+    {
+        Directory.CreateDirectory(root);
+        foreach (var subset in files.Keys.Select(k => k.Split('/')[0]).Distinct())
+        {
+            using var zip = ZipFile.Open(Path.Combine(root, subset + ".zip"), ZipArchiveMode.Create);
+            foreach (var dir in files.Keys.Where(k => k.StartsWith(subset + "/"))
+                         .SelectMany(k => new[] { string.Join('/', k.Split('/')[..2]) + "/", string.Join('/', k.Split('/')[..3]) + "/" }).Distinct())
+                zip.CreateEntry(dir);
+            foreach (var (name, bytes) in files.Where(f => f.Key.StartsWith(subset + "/")))
+            {
+                using var stream = zip.CreateEntry(name).Open();
+                stream.Write(bytes);
+            }
+        }
+    }
+}
+
+/// <summary>The real Omniglot archives: $MANNLAB_OMNIGLOT, else ../shared/omniglot beside the repository.</summary>
+public static class RealOmniglot
+{
+    public static string Path
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("MANNLAB_OMNIGLOT") is { Length: > 0 } env) return env;
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "MannLab.sln"))) dir = dir.Parent;
+            return System.IO.Path.GetFullPath(System.IO.Path.Combine(dir!.FullName, "..", "shared", "omniglot"));
+        }
+    }
+}
+
+public static class Tasks
+{
+    public static Spec.Task OneHot(int classes = 5, int instances = 10) =>
+        new(classes, EpisodeShape.NewInstancesPerClass(instances), LabelEncoding.OneHot);
+
+    public static Spec.Task Strings(int classes, int length) =>
+        new(classes, EpisodeShape.NewLength(length), LabelEncoding.StringLabels);
+
+    public static readonly SyntheticGlyphs SmallGlyphs = new(5, 8, 12, 7);
+}
