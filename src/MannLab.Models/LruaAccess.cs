@@ -1,0 +1,90 @@
+using LeastUsedRule = MannLab.Spec.LeastUsedRule;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace MannLab.Models;
+
+/// <summary>
+/// Least Recently Used Access (Santoro et al. 2016, section 3.2). Each of R heads emits a key
+/// k_t (tanh) and a scalar gate alpha (sigmoid). Reads are by content: cosine similarity,
+/// softmax, no key strength. Writes go to the previously read slots or to the least-used ones.
+/// </summary>
+public sealed class LruaAccess(int slots, int width, int heads, double gamma, LeastUsedRule rule) : IMemoryAccess
+{
+    /// <summary>Initial memory: a small constant, so every slot has a direction for the cosine.</summary>
+    public const float InitialMemory = 1e-6f;
+    private const double NormEpsilon = 1e-8;
+
+    public int Slots => slots;
+    public int Width => width;
+    public int Heads => heads;
+    public int ControllerOutputs => heads * width + heads;
+
+    public MemoryState Initial(long batch, Device device, ScalarType dtype)
+    {
+        var usage = zeros(batch, slots, dtype, device);
+        var (leastUsed, keep) = LeastUsed(usage);
+        return new MemoryState(full(batch, slots, width, InitialMemory, dtype, device),
+            zeros(batch, heads, slots, dtype, device), zeros(batch, heads, slots, dtype, device), usage, leastUsed, keep);
+    }
+
+    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor controllerOutput)
+    {
+        var batch = controllerOutput.shape[0];
+        var keys = controllerOutput.narrow(1, 0, heads * width).tanh().view(batch, heads, width);
+        var gate = controllerOutput.narrow(1, heads * width, heads).sigmoid().unsqueeze(2);
+        return Step(state, keys, gate);
+    }
+
+    /// <param name="keys">k_t, [B, R, W].</param>
+    /// <param name="gate">sigma(alpha), [B, R, 1].</param>
+    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor keys, Tensor gate)
+    {
+        // Eq. 6: w^w_t = sigma(alpha) w^r_{t-1} + (1 - sigma(alpha)) w^lu_{t-1}.
+        var writeWeights = lerp(state.LeastUsed!, state.ReadWeights, gate);
+        // Before writing, the least-used slot (from w^u_{t-1}) is set to zero.
+        var memory = state.Memory * state.Keep!.unsqueeze(2);
+        // Eq. 8: M_t(i) = M_{t-1}(i) + sum over heads of w^w_t(i) k_t. (Not baddbmm: TorchSharp
+        // 0.107's baddbmm expands the wrong operand and fails on these shapes.)
+        memory = memory + bmm(writeWeights.transpose(1, 2), keys);
+        // Eq. 2-3: K(k_t, M_t(i)) = cosine similarity; w^r_t = softmax over slots.
+        var similarity = bmm(F.normalize(keys, 2, 2, NormEpsilon), F.normalize(memory, 2, 2, NormEpsilon).transpose(1, 2));
+        var readWeights = similarity.softmax(2);
+        // Eq. 4: r_t = sum_i w^r_t(i) M_t(i).
+        var read = bmm(readWeights, memory);
+        Tensor usage, leastUsed, keep;
+        using (no_grad())
+        {
+            // Eq. 5: w^u_t = gamma w^u_{t-1} + sum over heads of (w^r_t + w^w_t). Usage only feeds
+            // the least-used choice, which is not differentiable, so none of this is recorded.
+            usage = (readWeights + writeWeights).sum(1).add_(state.Usage!, alpha: gamma);
+            (leastUsed, keep) = LeastUsed(usage);
+        }
+        return (read, new MemoryState(memory, readWeights, writeWeights, usage, leastUsed, keep));
+    }
+
+    /// <summary>
+    /// Eq. 7: w^lu_t(i) = 1 where w^u_t(i) &lt;= m(w^u_t, n), the n-th smallest usage (n = heads),
+    /// else 0; literally, every slot tied at m is included (at the start, all of them). The
+    /// per-head rule instead gives head h the h-th least-used slot, ties broken by slot index.
+    /// Also returns the keep mask: 0 at the single least-used slot (lowest index among ties).
+    /// </summary>
+    public (Tensor LeastUsed, Tensor Keep) LeastUsed(Tensor usage)
+    {
+        using var scope = NewDisposeScope();
+        var (values, order) = usage.sort(1, descending: false, stable: true);
+        var keep = ones_like(usage).scatter_(1, order.narrow(1, 0, 1), zeros(usage.shape[0], 1, usage.dtype, usage.device));
+        Tensor leastUsed;
+        if (rule.IsPerHead)
+        {
+            leastUsed = F.one_hot(order.narrow(1, 0, heads), slots).to_type(usage.dtype);
+        }
+        else
+        {
+            var nth = values.narrow(1, heads - 1, 1);
+            leastUsed = usage.le(nth).to_type(usage.dtype).unsqueeze(1).expand(-1, heads, -1).contiguous();
+        }
+        return (leastUsed.MoveToOuterDisposeScope(), keep.MoveToOuterDisposeScope());
+    }
+}

@@ -1,0 +1,30 @@
+using MannLab.Data;
+using MannLab.Spec;
+
+namespace MannLab.Models;
+
+/// <summary>Builds the model a spec names, for inputs of the given size.</summary>
+public static class ModelFactory
+{
+    /// <param name="pixels">Image pixels per step.</param>
+    /// <param name="codec">The label encoding: its vector width is part of the input, and sets the outputs.</param>
+    public static EpisodeModel Create(Model model, int pixels, LabelCodec codec)
+    {
+        var inputs = pixels + codec.VectorWidth;
+        var outputs = codec.VectorWidth; // N classes, or 5 characters x 5 symbols
+        return model switch
+        {
+            Model.FeedForward f => new FeedForwardModel(inputs, f.hidden, outputs),
+            Model.Lstm l => new LstmModel(inputs, l.hidden, outputs),
+            Model.Mann { mann: var m } => new MannModel(inputs, outputs, m.Controller, m.Hidden, m.Memory.ReadHeads, m.Memory.Width,
+                m.Access switch
+                {
+                    Access.Lrua a => new LruaAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed),
+                    Access.Ntm n => new NtmAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, n.ntm.ShiftRange),
+                    _ => throw new ArgumentOutOfRangeException(nameof(model)),
+                },
+                m.Memory.Persistent),
+            _ => throw new ArgumentOutOfRangeException(nameof(model)),
+        };
+    }
+}

@@ -1,0 +1,55 @@
+using MannLab.Data;
+using MannLab.Spec;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MannLab.Models.Tests;
+
+/// <summary>String-label loss and accuracy, one-hot accuracy, and the kNN baseline.</summary>
+public class ScoringTests
+{
+    [Fact]
+    public void A_string_label_is_right_only_when_all_five_characters_are()
+    {
+        var codec = new LabelCodec(LabelEncoding.StringLabels, 3);
+        // Two steps; targets "abcde" and "eeeee". The logits pick "abcde" and "eeeea".
+        long[] targets = [0, 1, 2, 3, 4, 4, 4, 4, 4, 4];
+        var logits = zeros(1, 2, 25);
+        int[] picked = [0, 1, 2, 3, 4, 4, 4, 4, 4, 0];
+        for (var k = 0; k < 10; k++) logits[0, k / 5, k % 5 * 5 + picked[k]] = 5f;
+
+        Scoring.Correct(logits, tensor(targets, [1, 2, 5]), codec).Should().Equal(true, false);
+    }
+
+    [Fact]
+    public void String_loss_is_the_mean_cross_entropy_over_characters()
+    {
+        var codec = new LabelCodec(LabelEncoding.StringLabels, 3);
+        var logits = zeros(1, 1, 25); // uniform over 5 symbols for every character
+        logits[0, 0, 3] = 1f;         // character 0 leans towards symbol 3
+        var loss = Scoring.Loss(logits, tensor(new long[] { 3, 0, 0, 0, 0 }, [1, 1, 5]), codec).item<float>();
+        var first = -Math.Log(Math.E / (Math.E + 4));
+        loss.Should().BeApproximately((float)((first + 4 * Math.Log(5)) / 5), 1e-5f);
+    }
+
+    [Fact]
+    public void One_hot_correctness_is_argmax_against_the_target()
+    {
+        var codec = new LabelCodec(LabelEncoding.OneHot, 3);
+        var logits = tensor(new float[] { 0, 2, 1, 3, 0, 0 }, [1, 2, 3]);
+        Scoring.Correct(logits, tensor(new long[] { 1, 2 }, [1, 2, 1]), codec).Should().Equal(true, false);
+    }
+
+    [Fact]
+    public void Nearest_neighbour_labels_each_image_by_its_nearest_earlier_one()
+    {
+        // Four steps of 2-pixel images: A, B, A', C where A' is nearest to A, C nearest to B.
+        var batch = new EpisodeBatch(1, 4, 2, 3, 1, 0);
+        float[] images = [1, 0, 0, 1, 0.9f, 0.1f, 0.2f, 0.8f];
+        images.CopyTo(batch.Images, 0);
+        int[] labels = [0, 1, 0, 2];
+        labels.CopyTo(batch.Labels, 0);
+
+        NearestNeighbourBaseline.Correct(batch).Should().Equal(false, false, true, false);
+    }
+}
