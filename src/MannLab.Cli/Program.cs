@@ -7,4 +7,6 @@ var root = new RootCommand(
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(DataCommands.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -6,10 +6,14 @@ namespace MannLab.Data;
 /// <summary>What a spec's dataset section resolves to: the images, the split, and each side's classes.</summary>
 public sealed record PreparedData(GlyphSet Set, DataSplit Split, IReadOnlyList<ClassRef> TrainClasses, IReadOnlyList<ClassRef> TestClasses)
 {
-    /// <summary>The training sampler (augmented) and the evaluation sampler (no jitter), on disjoint classes.</summary>
+    /// <summary>
+    /// The training sampler (augmented, seeded by the training seed) and the evaluation sampler
+    /// (no jitter, seeded by the split seed, so runs that differ only in their training seed or
+    /// model are evaluated on the very same episodes), on disjoint classes.
+    /// </summary>
     public (EpisodeSampler Train, EpisodeSampler Test) Samplers(Spec.Spec spec) =>
         (new EpisodeSampler(Set, TrainClasses, spec.Task, spec.Dataset.Augment, spec.Training.Seed, stream: 1),
-         new EpisodeSampler(Set, TestClasses, spec.Task, augment: null, spec.Training.Seed, stream: 2));
+         new EpisodeSampler(Set, TestClasses, spec.Task, augment: null, spec.Dataset.SplitSeed, stream: 2));
 }
 
 /// <summary>Loads datasets named by specs, through the preprocessed-array cache.</summary>

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using MannLab.Data;
+using MannLab.Models;
+using MannLab.Spec;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MannLab.Training;
+
+/// <summary>
+/// Times training iterations (forward, backward, optimiser step) at the paper's size: batch 16,
+/// 50 steps, 20x20 inputs, 5 one-hot classes, controller 200, memory 128 x 40, 4 read heads,
+/// RMSProp. Inputs are fixed random tensors, as in the PyTorch peer, so only the model is timed.
+/// </summary>
+public static class Benchmark
+{
+    public const int Batch = 16, Steps = 50, Pixels = 400, Classes = 5, Hidden = 200, Slots = 128, Width = 40, Heads = 4;
+
+    public sealed record Result(string Model, int Threads, int Iterations, double MedianMs, double MinMs, double MaxMs,
+        double EpisodesPerSecond, long PeakRssBytes, double GemmGflops, double ModelGflopPerIteration, double ComputeBoundMs)
+    {
+        public double RatioToComputeBound => MedianMs / ComputeBoundMs;
+    }
+
+    public static Model PaperModel(string kind) => kind switch
+    {
+        "feedforward" => Model.NewFeedForward(Hidden),
+        "lstm" => Model.NewLstm(Hidden),
+        "mann" => Model.NewMann(new Spec.MannModel(ControllerKind.LstmController, Hidden, new Memory(Slots, Width, Heads, false),
+            Access.NewLrua(new Spec.LruaAccess(0.95, LeastUsedRule.Literal)))),
+        _ => throw new ArgumentException($"unknown model '{kind}': feedforward, lstm or mann", nameof(kind)),
+    };
+
+    public static Result Run(string kind, int threads, int iterations, int warmup = 3)
+    {
+        set_num_threads(threads);
+        manual_seed(0);
+        var codec = new LabelCodec(LabelEncoding.OneHot, Classes);
+        using var model = ModelFactory.Create(PaperModel(kind), Pixels, codec);
+        using var optimizer = optim.RMSProp(model.parameters(), 1e-4, alpha: 0.95, momentum: 0.9);
+        using var input = rand(Batch, Steps, Pixels + Classes);
+        using var targets = randint(0, Classes, [Batch, Steps, 1], ScalarType.Int64);
+        var times = new List<double>();
+        for (var i = 0; i < warmup + iterations; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            using (NewDisposeScope())
+            {
+                var loss = Scoring.Loss(model.forward(input), targets, codec);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            }
+            if (i >= warmup) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        times.Sort();
+        var median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
+        var gemm = GemmGflops(kind);
+        var flop = ModelGflop(kind);
+        return new Result(kind, threads, iterations, median, times[0], times[^1], Batch * 1000 / median, PeakRss(), gemm, flop, flop / gemm * 1000);
+    }
+
+    /// <summary>
+    /// Floating-point work of one training iteration, counting the matrix products (forward, and
+    /// twice that backward), which dominate: the compute-bound time is this over the GEMM rate.
+    /// </summary>
+    public static double ModelGflop(string kind)
+    {
+        double bt = Batch * Steps, inputs = Pixels + Classes;
+        double forward = kind switch
+        {
+            "feedforward" => 2 * bt * (inputs * Hidden + Hidden * Classes),
+            "lstm" => 2 * bt * (inputs * 4 * Hidden + Hidden * 4 * Hidden + Hidden * Classes),
+            _ => 2 * bt * (inputs * 4 * Hidden + (Heads * Width + Hidden) * 4 * Hidden + Hidden * (Heads * Width + Heads)
+                           + (Hidden + Heads * Width) * Classes + 3 * Slots * Heads * Width),
+        };
+        return 3 * forward / 1e9;
+    }
+
+    /// <summary>This machine's measured GEMM rate on the model's own matrix shapes, on the current thread count.</summary>
+    public static double GemmGflops(string kind)
+    {
+        var shapes = new List<(long M, long K, long N)> { (Batch * Steps, Pixels + Classes, kind == "feedforward" ? Hidden : 4 * Hidden) };
+        if (kind != "feedforward") shapes.Add((Batch, (kind == "mann" ? Heads * Width : 0) + Hidden, 4 * Hidden));
+        double flop = 0, seconds = 0;
+        foreach (var (m, k, n) in shapes)
+        {
+            using var a = rand(m, k);
+            using var b = rand(k, n);
+            var repeats = (int)Math.Max(20, 2e9 / (2.0 * m * k * n));
+            for (var i = 0; i < 3; i++) mm(a, b).Dispose();
+            var start = Stopwatch.GetTimestamp();
+            for (var i = 0; i < repeats; i++) mm(a, b).Dispose();
+            seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            flop += 2.0 * m * k * n * repeats;
+        }
+        return flop / seconds / 1e9;
+    }
+
+    /// <summary>Peak resident memory of this process (VmHWM), in bytes.</summary>
+    public static long PeakRss() => ProcStatus("VmHWM");
+
+    /// <summary>Current resident memory of this process (VmRSS), in bytes.</summary>
+    public static long Rss() => ProcStatus("VmRSS");
+
+    private static long ProcStatus(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field + ":"));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
+    /// <summary>
+    /// How fast the episode producer makes paper-size batches on synthetic glyphs, and how long a
+    /// consumer working at <paramref name="iterationMs"/> per batch waited for data.
+    /// </summary>
+    public static (double EpisodesPerSecond, double WaitedMs, int Batches) DataThroughput(double iterationMs, int batches = 20)
+    {
+        var set = GlyphGenerator.Generate(new SyntheticGlyphs(20, 20, 20, 0), 20);
+        var classes = DataSplit.Classes([.. Enumerable.Range(0, 300)], rotationClasses: true);
+        var sampler = new EpisodeSampler(set, classes, new Spec.Task(Classes, EpisodeShape.NewInstancesPerClass(10), LabelEncoding.OneHot),
+            new Augmentation(1.0, 5.0), 0, 1);
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < batches; i++) sampler.Batch(i * Batch, Batch);
+        var rate = batches * Batch / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        using var stream = new EpisodeStream(sampler, Batch, 0);
+        stream.Next(); // the first batch is the start-up, not steady state
+        var waitedBefore = stream.Waited;
+        for (var i = 0; i < batches; i++)
+        {
+            stream.Next();
+            Thread.Sleep(TimeSpan.FromMilliseconds(iterationMs)); // a consumer as busy as training
+        }
+        return (rate, (stream.Waited - waitedBefore).TotalMilliseconds, batches);
+    }
+}

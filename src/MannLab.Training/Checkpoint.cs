@@ -1,0 +1,67 @@
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MannLab.Training;
+
+/// <summary>
+/// A run's checkpoint: the run id, the step, the model's parameters and the optimiser's state, in
+/// one file written atomically (a temporary file, then a rename), so a crash never leaves a torn one.
+/// </summary>
+public static class Checkpoint
+{
+    private static readonly byte[] Magic = "MANNLAB-CHECKPOINT-1\n"u8.ToArray();
+
+    public sealed record Header(string RunId, long Episode, long Iteration);
+
+    public static void Save(string file, Header header, nn.Module model, optim.Optimizer optimizer)
+    {
+        var stream = new MemoryStream();
+        stream.Write(Magic);
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(JsonSerializer.Serialize(header));
+            model.save(writer);
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+        var temp = $"{file}.{Environment.ProcessId}.tmp";
+        File.WriteAllBytes(temp, stream.ToArray());
+        File.Move(temp, file, overwrite: true);
+    }
+
+    /// <summary>Reads only the header: which run and how far.</summary>
+    public static Header ReadHeader(string file)
+    {
+        using var reader = Open(file);
+        return ReadHeader(reader, file);
+    }
+
+    /// <summary>Restores the model and optimiser; the checkpoint must belong to <paramref name="runId"/>.</summary>
+    public static Header Load(string file, string runId, nn.Module model, optim.Optimizer optimizer)
+    {
+        using var reader = Open(file);
+        var header = ReadHeader(reader, file);
+        if (header.RunId != runId)
+            throw new InvalidOperationException($"{file}: the checkpoint belongs to run {header.RunId}, not {runId} (the spec changed); " +
+                                                "use another output folder or remove the checkpoint");
+        model.load(reader);
+        ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+        return header;
+    }
+
+    private static BinaryReader Open(string file)
+    {
+        var reader = new BinaryReader(File.OpenRead(file), Encoding.UTF8);
+        if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+        {
+            reader.Dispose();
+            throw new InvalidDataException($"{file}: not a MannLab checkpoint");
+        }
+        return reader;
+    }
+
+    private static Header ReadHeader(BinaryReader reader, string file) =>
+        JsonSerializer.Deserialize<Header>(reader.ReadString()) ?? throw new InvalidDataException($"{file}: checkpoint header is empty");
+}

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MannLab.Training;
+
+/// <summary>
+/// A run's results as files, for `mannlab train`: the resolved spec, the run record, metrics (CSV,
+/// and JSON by metric), per-instance accuracies (CSV), the final per-instance table and the
+/// checkpoint. A resumed run first drops whatever was recorded after its checkpoint, so nothing is
+/// duplicated.
+/// </summary>
+public sealed class FolderSink(string folder, string runId, string specJson, string pointText, RunEnvironment environment) : ITrainingSink
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private string MetricsCsv => Path.Combine(folder, "metrics.csv");
+    private string InstancesCsv => Path.Combine(folder, "instances.csv");
+    private readonly JsonObject _run = new()
+    {
+        ["id"] = runId,
+        ["point"] = pointText,
+        ["environment"] = JsonSerializer.SerializeToNode(environment),
+    };
+
+    public string CheckpointFile => Path.Combine(folder, "checkpoint.bin");
+
+    public void Started(long episode)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "spec.json"), JsonNode.Parse(specJson)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Truncate(MetricsCsv, "episode,name,value", episode);
+        Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy", episode);
+        _run["status"] = "running";
+        _run["started_at"] = DateTimeOffset.UtcNow.ToString("O");
+        _run["resumed_from_episode"] = episode;
+        WriteRun();
+    }
+
+    /// <summary>Keeps the header and the rows at or before <paramref name="episode"/>.</summary>
+    private static void Truncate(string file, string header, long episode)
+    {
+        var kept = File.Exists(file)
+            ? File.ReadLines(file).Skip(1).Where(l => long.Parse(l[..l.IndexOf(',')], Invariant) <= episode).ToList()
+            : [];
+        File.WriteAllLines(file, [header, .. kept]);
+    }
+
+    public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances)
+    {
+        File.AppendAllLines(MetricsCsv, metrics.Select(m => string.Create(Invariant, $"{m.Episode},{m.Name},{m.Value:R}")));
+        File.AppendAllLines(InstancesCsv, instances.Select(r =>
+            string.Create(Invariant, $"{r.Episode},{r.Split},{r.Instance},{r.Correct},{r.Total},{r.Accuracy:R}")));
+    }
+
+    public void Checkpointed(long episode, string file)
+    {
+        _run["checkpoint"] = new JsonObject { ["episode"] = episode, ["file"] = Path.GetFileName(file) };
+        WriteRun();
+        WriteMetricsJson();
+    }
+
+    public void Finished(TrainingResult result)
+    {
+        _run["status"] = result.Outcome.ToString().ToLowerInvariant();
+        _run["episodes"] = result.Episodes;
+        _run["reason"] = result.Reason;
+        _run["finished_at"] = DateTimeOffset.UtcNow.ToString("O");
+        WriteRun();
+        if (!Directory.Exists(folder)) return;
+        WriteMetricsJson();
+        if (result.FinalEvaluation.Count == 0) return;
+        File.WriteAllText(Path.Combine(folder, "final-instances.json"), JsonSerializer.Serialize(
+            result.FinalEvaluation.Select(r => new { episode = r.Episode, instance = r.Instance, correct = r.Correct, total = r.Total, accuracy = r.Accuracy }),
+            new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        File.WriteAllText(Path.Combine(folder, "final-instances.txt"), FinalTable(result.FinalEvaluation));
+    }
+
+    /// <summary>The final per-instance table, as printed by `mannlab train`.</summary>
+    public static string FinalTable(IReadOnlyList<InstanceAccuracy> rows)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"held-out accuracy by instance, after {rows[0].Episode} episodes ({rows[0].Total} first sights):");
+        text.AppendLine(string.Join("  ", rows.Select(r => $"{Ordinal(r.Instance),6}")));
+        text.AppendLine(string.Join("  ", rows.Select(r => $"{100 * r.Accuracy,5:F1}%")));
+        return text.ToString();
+    }
+
+    public static string Ordinal(int k) => k + (k % 100 is 11 or 12 or 13 ? "th" : (k % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" });
+
+    private void WriteRun()
+    {
+        if (!Directory.Exists(folder)) return;
+        var temp = Path.Combine(folder, "run.json.tmp");
+        File.WriteAllText(temp, _run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, Path.Combine(folder, "run.json"), overwrite: true);
+    }
+
+    /// <summary>metrics.json: {name: [[episode, value], ...]}, rebuilt from metrics.csv.</summary>
+    private void WriteMetricsJson()
+    {
+        if (!File.Exists(MetricsCsv)) return;
+        var byName = new JsonObject();
+        foreach (var line in File.ReadLines(MetricsCsv).Skip(1))
+        {
+            var parts = line.Split(',');
+            var value = double.Parse(parts[2], Invariant);
+            if (byName[parts[1]] is not JsonArray series) byName[parts[1]] = series = [];
+            series.Add(new JsonArray(long.Parse(parts[0], Invariant), double.IsFinite(value) ? value : null));
+        }
+        File.WriteAllText(Path.Combine(folder, "metrics.json"), byName.ToJsonString());
+    }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace MannLab.Training;
+
+/// <summary>What a result needs to be reproduced: code version, packages, machine and threads.</summary>
+public sealed record RunEnvironment(string? GitCommit, bool? GitDirty, string MannLabVersion, string TorchSharpVersion,
+    string DotNetVersion, string Os, string Host, string Cpu, int LogicalCores, string Device, int Threads)
+{
+    public static RunEnvironment Capture(string device, int threads)
+    {
+        var home = Data.MannLabHome.Path;
+        var commit = Git(home, "rev-parse HEAD");
+        var dirty = commit is null ? (bool?)null : !string.IsNullOrWhiteSpace(Git(home, "status --porcelain --untracked-files=no"));
+        return new RunEnvironment(commit, dirty,
+            typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+            typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown",
+            RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription, Environment.MachineName,
+            CpuModel(), Environment.ProcessorCount, device, threads);
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim()
+                   ?? RuntimeInformation.ProcessArchitecture.ToString();
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+
+    private static string? Git(string folder, string arguments)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("git", arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // no git on this machine
+        }
+    }
+}

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using MannLab.Data;
+using MannLab.Models;
+using Optimizer = MannLab.Spec.Optimizer;
+using Device = TorchSharp.torch.Device;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MannLab.Training;
+
+/// <summary>
+/// Trains one run: batches of episodes (loss over every step), the spec's optimiser and gradient
+/// clipping, evaluation on held-out classes every N episodes and at the end, atomic checkpoints,
+/// and resumption from the last checkpoint. Episode e's data depends only on (seed, e), and the
+/// training-metric windows close at fixed iterations, so a resumed run reproduces an
+/// uninterrupted one. Every iteration's tensors live in a DisposeScope: memory stays flat.
+/// </summary>
+public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile, ITrainingSink sink,
+    Action<TrainingProgress>? progress = null, Action<string>? log = null)
+{
+    /// <summary>Training metrics are averaged over windows of this many iterations.</summary>
+    public const int LogEvery = 10;
+
+    /// <summary>Called after every iteration with the iteration count; tests use it to look at the process.</summary>
+    public Action<long>? AfterIteration { get; init; }
+
+    public TrainingResult Run(CancellationToken cancel = default)
+    {
+        try
+        {
+            return Train(cancel);
+        }
+        catch (Exception e) when (e is TrainingDivergedException or DataException)
+        {
+            var failed = new TrainingResult(Outcome.Failed, 0, e.Message, []);
+            sink.Finished(failed);
+            return failed;
+        }
+    }
+
+    private TrainingResult Train(CancellationToken cancel)
+    {
+        var t = spec.Training;
+        var device = TorchRuntime.Configure(t.Threads, t.Device);
+        var data = Datasets.Prepare(spec, log);
+        var (trainSampler, testSampler) = data.Samplers(spec);
+        var codec = trainSampler.Codec;
+        var report = spec.Evaluation.Instances.ToArray();
+        var maxInstance = report.Max();
+
+        TorchRuntime.Seed(t.Seed);
+        using var model = ModelFactory.Create(spec.Model, trainSampler.ImagePixels, codec);
+        model.to(device);
+        using var optimizer = Optimizers.Create(t.Optimizer, model.parameters());
+
+        long episode = 0, iteration = 0;
+        if (File.Exists(checkpointFile))
+        {
+            var header = Checkpoint.Load(checkpointFile, runId, model, optimizer);
+            (episode, iteration) = (header.Episode, header.Iteration);
+            log?.Invoke($"resuming from {checkpointFile} at episode {episode}");
+        }
+        sink.Started(episode);
+
+        long total = t.Episodes, batchSize = t.BatchSize;
+        var window = new Window(maxInstance);
+        var lastEval = (IReadOnlyList<InstanceAccuracy>)[];
+        IReadOnlyDictionary<int, double>? lastEvalAccuracy = null;
+        using var stream = new EpisodeStream(trainSampler, t.BatchSize, episode);
+        var windowClock = Stopwatch.StartNew();
+        while (episode < total)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                Flush(window, episode, report, windowClock);
+                Save(episode, iteration, model, optimizer);
+                var interrupted = new TrainingResult(Outcome.Interrupted, episode, "stopped on request", lastEval);
+                sink.Finished(interrupted);
+                return interrupted;
+            }
+            var batch = stream.Next();
+            using (NewDisposeScope())
+            {
+                var tensors = EpisodeTensors.From(batch, device);
+                model.train();
+                var logits = model.forward(tensors.Input);
+                var loss = Scoring.Loss(logits, tensors.Targets, codec);
+                var value = loss.item<float>();
+                if (!float.IsFinite(value))
+                    throw new TrainingDivergedException($"the training loss became {value} at episode {episode} (iteration {iteration + 1}); " +
+                                                        "lower training.lr or set training.grad_clip");
+                optimizer.zero_grad();
+                loss.backward();
+                if (t.GradClip is { } clip) nn.utils.clip_grad_norm_(model.parameters(), clip.Value);
+                optimizer.step();
+                window.Add(value, Scoring.Correct(logits, tensors.Targets, codec), batch.Instances);
+            }
+            episode += batchSize;
+            iteration++;
+            var evaluate = Crossed(episode, batchSize, spec.Evaluation.Every) || episode >= total;
+            var checkpoint = Crossed(episode, batchSize, spec.CheckpointEvery) || episode >= total;
+            var trainAccuracy = report.ToDictionary(k => k, window.Tally.Accuracy);
+            var trainLoss = window.MeanLoss;
+            var rate = window.Iterations * batchSize / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
+            if (iteration % LogEvery == 0 || evaluate || checkpoint) Flush(window, episode, report, windowClock);
+            if (evaluate)
+            {
+                lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
+                lastEvalAccuracy = lastEval.ToDictionary(r => r.Instance, r => r.Accuracy);
+            }
+            if (checkpoint) Save(episode, iteration, model, optimizer);
+            progress?.Invoke(new TrainingProgress(episode, total, rate, trainLoss, trainAccuracy, lastEvalAccuracy, iteration));
+            AfterIteration?.Invoke(iteration);
+        }
+        if (lastEval.Count == 0) // resumed a run that had already finished: evaluate its final state again
+            lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
+        var completed = new TrainingResult(Outcome.Completed, episode, null, lastEval);
+        sink.Finished(completed);
+        return completed;
+    }
+
+    /// <summary>True when the last batch carried the episode count past a multiple of <paramref name="every"/>.</summary>
+    private static bool Crossed(long episode, long batch, long every) => episode / every > (episode - batch) / every;
+
+    private void Save(long episode, long iteration, nn.Module model, optim.Optimizer optimizer)
+    {
+        Checkpoint.Save(checkpointFile, new Checkpoint.Header(runId, episode, iteration), model, optimizer);
+        sink.Checkpointed(episode, checkpointFile);
+    }
+
+    private void Flush(Window window, long episode, int[] report, Stopwatch clock)
+    {
+        if (window.Iterations == 0) return;
+        var metrics = new List<Metric>
+        {
+            new(episode, "train_loss", window.MeanLoss),
+            new(episode, "train_accuracy", window.Tally.Overall),
+            new(episode, "episodes_per_second", window.Iterations * spec.Training.BatchSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds)),
+        };
+        metrics.AddRange(report.Select(k => new Metric(episode, $"train_acc_{k}", window.Tally.Accuracy(k))));
+        sink.Record(metrics, window.Tally.Rows(episode, "train", Enumerable.Range(1, report.Max())));
+        window.Reset();
+        clock.Restart();
+    }
+
+    /// <summary>
+    /// Per-instance accuracy and loss on the fixed, seeded evaluation episodes (held-out classes,
+    /// no jitter), without gradients.
+    /// </summary>
+    private IReadOnlyList<InstanceAccuracy> Evaluate(EpisodeModel model, EpisodeSampler sampler, LabelCodec codec, Device device,
+        long episode, int maxInstance, int[] report)
+    {
+        var (loss, tally) = Evaluation.Run(model, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
+        var metrics = new List<Metric> { new(episode, "eval_loss", loss), new(episode, "eval_accuracy", tally.Overall) };
+        metrics.AddRange(report.Select(k => new Metric(episode, $"eval_acc_{k}", tally.Accuracy(k))));
+        var rows = tally.Rows(episode, "test", Enumerable.Range(1, maxInstance));
+        sink.Record(metrics, rows);
+        return rows;
+    }
+
+    /// <summary>Loss and per-instance tallies accumulated between flushes.</summary>
+    private sealed class Window(int maxInstance)
+    {
+        private double _loss;
+        public int Iterations { get; private set; }
+        public InstanceTally Tally { get; private set; } = new(maxInstance);
+        public double MeanLoss => Iterations == 0 ? double.NaN : _loss / Iterations;
+
+        public void Add(double loss, bool[] correct, int[] instances)
+        {
+            _loss += loss;
+            Iterations++;
+            Tally.Add(correct, instances);
+        }
+
+        public void Reset()
+        {
+            _loss = 0;
+            Iterations = 0;
+            Tally = new InstanceTally(maxInstance);
+        }
+    }
+}
+
+/// <summary>Evaluation on held-out episodes, shared by training and the benchmarks.</summary>
+public static class Evaluation
+{
+    public static (double Loss, InstanceTally Tally) Run(EpisodeModel model, EpisodeSampler sampler, LabelCodec codec, Device device,
+        int episodes, int batchSize, int maxInstance)
+    {
+        var tally = new InstanceTally(maxInstance);
+        double loss = 0;
+        model.eval();
+        using (no_grad())
+            for (var first = 0; first < episodes; first += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var count = Math.Min(batchSize, episodes - first);
+                var batch = sampler.Batch(first, count);
+                var tensors = EpisodeTensors.From(batch, device);
+                var logits = model.forward(tensors.Input);
+                loss += Scoring.Loss(logits, tensors.Targets, codec).item<float>() * count;
+                tally.Add(Scoring.Correct(logits, tensors.Targets, codec), batch.Instances);
+            }
+        model.train();
+        return (loss / episodes, tally);
+    }
+}
+
+/// <summary>The spec's optimiser over a model's parameters.</summary>
+public static class Optimizers
+{
+    public static optim.Optimizer Create(Optimizer optimizer, IEnumerable<TorchSharp.Modules.Parameter> parameters) => optimizer switch
+    {
+        // RMSProp as in the paper: decay is the squared-gradient average's decay (PyTorch's alpha).
+        Optimizer.RmsProp { rmsprop: var r } => optim.RMSProp(parameters, r.Lr, alpha: r.Decay, momentum: r.Momentum),
+        Optimizer.Adam { adam: var a } => optim.Adam(parameters, a.Lr, a.Beta1, a.Beta2),
+        _ => throw new ArgumentOutOfRangeException(nameof(optimizer)),
+    };
+}

@@ -1,0 +1,87 @@
+using MannLab.Training;
+
+namespace MannLab.Models.Tests;
+
+/// <summary>Resumption, flat memory, divergence, and checkpoints: the trainer on real data, real files, real tensors.</summary>
+public class TrainingTests : IDisposable
+{
+    private readonly TrainingFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Interrupting_at_200_and_resuming_to_400_reproduces_an_uninterrupted_run_bit_for_bit()
+    {
+        var run = TrainingFolder.Spec(TrainingFolder.SmallMann);
+
+        var (straightSink, straight) = _folder.Sink(run, "straight");
+        var whole = new Trainer(run.Spec, run.Id, straightSink.CheckpointFile, straightSink).Run();
+        whole.Outcome.Should().Be(Outcome.Completed);
+
+        var (resumedSink, resumed) = _folder.Sink(run, "resumed");
+        using var stop = new CancellationTokenSource();
+        var first = new Trainer(run.Spec, run.Id, resumedSink.CheckpointFile, resumedSink)
+        {
+            AfterIteration = iteration => { if (iteration == 25) stop.Cancel(); }, // 25 batches of 8: episode 200
+        }.Run(stop.Token);
+        first.Outcome.Should().Be(Outcome.Interrupted);
+        first.Episodes.Should().Be(200);
+        Checkpoint.ReadHeader(resumedSink.CheckpointFile).Episode.Should().Be(200);
+        var second = new Trainer(run.Spec, run.Id, resumedSink.CheckpointFile, resumedSink).Run();
+        second.Outcome.Should().Be(Outcome.Completed);
+
+        var expected = TrainingFolder.Metrics(straight);
+        expected.Select(m => m.Item2).Should().Contain(["eval_acc_2", "train_loss"]);
+        expected.Max(m => m.Item1).Should().Be(400);
+        TrainingFolder.Metrics(resumed).Should().Equal(expected, "every metric, to the last bit, with none duplicated");
+        File.ReadAllLines(Path.Combine(resumed, "instances.csv")).Should().Equal(File.ReadAllLines(Path.Combine(straight, "instances.csv")));
+        second.FinalEvaluation.Should().Equal(whole.FinalEvaluation);
+    }
+
+    [Fact]
+    public void Resident_memory_stays_flat_over_300_iterations()
+    {
+        var run = TrainingFolder.Spec(TrainingFolder.SmallMann.Replace("episodes: 400", "episodes: 2400"));
+        var (sink, _) = _folder.Sink(run, "memory");
+        long at30 = 0, at300 = 0;
+        var trainer = new Trainer(run.Spec, run.Id, sink.CheckpointFile, sink)
+        {
+            AfterIteration = iteration =>
+            {
+                if (iteration == 30) { GC.Collect(); at30 = Benchmark.Rss(); }
+                if (iteration == 300) { GC.Collect(); at300 = Benchmark.Rss(); }
+            },
+        };
+
+        trainer.Run().Outcome.Should().Be(Outcome.Completed);
+
+        at30.Should().BePositive();
+        ((double)at300 / at30).Should().BeLessThan(1.05, $"resident memory went from {at30 / 1e6:F0} MB to {at300 / 1e6:F0} MB");
+    }
+
+    [Fact]
+    public void A_diverging_loss_fails_the_run_with_a_clear_reason()
+    {
+        var run = TrainingFolder.Spec(TrainingFolder.SmallMann.Replace("lr: 1e-3", "lr: 1e37").Replace("seed: 5", "seed: 5, grad_clip: null"));
+        var (sink, folder) = _folder.Sink(run, "diverged");
+
+        var result = new Trainer(run.Spec, run.Id, sink.CheckpointFile, sink).Run();
+
+        result.Outcome.Should().Be(Outcome.Failed);
+        result.Reason.Should().MatchRegex(@"^the training loss became (NaN|∞|-∞|Infinity) at episode \d+");
+        File.ReadAllText(Path.Combine(folder, "run.json")).Should().Contain("\"status\": \"failed\"").And.Contain("the training loss became");
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_run_is_refused()
+    {
+        var run = TrainingFolder.Spec(TrainingFolder.SmallMann.Replace("episodes: 400", "episodes: 16"));
+        var (sink, _) = _folder.Sink(run, "one");
+        new Trainer(run.Spec, run.Id, sink.CheckpointFile, sink).Run().Outcome.Should().Be(Outcome.Completed);
+
+        var other = TrainingFolder.Spec(TrainingFolder.SmallMann.Replace("episodes: 400", "episodes: 32"));
+        var act = () => new Trainer(other.Spec, other.Id, sink.CheckpointFile, sink).Run();
+
+        act.Should().Throw<InvalidOperationException>().WithMessage($"*belongs to run {run.Id}, not {other.Id}*");
+    }
+}
