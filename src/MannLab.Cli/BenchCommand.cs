@@ -35,6 +35,7 @@ public static class BenchCommand
                           (model == "mann" ? $", memory {Benchmark.Slots}x{Benchmark.Width}, {Benchmark.Heads} heads" : "") +
                           $"), {threads} thread{(threads == 1 ? "" : "s")}, {iterations} iterations");
         Console.WriteLine($"  median {r.MedianMs:F1} ms/iteration (min {r.MinMs:F1}, max {r.MaxMs:F1}), {r.EpisodesPerSecond:F1} episodes/s");
+        Console.WriteLine($"  forward {r.ForwardMs:F1} ms, backward {r.BackwardMs:F1} ms, optimiser step {r.StepMs:F1} ms (medians)");
         Console.WriteLine($"  peak resident memory {r.PeakRssBytes / 1e6:F0} MB");
         Console.WriteLine($"  GEMM {r.GemmGflops:F1} GFLOP/s here on the model's shapes; the model does {r.ModelGflopPerIteration:F3} GFLOP/iteration " +
                           $"-> compute-bound {r.ComputeBoundMs:F1} ms; achieved/compute-bound {r.RatioToComputeBound:F2}x");
@@ -48,6 +49,9 @@ public static class BenchCommand
                 ms_per_iteration_median = Math.Round(r.MedianMs, 2),
                 ms_per_iteration_min = Math.Round(r.MinMs, 2),
                 ms_per_iteration_max = Math.Round(r.MaxMs, 2),
+                forward_ms = Math.Round(r.ForwardMs, 2),
+                backward_ms = Math.Round(r.BackwardMs, 2),
+                step_ms = Math.Round(r.StepMs, 2),
                 episodes_per_second = Math.Round(r.EpisodesPerSecond, 1),
                 peak_rss_mb = Math.Round(r.PeakRssBytes / 1e6, 1),
                 gemm_gflops = Math.Round(r.GemmGflops, 2),

@@ -122,28 +122,38 @@ public sealed class MannModel : EpisodeModel
     public override Tensor Forward(Tensor input, MemoryTrace? trace)
     {
         long batch = input.shape[0], steps = input.shape[1];
-        var projected = inputProjection.call(input); // [B, T, gates]: one GEMM for every step
+        var log = new StepInputs(recurrent.shape[1]);
+        // [B, T, gates]: one GEMM for every step; the recurrent weight's gradient comes back through it.
+        var projected = DeferredWeightGradient.Apply(inputProjection.call(input), recurrent, log);
         var state = persistent && training && carried is { } c && c.Memory.shape[0] == batch ? c : access.Initial(batch, input.device, input.dtype);
         var read = zeros(batch, readWidth, input.dtype, input.device);
         var h = zeros(batch, hiddenUnits, input.dtype, input.device);
         var cell = zeros(batch, hiddenUnits, input.dtype, input.device);
         var hs = new Tensor[steps];
         var reads = new Tensor[steps];
-        var weights = recurrent.t();
+        var weights = recurrent.detach().t();
+        // One unbind, not a select per step: each select's backward would build a full [B, T, gates]
+        // gradient, and autograd would add T of them up; unbind's backward stacks the steps once.
+        var perStep = projected.unbind(1);
+        var split = new long[] { 3 * hiddenUnits, hiddenUnits };
         for (var t = 0; t < steps; t++)
         {
-            var x = projected.select(1, t);
+            var x = perStep[t];
             if (lstm)
             {
-                var gates = addmm(x, cat([read, h], 1), weights, 1, 1);
-                var sig = gates.narrow(1, 0, 3 * hiddenUnits).sigmoid();
-                var g = gates.narrow(1, 3 * hiddenUnits, hiddenUnits).tanh();
+                var stepInput = cat([read, h], 1);
+                log.Inputs.Add(stepInput.detach());
+                // Split, not narrow, for the same reason as unbind: one backward node, no zero-filled copies.
+                var parts = addmm(x, stepInput, weights, 1, 1).split(split, 1);
+                var ifo = parts[0].sigmoid().chunk(3, 1);
+                var g = parts[1].tanh();
                 // Gate order i, f, o, g: c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
-                cell = addcmul(sig.narrow(1, hiddenUnits, hiddenUnits) * cell, sig.narrow(1, 0, hiddenUnits), g, 1);
-                h = sig.narrow(1, 2 * hiddenUnits, hiddenUnits) * cell.tanh();
+                cell = addcmul(ifo[1] * cell, ifo[0], g, 1);
+                h = ifo[2] * cell.tanh();
             }
             else
             {
+                log.Inputs.Add(read.detach());
                 h = functional.relu(addmm(x, read, weights, 1, 1));
             }
             var (r, next) = access.Step(state, accessHead.call(h));

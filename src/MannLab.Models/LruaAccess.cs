@@ -32,8 +32,9 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor controllerOutput)
     {
         var batch = controllerOutput.shape[0];
-        var keys = controllerOutput.narrow(1, 0, heads * width).tanh().view(batch, heads, width);
-        var gate = controllerOutput.narrow(1, heads * width, heads).sigmoid().unsqueeze(2);
+        var parts = controllerOutput.split([heads * width, heads], 1);
+        var keys = parts[0].tanh().view(batch, heads, width);
+        var gate = parts[1].sigmoid().unsqueeze(2);
         return Step(state, keys, gate);
     }
 
@@ -43,13 +44,15 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     {
         // Eq. 6: w^w_t = sigma(alpha) w^r_{t-1} + (1 - sigma(alpha)) w^lu_{t-1}.
         var writeWeights = lerp(state.LeastUsed!, state.ReadWeights, gate);
-        // Before writing, the least-used slot (from w^u_{t-1}) is set to zero.
-        var memory = state.Memory * state.Keep!.unsqueeze(2);
-        // Eq. 8: M_t(i) = M_{t-1}(i) + sum over heads of w^w_t(i) k_t. (Not baddbmm: TorchSharp
-        // 0.107's baddbmm expands the wrong operand and fails on these shapes.)
-        memory = memory + bmm(writeWeights.transpose(1, 2), keys);
-        // Eq. 2-3: K(k_t, M_t(i)) = cosine similarity; w^r_t = softmax over slots.
-        var similarity = bmm(F.normalize(keys, 2, 2, NormEpsilon), F.normalize(memory, 2, 2, NormEpsilon).transpose(1, 2));
+        // Before writing, the least-used slot (from w^u_{t-1}) is set to zero; then eq. 8:
+        // M_t(i) = M_{t-1}(i) + sum over heads of w^w_t(i) k_t. One addcmul does both.
+        // (Not baddbmm: TorchSharp 0.107's baddbmm expands the wrong operand.)
+        var memory = addcmul(bmm(writeWeights.transpose(1, 2), keys), state.Memory, state.Keep!.unsqueeze(2), 1);
+        // Eq. 2-3: K(k_t, M_t(i)) = k_t . M_t(i) / (|k_t| |M_t(i)|); w^r_t = softmax over slots.
+        // The slot norms scale the [B, R, N] products instead of normalising the whole [B, N, W]
+        // memory: the same value, a fraction of the work forward and backward.
+        var inverseNorms = memory.square().sum(2).clamp_min(NormEpsilon * NormEpsilon).rsqrt().unsqueeze(1);
+        var similarity = bmm(F.normalize(keys, 2, 2, NormEpsilon), memory.transpose(1, 2)) * inverseNorms;
         var readWeights = similarity.softmax(2);
         // Eq. 4: r_t = sum_i w^r_t(i) M_t(i).
         var read = bmm(readWeights, memory);
@@ -83,7 +86,8 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
         else
         {
             var nth = values.narrow(1, heads - 1, 1);
-            leastUsed = usage.le(nth).to_type(usage.dtype).unsqueeze(1).expand(-1, heads, -1).contiguous();
+            // The same for every head: [B, 1, N], broadcast over the heads where it is used.
+            leastUsed = usage.le(nth).to_type(usage.dtype).unsqueeze(1);
         }
         return (leastUsed.MoveToOuterDisposeScope(), keep.MoveToOuterDisposeScope());
     }

@@ -8,7 +8,7 @@ namespace MannLab.Models;
 /// <param name="ReadWeights">[B, R, N]: w^r of the step that produced this state.</param>
 /// <param name="WriteWeights">[B, R, N]: w^w of the step that produced this state.</param>
 /// <param name="Usage">[B, N]: LRUA's usage weights w^u; null for NTM access.</param>
-/// <param name="LeastUsed">[B, R, N]: LRUA's w^lu, computed from this step's usage; null for NTM.</param>
+/// <param name="LeastUsed">[B, R, N] (per-head rule) or [B, 1, N] (literal rule: the same for every head, broadcast): w^lu from this step's usage; null for NTM.</param>
 /// <param name="Keep">[B, N]: 0 at the least-used slot (from this step's usage), which the next step zeroes before writing; null for NTM.</param>
 public sealed record MemoryState(Tensor Memory, Tensor ReadWeights, Tensor WriteWeights, Tensor? Usage, Tensor? LeastUsed, Tensor? Keep)
 {

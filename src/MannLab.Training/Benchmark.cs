@@ -17,7 +17,8 @@ public static class Benchmark
     public const int Batch = 16, Steps = 50, Pixels = 400, Classes = 5, Hidden = 200, Slots = 128, Width = 40, Heads = 4;
 
     public sealed record Result(string Model, int Threads, int Iterations, double MedianMs, double MinMs, double MaxMs,
-        double EpisodesPerSecond, long PeakRssBytes, double GemmGflops, double ModelGflopPerIteration, double ComputeBoundMs)
+        double EpisodesPerSecond, long PeakRssBytes, double GemmGflops, double ModelGflopPerIteration, double ComputeBoundMs,
+        double ForwardMs, double BackwardMs, double StepMs)
     {
         public double RatioToComputeBound => MedianMs / ComputeBoundMs;
     }
@@ -40,24 +41,39 @@ public static class Benchmark
         using var optimizer = optim.RMSProp(model.parameters(), 1e-4, alpha: 0.95, momentum: 0.9);
         using var input = rand(Batch, Steps, Pixels + Classes);
         using var targets = randint(0, Classes, [Batch, Steps, 1], ScalarType.Int64);
-        var times = new List<double>();
+        List<double> times = [], forward = [], backward = [], step = [];
         for (var i = 0; i < warmup + iterations; i++)
         {
             var start = Stopwatch.GetTimestamp();
             using (NewDisposeScope())
             {
                 var loss = Scoring.Loss(model.forward(input), targets, codec);
+                loss.item<float>(); // the forward pass is complete here
+                var forwardDone = Stopwatch.GetTimestamp();
                 optimizer.zero_grad();
                 loss.backward();
+                var backwardDone = Stopwatch.GetTimestamp();
                 optimizer.step();
+                if (i >= warmup)
+                {
+                    forward.Add(Stopwatch.GetElapsedTime(start, forwardDone).TotalMilliseconds);
+                    backward.Add(Stopwatch.GetElapsedTime(forwardDone, backwardDone).TotalMilliseconds);
+                    step.Add(Stopwatch.GetElapsedTime(backwardDone).TotalMilliseconds);
+                }
             }
             if (i >= warmup) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-        times.Sort();
-        var median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
+        var median = Median(times);
         var gemm = GemmGflops(kind);
         var flop = ModelGflop(kind);
-        return new Result(kind, threads, iterations, median, times[0], times[^1], Batch * 1000 / median, PeakRss(), gemm, flop, flop / gemm * 1000);
+        return new Result(kind, threads, iterations, median, times.Min(), times.Max(), Batch * 1000 / median, PeakRss(), gemm, flop,
+            flop / gemm * 1000, Median(forward), Median(backward), Median(step));
+    }
+
+    public static double Median(IReadOnlyCollection<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>
