@@ -6,6 +6,19 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
+# PostgreSQL's server binaries, for the tests that start a real cluster.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "installing PostgreSQL (apt-get install postgresql)..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+      || { echo "could not install PostgreSQL"; echo "0 passed, 1 failed"; exit 1; }
+  else
+    echo "PostgreSQL server binaries are missing: install PostgreSQL 14 or newer (Debian: sudo apt-get install postgresql)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace MannLab.Storage;
+
+/// <summary>
+/// MannLab's own PostgreSQL cluster, for one machine running everything: created with initdb on
+/// first use under a folder of its own, started with pg_ctl on a free port on 127.0.0.1 and on a
+/// unix socket, reused when already running, and stopped by whoever started it. initdb refuses to
+/// run as root, so under root the server runs as the postgres user.
+/// </summary>
+public sealed class EmbeddedPostgres : IDisposable
+{
+    public const string User = "mannlab", Database = "mannlab";
+
+    private readonly string _bin;
+    private readonly bool _startedHere;
+
+    private EmbeddedPostgres(string dataDirectory, string bin, int port, bool startedHere)
+    {
+        DataDirectory = dataDirectory;
+        _bin = bin;
+        Port = port;
+        _startedHere = startedHere;
+    }
+
+    public string DataDirectory { get; }
+    public int Port { get; }
+    public string SocketDirectory => DataDirectory;
+
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username={User};Database={Database};Pooling=true";
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>The newest installed server binaries: $MANNLAB_PG_BIN, /usr/lib/postgresql/N/bin, or initdb on the PATH.</summary>
+    public static string FindBinaries()
+    {
+        if (Environment.GetEnvironmentVariable("MANNLAB_PG_BIN") is { Length: > 0 } configured) return configured;
+        var debian = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => (Dir: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
+                .Where(x => File.Exists(Path.Combine(x.Dir, "initdb"))).OrderByDescending(x => x.Version).Select(x => x.Dir).FirstOrDefault()
+            : null;
+        if (debian is not null) return debian;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
+            if (File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl"))) return dir;
+        throw new InvalidOperationException("PostgreSQL server binaries (initdb, pg_ctl) were not found: install PostgreSQL 14 or newer " +
+                                            "(Debian: apt-get install postgresql) or set MANNLAB_PG_BIN, or configure MANNLAB_DB to use an existing server");
+    }
+
+    /// <summary>Starts the cluster in <paramref name="dataDirectory"/> (creating it on first use), or attaches to it if it runs already.</summary>
+    public static EmbeddedPostgres Start(string dataDirectory, Action<string>? log = null)
+    {
+        dataDirectory = Path.GetFullPath(dataDirectory);
+        var bin = FindBinaries();
+        if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+        {
+            log?.Invoke($"creating a PostgreSQL cluster in {dataDirectory}");
+            Directory.CreateDirectory(dataDirectory);
+            Own(dataDirectory);
+            Run(bin, "initdb", ["-D", dataDirectory, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C"]);
+        }
+        if (RunningPort(dataDirectory) is { } running)
+        {
+            log?.Invoke($"using the PostgreSQL already running on port {running}");
+            return new EmbeddedPostgres(dataDirectory, bin, running, startedHere: false).WithDatabase();
+        }
+        var port = FreePort();
+        var logFile = Path.Combine(dataDirectory, "server.log");
+        Run(bin, "pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "-o",
+            $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{dataDirectory}'", "start"]);
+        log?.Invoke($"started PostgreSQL on 127.0.0.1:{port} (socket in {dataDirectory})");
+        return new EmbeddedPostgres(dataDirectory, bin, port, startedHere: true).WithDatabase();
+    }
+
+    private EmbeddedPostgres WithDatabase()
+    {
+        var exists = Run(_bin, "psql", ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", User, "-d", "postgres", "-tAc",
+            $"select 1 from pg_database where datname = '{Database}'"]).Trim() == "1";
+        if (!exists) Run(_bin, "createdb", ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", User, Database]);
+        return this;
+    }
+
+    /// <summary>The port of the server running on this data directory, if one is (postmaster.pid's fourth line).</summary>
+    private static int? RunningPort(string dataDirectory)
+    {
+        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
+        if (!File.Exists(pidFile)) return null;
+        var lines = File.ReadAllLines(pidFile);
+        if (lines.Length < 4 || !int.TryParse(lines[0], out var pid) || !int.TryParse(lines[3], out var port)) return null;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return port;
+        }
+        catch (Exception e) when (e is ArgumentException or SocketException or InvalidOperationException)
+        {
+            return null; // a stale pid file: the server is gone
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>Under root, the postgres user must own the cluster's folder.</summary>
+    private static void Own(string directory)
+    {
+        if (!IsRoot) return;
+        var start = new ProcessStartInfo("chown", ["-R", "postgres:postgres", directory]) { RedirectStandardError = true };
+        using var chown = Process.Start(start)!;
+        chown.WaitForExit();
+        if (chown.ExitCode != 0)
+            throw new InvalidOperationException($"cannot give {directory} to the postgres user (does it exist? `apt-get install postgresql` creates it): " +
+                                                chown.StandardError.ReadToEnd());
+        using var probe = Process.Start(new ProcessStartInfo("runuser", ["-u", "postgres", "--", "test", "-w", directory]))!;
+        probe.WaitForExit();
+        if (probe.ExitCode != 0)
+            throw new InvalidOperationException($"the postgres user cannot reach {directory}: a folder above it is closed to other users " +
+                                                "(chmod o+x it, or put MannLab's folder elsewhere)");
+    }
+
+    private static string Run(string bin, string tool, IEnumerable<string> arguments)
+    {
+        var path = Path.Combine(bin, tool);
+        var start = IsRoot ? new ProcessStartInfo("runuser", ["-u", "postgres", "--", path, .. arguments]) : new ProcessStartInfo(path, arguments);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = "/";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{tool} failed (exit {process.ExitCode}): {error.Result.Trim()} {output.Result.Trim()}");
+        return output.Result;
+    }
+
+    /// <summary>Stops the server if this instance started it.</summary>
+    public void Dispose()
+    {
+        if (_startedHere) Run(_bin, "pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "stop"]);
+    }
+}

@@ -1,0 +1,62 @@
+using MannLab.Storage;
+
+namespace MannLab.Storage.Tests;
+
+[Collection(PostgresCollection.Name)]
+public class MigrationTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task Migrations_apply_to_an_empty_database_once_and_are_then_idempotent()
+    {
+        await using (var reset = pg.DataSource.CreateCommand("drop schema if exists mannlab cascade")) await reset.ExecuteNonQueryAsync();
+
+        var first = await Migrations.ApplyAsync(pg.DataSource);
+        var second = await Migrations.ApplyAsync(pg.DataSource);
+
+        first.Should().Equal(Migrations.All().Select(m => m.Name));
+        first.Should().Contain(["0001_schema.sql", "0002_views.sql"]);
+        second.Should().BeEmpty();
+        (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
+            .Should().Be(7); // experiments, runs, metrics, instance_accuracy, checkpoints, run_summary, schema_migrations
+        (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Concurrent_starts_apply_each_migration_once()
+    {
+        await using (var reset = pg.DataSource.CreateCommand("drop schema if exists mannlab cascade")) await reset.ExecuteNonQueryAsync();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Migrations.ApplyAsync(pg.DataSource)));
+
+        results.SelectMany(r => r).Should().Equal(Migrations.All().Select(m => m.Name));
+        (await pg.Scalar<long>("select count(*) from mannlab.schema_migrations")).Should().Be(Migrations.All().Count);
+    }
+
+    [Fact]
+    public async Task A_migration_changed_after_it_was_applied_is_an_error()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        await using (var tamper = pg.DataSource.CreateCommand("update mannlab.schema_migrations set checksum = 'x' where name = '0001_schema.sql'"))
+            await tamper.ExecuteNonQueryAsync();
+        try
+        {
+            var act = () => Migrations.ApplyAsync(pg.DataSource);
+            await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("db/migrations/0001_schema.sql changed after it was applied*");
+        }
+        finally
+        {
+            await using var reset = pg.DataSource.CreateCommand("drop schema if exists mannlab cascade");
+            await reset.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Fact]
+    public void Starting_on_a_running_cluster_attaches_to_it_and_leaves_it_running()
+    {
+        using (var again = EmbeddedPostgres.Start(pg.Server.DataDirectory))
+            again.Port.Should().Be(pg.Server.Port);
+        // Disposing the attached instance did not stop the server.
+        using var connection = pg.DataSource.OpenConnection();
+        connection.State.Should().Be(System.Data.ConnectionState.Open);
+    }
+}
