@@ -13,7 +13,8 @@ public static class Checkpoint
 {
     private static readonly byte[] Magic = "MANNLAB-CHECKPOINT-1\n"u8.ToArray();
 
-    public sealed record Header(string RunId, long Episode, long Iteration);
+    /// <param name="Spec">The run's resolved spec (canonical JSON): a checkpoint is self-contained.</param>
+    public sealed record Header(string RunId, long Episode, long Iteration, string Spec);
 
     public static void Save(string file, Header header, nn.Module model, optim.Optimizer optimizer)
     {
@@ -48,6 +49,15 @@ public static class Checkpoint
                                                 "use another output folder or remove the checkpoint");
         model.load(reader);
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+        return header;
+    }
+
+    /// <summary>Restores only the model (for inspection), whatever run it belongs to.</summary>
+    public static Header LoadModel(string file, nn.Module model)
+    {
+        using var reader = Open(file);
+        var header = ReadHeader(reader, file);
+        model.load(reader);
         return header;
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MannLab.Data;
 using MannLab.Models;
+using MannLab.Spec;
 using Optimizer = MannLab.Spec.Optimizer;
 using Device = TorchSharp.torch.Device;
 using TorchSharp;
@@ -114,6 +115,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         }
         if (lastEval.Count == 0) // resumed a run that had already finished: evaluate its final state again
             lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
+        RecordNearestNeighbour(testSampler, episode, maxInstance, report);
         var completed = new TrainingResult(Outcome.Completed, episode, null, lastEval);
         sink.Finished(completed);
         return completed;
@@ -124,7 +126,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
 
     private void Save(long episode, long iteration, nn.Module model, optim.Optimizer optimizer)
     {
-        Checkpoint.Save(checkpointFile, new Checkpoint.Header(runId, episode, iteration), model, optimizer);
+        Checkpoint.Save(checkpointFile, new Checkpoint.Header(runId, episode, iteration, Canonical.toJson(spec)), model, optimizer);
         sink.Checkpointed(episode, checkpointFile);
     }
 
@@ -156,6 +158,22 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         var rows = tally.Rows(episode, "test", Enumerable.Range(1, maxInstance));
         sink.Record(metrics, rows);
         return rows;
+    }
+
+    /// <summary>
+    /// The paper's Table 2 baseline on the very same evaluation episodes: nearest neighbour on raw
+    /// pixels (no training), recorded as split "knn" next to the model's final evaluation.
+    /// </summary>
+    private void RecordNearestNeighbour(EpisodeSampler sampler, long episode, int maxInstance, int[] report)
+    {
+        var tally = new InstanceTally(maxInstance);
+        for (var first = 0; first < spec.Evaluation.Episodes; first += spec.Training.BatchSize)
+        {
+            var batch = sampler.Batch(first, Math.Min(spec.Training.BatchSize, spec.Evaluation.Episodes - first));
+            tally.Add(NearestNeighbourBaseline.Correct(batch), batch.Instances);
+        }
+        sink.Record([.. report.Select(k => new Metric(episode, $"knn_acc_{k}", tally.Accuracy(k)))],
+            tally.Rows(episode, "knn", Enumerable.Range(1, maxInstance)));
     }
 
     /// <summary>Loss and per-instance tallies accumulated between flushes.</summary>

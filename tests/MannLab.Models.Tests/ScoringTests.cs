@@ -40,6 +40,25 @@ public class ScoringTests
         Scoring.Correct(logits, tensor(new long[] { 1, 2 }, [1, 2, 1]), codec).Should().Equal(true, false);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Persistent_memory_carries_over_to_the_next_training_batch_and_wiped_memory_does_not(bool persistent)
+    {
+        manual_seed(1);
+        using var model = new MannModel(7, 3, ControllerKind.LstmController, 5, 2, 3,
+            new LruaAccess(6, 3, 2, 0.95, LeastUsedRule.PerHead), persistentMemory: persistent);
+        model.train();
+        var input = randn(2, 4, 7);
+        using var first = model.forward(input);
+        using var second = model.forward(input);
+        first.allclose(second).Should().Be(!persistent);
+        model.eval(); // evaluation episodes always start from a wiped memory
+        using var third = model.forward(input);
+        using var fourth = model.forward(input);
+        third.allclose(fourth).Should().BeTrue();
+    }
+
     [Fact]
     public void Nearest_neighbour_labels_each_image_by_its_nearest_earlier_one()
     {

@@ -36,6 +36,8 @@ public class TrainingTests : IDisposable
         TrainingFolder.Metrics(resumed).Should().Equal(expected, "every metric, to the last bit, with none duplicated");
         File.ReadAllLines(Path.Combine(resumed, "instances.csv")).Should().Equal(File.ReadAllLines(Path.Combine(straight, "instances.csv")));
         second.FinalEvaluation.Should().Equal(whole.FinalEvaluation);
+        // The kNN baseline is scored once, at the end, on the same evaluation episodes.
+        File.ReadLines(Path.Combine(straight, "instances.csv")).Count(l => l.Contains(",knn,")).Should().Be(4);
     }
 
     [Fact]
