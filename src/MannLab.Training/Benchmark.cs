@@ -45,6 +45,7 @@ public static class Benchmark
         for (var i = 0; i < warmup + iterations; i++)
         {
             var start = Stopwatch.GetTimestamp();
+            using (NativeCallGuard.Enter())
             using (NewDisposeScope())
             {
                 var loss = Scoring.Loss(model.forward(input), targets, codec);

@@ -80,6 +80,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
                 return interrupted;
             }
             var batch = stream.Next();
+            using (NativeCallGuard.Enter())
             using (NewDisposeScope())
             {
                 var tensors = EpisodeTensors.From(batch, device);
@@ -212,6 +213,7 @@ public static class Evaluation
         using (no_grad())
             for (var first = 0; first < episodes; first += batchSize)
             {
+                using var guard = NativeCallGuard.Enter();
                 using var scope = NewDisposeScope();
                 var count = Math.Min(batchSize, episodes - first);
                 var batch = sampler.Batch(first, count);
