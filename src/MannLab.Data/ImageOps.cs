@@ -11,22 +11,32 @@ public static class ImageOps
     {
         if (source.Length != sourceSize * sourceSize) throw new ArgumentException("source is not sourceSize x sourceSize", nameof(source));
         var weights = AreaWeights(sourceSize, size);
-        var horizontal = new float[sourceSize * size];
-        for (var y = 0; y < sourceSize; y++)
-            for (var x = 0; x < size; x++)
+        // Separable: average along each row, then along each column, which is the same pass on
+        // the transposed result (transposed back at the end).
+        var rows = AlongRows(source, sourceSize, sourceSize, weights);
+        return Transpose(AlongRows(Transpose(rows, sourceSize, size), size, sourceSize, weights), size, size);
+    }
+
+    /// <summary>Resamples each of <paramref name="height"/> rows of width <paramref name="width"/> with the weights.</summary>
+    private static float[] AlongRows(ReadOnlySpan<float> image, int height, int width, (int Index, double Weight)[][] weights)
+    {
+        var output = new float[height * weights.Length];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < weights.Length; x++)
             {
                 double sum = 0;
-                foreach (var (index, weight) in weights[x]) sum += source[y * sourceSize + index] * weight;
-                horizontal[y * size + x] = (float)sum;
+                foreach (var (index, weight) in weights[x]) sum += image[y * width + index] * weight;
+                output[y * weights.Length + x] = (float)sum;
             }
-        var output = new float[size * size];
-        for (var y = 0; y < size; y++)
-            for (var x = 0; x < size; x++)
-            {
-                double sum = 0;
-                foreach (var (index, weight) in weights[y]) sum += horizontal[index * size + x] * weight;
-                output[y * size + x] = (float)sum;
-            }
+        return output;
+    }
+
+    private static float[] Transpose(float[] image, int height, int width)
+    {
+        var output = new float[image.Length];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                output[x * height + y] = image[y * width + x];
         return output;
     }
 
