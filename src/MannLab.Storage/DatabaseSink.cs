@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+using MannLab.Training;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MannLab.Storage;
+
+/// <summary>
+/// A run's results in PostgreSQL. Metrics and per-instance accuracies are written in batches with
+/// binary COPY into staging tables and merged with upserts, so every write is idempotent on
+/// (run, step, name): a run that resumes after a crash neither duplicates nor loses a value. The
+/// run summary is kept current with each batch, so listing runs never scans the metrics.
+/// </summary>
+public sealed class DatabaseSink(NpgsqlDataSource db, string runId) : ITrainingSink
+{
+    public void Started(long episode) => Run(async connection =>
+    {
+        // Anything recorded after the checkpoint we resume from is void: it will be recorded again.
+        foreach (var table in new[] { "metrics", "instance_accuracy" })
+            await Execute(connection, $"delete from mannlab.{table} where run_id = @run and step > @episode", ("run", runId), ("episode", episode));
+        await Execute(connection, "update mannlab.runs set episodes_done = @episode where id = @run", ("run", runId), ("episode", episode));
+    });
+
+    public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances) => Run(async connection =>
+    {
+        await using var transaction = await connection.BeginTransactionAsync();
+        if (metrics.Count > 0)
+        {
+            await Execute(connection, "create temp table if not exists staged_metrics (step bigint, name text, value double precision) on commit delete rows");
+            await using (var copy = await connection.BeginBinaryImportAsync("copy staged_metrics (step, name, value) from stdin (format binary)"))
+            {
+                foreach (var m in metrics)
+                {
+                    await copy.StartRowAsync();
+                    await copy.WriteAsync(m.Episode, NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(m.Name, NpgsqlDbType.Text);
+                    if (double.IsFinite(m.Value)) await copy.WriteAsync(m.Value, NpgsqlDbType.Double); else await copy.WriteNullAsync();
+                }
+                await copy.CompleteAsync();
+            }
+            await Execute(connection, """
+                insert into mannlab.metrics (run_id, step, name, value) select @run, step, name, value from staged_metrics
+                on conflict (run_id, step, name) do update set value = excluded.value
+                """, ("run", runId));
+            var latest = new JsonObject();
+            foreach (var m in metrics) latest[m.Name] = double.IsFinite(m.Value) ? m.Value : null;
+            await Execute(connection, """
+                update mannlab.run_summary set step = greatest(step, @step), latest = latest || @latest::jsonb, updated_at = now() where run_id = @run
+                """, ("run", runId), ("step", metrics.Max(m => m.Episode)), ("latest", latest.ToJsonString()));
+            await Execute(connection, "update mannlab.runs set episodes_done = greatest(episodes_done, @step) where id = @run",
+                ("run", runId), ("step", metrics.Max(m => m.Episode)));
+        }
+        if (instances.Count > 0)
+        {
+            await Execute(connection, "create temp table if not exists staged_instances (step bigint, split text, instance int, correct bigint, total bigint) on commit delete rows");
+            await using (var copy = await connection.BeginBinaryImportAsync("copy staged_instances (step, split, instance, correct, total) from stdin (format binary)"))
+            {
+                foreach (var r in instances)
+                    await copy.WriteRowAsync(default, r.Episode, r.Split, r.Instance, r.Correct, r.Total);
+                await copy.CompleteAsync();
+            }
+            await Execute(connection, """
+                insert into mannlab.instance_accuracy (run_id, step, split, instance, correct, total)
+                select @run, step, split, instance, correct, total from staged_instances
+                on conflict (run_id, step, split, instance) do update set correct = excluded.correct, total = excluded.total
+                """, ("run", runId));
+        }
+        await transaction.CommitAsync();
+    });
+
+    public void Checkpointed(long episode, string file) => Run(connection => Execute(connection, """
+        insert into mannlab.checkpoints (run_id, episode, path) values (@run, @episode, @path)
+        on conflict (run_id) do update set episode = excluded.episode, path = excluded.path, updated_at = now()
+        """, ("run", runId), ("episode", episode), ("path", Path.GetFullPath(file))));
+
+    public void Finished(TrainingResult result) => Run(connection => Execute(connection, """
+        update mannlab.runs set status = @status, error = @error, finished_at = case when @status = 'interrupted' then null else now() end
+        where id = @run
+        """, ("run", runId), ("status", result.Outcome switch
+        {
+            Outcome.Completed => "succeeded",
+            Outcome.Interrupted => "interrupted",
+            _ => "failed",
+        }), ("error", (object?)result.Reason ?? DBNull.Value)));
+
+    private void Run(Func<NpgsqlConnection, Task> action)
+    {
+        using var connection = db.OpenConnection();
+        action(connection).GetAwaiter().GetResult();
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        await command.ExecuteNonQueryAsync();
+    }
+}

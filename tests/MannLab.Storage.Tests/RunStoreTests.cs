@@ -1,0 +1,98 @@
+using MannLab.Spec;
+using Task = System.Threading.Tasks.Task;
+using MannLab.Storage;
+using MannLab.Training;
+
+namespace MannLab.Storage.Tests;
+
+[Collection(PostgresCollection.Name)]
+public class RunStoreTests(PostgresFixture pg)
+{
+    private static ExperimentFile Parse(string file, string yaml)
+    {
+        var result = Experiments.parse(file, yaml);
+        result.IsOk.Should().BeTrue(result.IsError ? string.Join("\n", result.ErrorValue.Select(e => e.ToString())) : "");
+        return result.ResultValue;
+    }
+
+    private const string Small = """
+        name: NAME
+        dataset:
+          source: synthetic
+          image_size: 12
+          synthetic: {alphabets: 6, characters: 8, drawers: 12}
+        task: {classes: 3, instances: 4}
+        model: {kind: mann, hidden: 16, memory: {slots: 8, width: 8, read_heads: 2}}
+        training: {optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 64}
+        evaluation: {every: 32, episodes: 16, instances: [1, 2, 4]}
+        checkpoint: {every: 32}
+        """;
+
+    [Fact]
+    public async Task A_sweep_is_registered_whole_and_only_once()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var store = new RunStore(pg.DataSource);
+        var sweep = Parse("grid.yaml", Small.Replace("NAME", "grid") + "\nsweep:\n  training.seed: [1, 2, 3]\n  model.lrua.gamma: [0.9, 0.99]\n");
+
+        var added = await store.RegisterAsync(sweep);
+        var again = await store.RegisterAsync(sweep);
+
+        added.Should().Equal(sweep.Runs.Select(r => r.Id));
+        again.Should().BeEmpty();
+        var runs = await store.ListAsync("grid");
+        runs.Select(r => r.SweepIndex).Should().Equal(0, 1, 2, 3, 4, 5);
+        runs.Should().AllSatisfy(r => (r.Status, r.Queue, r.EpisodesTotal).Should().Be(("queued", "cpu", 64L)));
+        runs[3].Point.Should().Be("""{"training.seed": 2, "model.lrua.gamma": 0.99}""");
+
+        // The file changes one value: only the runs whose resolved spec changed are new.
+        var changed = Parse("grid.yaml", Small.Replace("NAME", "grid") + "\nsweep:\n  training.seed: [1, 2, 4]\n  model.lrua.gamma: [0.9, 0.99]\n");
+        (await store.RegisterAsync(changed)).Should().HaveCount(2);
+        (await store.ListAsync("grid")).Should().HaveCount(8);
+    }
+
+    [Fact]
+    public async Task A_run_trained_into_the_database_can_be_read_through_the_views()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var store = new RunStore(pg.DataSource);
+        var experiment = Parse("db.yaml", Small.Replace("NAME", "db-run"));
+        await store.RegisterAsync(experiment);
+        var run = experiment.Runs.Head;
+        var sink = new DatabaseSink(pg.DataSource, run.Id);
+        var checkpoint = Path.Combine(pg.Folder, run.Id + ".bin");
+
+        var result = new Trainer(run.Spec, run.Id, checkpoint, sink).Run();
+
+        result.Outcome.Should().Be(Outcome.Completed);
+        (await store.ListAsync("db-run")).Single().Should().Match<StoredRun>(r => r.Status == "succeeded" && r.EpisodesDone == 64);
+        var finalSecond = await pg.Scalar<double>(
+            $"select accuracy from mannlab.final_instance_accuracy where run_id = '{run.Id}' and split = 'test' and instance = 2");
+        finalSecond.Should().BeApproximately(result.FinalEvaluation.Single(r => r.Instance == 2).Accuracy, 1e-12);
+        (await pg.Scalar<long>($"select count(*) from mannlab.learning_curves where run_id = '{run.Id}'")).Should().Be(2 * 4);
+        (await pg.Scalar<string>($"select latest->>'eval_acc_2' from mannlab.run_summary where run_id = '{run.Id}'")).Should().NotBeNull();
+        (await pg.Scalar<long>($"select episode from mannlab.checkpoints where run_id = '{run.Id}'")).Should().Be(64);
+    }
+
+    [Fact]
+    public async Task Writes_are_idempotent_and_a_restart_voids_what_came_after_its_checkpoint()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var experiment = Parse("idem.yaml", Small.Replace("NAME", "idempotent"));
+        await new RunStore(pg.DataSource).RegisterAsync(experiment);
+        var id = experiment.Runs.Head.Id;
+        var sink = new DatabaseSink(pg.DataSource, id);
+        Metric[] batch = [new(32, "train_loss", 1.5), new(32, "eval_acc_2", 0.25), new(64, "train_loss", 1.25)];
+        InstanceAccuracy[] rows = [new(32, "test", 1, 3, 10), new(64, "test", 1, 4, 10)];
+
+        sink.Record(batch, rows);
+        sink.Record(batch, rows); // a retried write
+
+        (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(3);
+        (await pg.Scalar<long>($"select count(*) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(2);
+
+        sink.Started(32); // resuming from a checkpoint at episode 32
+        (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(2);
+        (await pg.Scalar<long>($"select max(step) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(32);
+    }
+}
