@@ -12,24 +12,41 @@ namespace MannLab.Models;
 /// never in 179,000 iterations inside no-GC regions. So every stretch of torch work runs inside a
 /// no-GC region, and collections happen between them, on this thread, where nothing is in flight.
 /// </summary>
+/// <remarks>
+/// A no-GC region is process-wide, so the guard is counted: the region opens with the first
+/// active guard in the process and closes with the last. Training processes run one trainer each.
+/// </remarks>
 public readonly struct NativeCallGuard : IDisposable
 {
     /// <summary>Room for one iteration's managed allocations on every thread (a batch is about 1.5 MB).</summary>
     private const long Budget = 64L << 20;
 
-    private readonly bool _started;
+    private static readonly Lock Gate = new();
+    private static int _active;
+    private static bool _region;
 
-    private NativeCallGuard(bool started) => _started = started;
+    private readonly bool _entered;
+
+    private NativeCallGuard(bool entered) => _entered = entered;
 
     public static NativeCallGuard Enter()
     {
-        if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) return new NativeCallGuard(false); // nested: the outer guard holds
-        return new NativeCallGuard(GC.TryStartNoGCRegion(Budget));
+        lock (Gate)
+        {
+            if (_active++ == 0) _region = GCSettings.LatencyMode != GCLatencyMode.NoGCRegion && GC.TryStartNoGCRegion(Budget);
+        }
+        return new NativeCallGuard(true);
     }
 
     public void Dispose()
     {
-        // If allocations outran the budget the region has already ended; there is nothing to end.
-        if (_started && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+        if (!_entered) return;
+        lock (Gate)
+        {
+            if (--_active > 0 || !_region) return;
+            _region = false;
+            // If allocations outran the budget the region has already ended; there is nothing to end.
+            if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+        }
     }
 }
