@@ -1,5 +1,4 @@
 using MannLab.Spec;
-using Microsoft.FSharp.Core;
 
 namespace MannLab.Cli;
 
@@ -29,6 +28,4 @@ public static class SpecFiles
         $"{task.Classes}-way, " +
         (task.Shape is EpisodeShape.InstancesPerClass k ? $"{k.instances} per class" : $"length {((EpisodeShape.Length)task.Shape).steps}") +
         (task.Labels.IsOneHot ? ", one-hot" : ", string labels");
-
-    public static bool IsSome<T>(FSharpOption<T>? option) => FSharpOption<T>.get_IsSome(option);
 }

@@ -36,7 +36,7 @@ public sealed class EpisodeSampler
         _seed = seed;
         _stream = stream;
         Codec = new LabelCodec(task.Labels, task.Classes);
-        Steps = task.Shape is EpisodeShape.InstancesPerClass ipc ? task.Classes * ipc.instances : ((EpisodeShape.Length)task.Shape).steps;
+        Steps = task.EpisodeLength;
     }
 
     public LabelCodec Codec { get; }

@@ -125,17 +125,12 @@ let private write (w: Utf8JsonWriter) (s: Spec) =
     str "priority" (match s.Priority with Low -> "low" | Normal -> "normal" | High -> "high")
     w.WriteEndObject()
 
-let private render indented (s: Spec) =
+/// Compact canonical JSON: the form that is hashed and stored.
+let toJson (s: Spec) =
     use stream = new MemoryStream()
-    (use w = new Utf8JsonWriter(stream, JsonWriterOptions(Indented = indented))
+    (use w = new Utf8JsonWriter(stream)
      write w s)
     Encoding.UTF8.GetString(stream.ToArray())
-
-/// Compact canonical JSON: the form that is hashed and stored.
-let toJson (s: Spec) = render false s
-
-/// Indented canonical JSON, for people.
-let toPrettyJson (s: Spec) = render true s
 
 let sha256 (text: string) =
     SHA256.HashData(Encoding.UTF8.GetBytes text) |> Array.map (fun b -> b.ToString "x2") |> String.concat ""

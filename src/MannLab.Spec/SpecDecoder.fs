@@ -223,12 +223,7 @@ let decode (ctx: Ctx) (root: Node) : Spec =
     let md = model (top.Section "model")
     let tr = training (top.Section "training")
 
-    let maxInstance =
-        match tk.Shape with
-        | InstancesPerClass k -> k
-        | Length l -> l
-
-    let ev = evaluation (top.Section "evaluation") maxInstance
+    let ev = evaluation (top.Section "evaluation") tk.MaxInstance
     let checkpoint = top.Section "checkpoint"
     let checkpointEvery = checkpoint.Get("every", integer, 5000, positive "every")
     checkpoint.Finish()

@@ -47,6 +47,18 @@ type Task =
       Shape: EpisodeShape
       Labels: LabelEncoding }
 
+    /// Steps in one episode.
+    member t.EpisodeLength =
+        match t.Shape with
+        | InstancesPerClass k -> t.Classes * k
+        | Length l -> l
+
+    /// The highest instance index an episode can hold.
+    member t.MaxInstance =
+        match t.Shape with
+        | InstancesPerClass k -> k
+        | Length l -> l
+
 type LeastUsedRule =
     /// w^lu(i) = 1 where usage <= the n-th smallest usage: every tied slot is written.
     | Literal
@@ -133,16 +145,7 @@ type Spec =
       Priority: Priority }
 
     /// Steps in one episode.
-    member s.EpisodeLength =
-        match s.Task.Shape with
-        | InstancesPerClass k -> s.Task.Classes * k
-        | Length l -> l
-
-    /// The highest instance index an episode can hold.
-    member s.MaxInstance =
-        match s.Task.Shape with
-        | InstancesPerClass k -> k
-        | Length l -> l
+    member s.EpisodeLength = s.Task.EpisodeLength
 
 type Position = { Line: int; Column: int }
 

@@ -27,7 +27,6 @@ public sealed class EmbeddedPostgres : IDisposable
 
     public string DataDirectory { get; }
     public int Port { get; }
-    public string SocketDirectory => DataDirectory;
 
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username={User};Database={Database};Pooling=true";
 

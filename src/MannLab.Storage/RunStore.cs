@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using MannLab.Spec;
 using Npgsql;
@@ -93,6 +92,4 @@ public sealed class RunStore(NpgsqlDataSource db)
                 rows.IsDBNull(10) ? null : rows.GetString(10), rows.IsDBNull(11) ? null : rows.GetString(11), rows.IsDBNull(12) ? null : rows.GetString(12)));
         return runs;
     }
-
-    public static string Json(object value) => JsonSerializer.Serialize(value);
 }

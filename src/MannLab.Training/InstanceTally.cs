@@ -16,8 +16,6 @@ public sealed class InstanceTally(int maxInstance)
         }
     }
 
-    public long Correct(int instance) => _correct[instance];
-    public long Total(int instance) => _total[instance];
     public double Accuracy(int instance) => _total[instance] == 0 ? double.NaN : (double)_correct[instance] / _total[instance];
     public double Overall => _total.Sum() == 0 ? double.NaN : (double)_correct.Sum() / _total.Sum();
 

@@ -75,19 +75,10 @@ public static class OmniglotFixture
     }
 }
 
-/// <summary>The real Omniglot archives: $MANNLAB_OMNIGLOT, else ../shared/omniglot beside the repository.</summary>
+/// <summary>The real Omniglot archives, found as MannLab finds them ($MANNLAB_OMNIGLOT, else ../shared/omniglot beside the repository).</summary>
 public static class RealOmniglot
 {
-    public static string Path
-    {
-        get
-        {
-            if (Environment.GetEnvironmentVariable("MANNLAB_OMNIGLOT") is { Length: > 0 } env) return env;
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "MannLab.sln"))) dir = dir.Parent;
-            return System.IO.Path.GetFullPath(System.IO.Path.Combine(dir!.FullName, "..", "shared", "omniglot"));
-        }
-    }
+    public static string Path => Datasets.OmniglotPath();
 }
 
 public static class Tasks
