@@ -68,10 +68,14 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId) : ITrainingS
         await transaction.CommitAsync();
     });
 
+    /// <summary>
+    /// The checkpoint's bytes go to the database too, so a run resumes on whichever machine picks it
+    /// up next (a MANN checkpoint with its optimiser state is a few megabytes).
+    /// </summary>
     public void Checkpointed(long episode, string file) => Run(connection => Execute(connection, """
-        insert into mannlab.checkpoints (run_id, episode, path) values (@run, @episode, @path)
-        on conflict (run_id) do update set episode = excluded.episode, path = excluded.path, updated_at = now()
-        """, ("run", runId), ("episode", episode), ("path", Path.GetFullPath(file))));
+        insert into mannlab.checkpoints (run_id, episode, path, bytes) values (@run, @episode, @path, @bytes)
+        on conflict (run_id) do update set episode = excluded.episode, path = excluded.path, bytes = excluded.bytes, updated_at = now()
+        """, ("run", runId), ("episode", episode), ("path", Path.GetFullPath(file)), ("bytes", File.ReadAllBytes(file))));
 
     public void Finished(TrainingResult result) => Run(connection => Execute(connection, """
         update mannlab.runs set status = @status, error = @error, finished_at = case when @status = 'interrupted' then null else now() end

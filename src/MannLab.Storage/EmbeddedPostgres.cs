@@ -15,7 +15,7 @@ public sealed class EmbeddedPostgres : IDisposable
     public const string User = "mannlab", Database = "mannlab";
 
     private readonly string _bin;
-    private readonly bool _startedHere;
+    private bool _startedHere;
 
     private EmbeddedPostgres(string dataDirectory, string bin, int port, bool startedHere)
     {
@@ -141,6 +141,19 @@ public sealed class EmbeddedPostgres : IDisposable
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{tool} failed (exit {process.ExitCode}): {error.Result.Trim()} {output.Result.Trim()}");
         return output.Result;
+    }
+
+    /// <summary>Leaves the server running when this instance is disposed (`mannlab db url` for a later session).</summary>
+    public void KeepRunning() => _startedHere = false;
+
+    /// <summary>Stops the server running on <paramref name="dataDirectory"/>, if one is.</summary>
+    /// <returns>Whether a server was running.</returns>
+    public static bool Stop(string dataDirectory)
+    {
+        dataDirectory = Path.GetFullPath(dataDirectory);
+        if (RunningPort(dataDirectory) is null) return false;
+        Run(FindBinaries(), "pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"]);
+        return true;
     }
 
     /// <summary>Stops the server if this instance started it.</summary>

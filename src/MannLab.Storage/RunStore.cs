@@ -1,13 +1,23 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MannLab.Spec;
+using MannLab.Training;
+using Task = System.Threading.Tasks.Task;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace MannLab.Storage;
 
-/// <summary>A run as the database holds it.</summary>
+/// <summary>A run as the database holds it, with the latest value of each metric (from the run summary).</summary>
 public sealed record StoredRun(string Id, string Name, string Model, string Status, string Queue, string Priority, int SweepIndex,
-    string Point, long EpisodesDone, long EpisodesTotal, string? Worker, string? Error, string? JobId);
+    string Point, long EpisodesDone, long EpisodesTotal, string? Worker, string? Error, string? JobId, int Attempt,
+    IReadOnlyDictionary<string, double?> Latest)
+{
+    public bool Finished => Status is "succeeded" or "failed" or "cancelled";
+
+    /// <summary>The latest held-out accuracy at the k-th sight, if evaluated.</summary>
+    public double? EvalAccuracy(int k) => Latest.TryGetValue($"eval_acc_{k}", out var v) ? v : null;
+}
 
 /// <summary>Experiments and runs in PostgreSQL: MannLab's record, which the queue only serves.</summary>
 public sealed class RunStore(NpgsqlDataSource db)
@@ -74,22 +84,110 @@ public sealed class RunStore(NpgsqlDataSource db)
         return point.ToJsonString();
     }
 
-    public async Task<IReadOnlyList<StoredRun>> ListAsync(string? experiment = null, string? status = null, CancellationToken cancel = default)
+    /// <summary>Runs by experiment name, status and id (each filter optional), in experiment and sweep order.</summary>
+    public async Task<IReadOnlyList<StoredRun>> ListAsync(string? experiment = null, string? status = null, IReadOnlyCollection<string>? ids = null,
+        CancellationToken cancel = default)
     {
         await using var command = db.CreateCommand("""
-            select id, name, model, status, queue, priority, sweep_index, point::text, episodes_done, episodes_total, worker, error, job_id
-            from mannlab.runs
-            where (@name is null or name = @name) and (@status is null or status = @status)
-            order by name, sweep_index
+            select r.id, r.name, r.model, r.status, r.queue, r.priority, r.sweep_index, r.point::text, r.episodes_done, r.episodes_total,
+                   r.worker, r.error, r.job_id, r.attempt, coalesce(s.latest, '{}')::text
+            from mannlab.runs r left join mannlab.run_summary s on s.run_id = r.id
+            where (@name::text is null or r.name = @name) and (@status::text is null or r.status = @status)
+              and (@ids::text[] is null or r.id = any(@ids))
+            order by r.name, r.sweep_index, r.id
             """);
         command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)experiment ?? DBNull.Value);
         command.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+        command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)ids?.ToArray() ?? DBNull.Value);
         var runs = new List<StoredRun>();
         await using var rows = await command.ExecuteReaderAsync(cancel);
         while (await rows.ReadAsync(cancel))
+        {
+            var latest = JsonNode.Parse(rows.GetString(14))!.AsObject()
+                .ToDictionary(p => p.Key, p => p.Value is JsonValue v && v.TryGetValue<double>(out var d) ? d : (double?)null);
             runs.Add(new StoredRun(rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4), rows.GetString(5),
                 rows.GetInt32(6), rows.GetString(7), rows.GetInt64(8), rows.GetInt64(9),
-                rows.IsDBNull(10) ? null : rows.GetString(10), rows.IsDBNull(11) ? null : rows.GetString(11), rows.IsDBNull(12) ? null : rows.GetString(12)));
+                rows.IsDBNull(10) ? null : rows.GetString(10), rows.IsDBNull(11) ? null : rows.GetString(11),
+                rows.IsDBNull(12) ? null : rows.GetString(12), rows.GetInt32(13), latest));
+        }
         return runs;
+    }
+
+    /// <summary>The ids of runs starting with <paramref name="prefix"/> (users type the first few characters).</summary>
+    public async Task<IReadOnlyList<string>> MatchIdsAsync(string prefix, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("select id from mannlab.runs where starts_with(id, @prefix) order by id limit 10");
+        command.Parameters.AddWithValue("prefix", prefix.ToLowerInvariant());
+        var ids = new List<string>();
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        while (await rows.ReadAsync(cancel)) ids.Add(rows.GetString(0));
+        return ids;
+    }
+
+    /// <summary>The resolved spec (canonical JSON) the run was registered with.</summary>
+    public async Task<string> SpecJsonAsync(string runId, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("select spec::text from mannlab.runs where id = @run");
+        command.Parameters.AddWithValue("run", runId);
+        return await command.ExecuteScalarAsync(cancel) as string ?? throw new InvalidOperationException($"run {runId} is not in the database");
+    }
+
+    /// <summary>Where and with what the run is being trained: the reproducibility record.</summary>
+    public async Task RecordEnvironmentAsync(string runId, RunEnvironment environment, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            update mannlab.runs set git_commit = @commit, git_dirty = @dirty, mannlab_version = @version, packages = @packages,
+                host = @host, cpu = @cpu, gpu = @gpu, threads = @threads
+            where id = @run
+            """);
+        command.Parameters.AddWithValue("commit", NpgsqlDbType.Text, (object?)environment.GitCommit ?? DBNull.Value);
+        command.Parameters.AddWithValue("dirty", NpgsqlDbType.Boolean, (object?)environment.GitDirty ?? DBNull.Value);
+        command.Parameters.AddWithValue("version", environment.MannLabVersion);
+        command.Parameters.AddWithValue("packages", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(new
+        {
+            torchsharp = environment.TorchSharpVersion, dotnet = environment.DotNetVersion, os = environment.Os, cores = environment.LogicalCores,
+        }));
+        command.Parameters.AddWithValue("host", environment.Host);
+        command.Parameters.AddWithValue("cpu", environment.Cpu);
+        command.Parameters.AddWithValue("gpu", NpgsqlDbType.Text, environment.Device == "cpu" ? DBNull.Value : environment.Device);
+        command.Parameters.AddWithValue("threads", environment.Threads);
+        command.Parameters.AddWithValue("run", runId);
+        await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    /// <summary>
+    /// Puts the run's latest checkpoint at <paramref name="file"/>: the database's copy, unless the
+    /// local file is of the same run and at least as far along (a process that died between saving
+    /// and uploading). Without either, the file is removed and training starts from scratch.
+    /// </summary>
+    /// <returns>The episode the checkpoint is at, or null for none.</returns>
+    public async Task<long?> RestoreCheckpointAsync(string runId, string file, CancellationToken cancel = default)
+    {
+        long? local = null;
+        if (File.Exists(file))
+        {
+            try
+            {
+                var header = Checkpoint.ReadHeader(file);
+                if (header.RunId == runId) local = header.Episode;
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or JsonException)
+            {
+                // unreadable: a torn file from a crash; the database's copy replaces it
+            }
+        }
+        await using var command = db.CreateCommand("select episode, bytes from mannlab.checkpoints where run_id = @run and bytes is not null");
+        command.Parameters.AddWithValue("run", runId);
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        if (await rows.ReadAsync(cancel) && (local is null || rows.GetInt64(0) > local))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            var partial = file + ".restore";
+            await File.WriteAllBytesAsync(partial, (byte[])rows[1], cancel);
+            File.Move(partial, file, overwrite: true);
+            return rows.GetInt64(0);
+        }
+        if (local is null && File.Exists(file)) File.Delete(file);
+        return local;
     }
 }

@@ -4,14 +4,6 @@ using SkiaSharp;
 
 namespace MannLab.Data.Tests;
 
-/// <summary>A fresh folder for one test's files, removed afterwards.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("mannlab-data-").FullName;
-    public string Sub(string relative) => System.IO.Path.Combine(Path, relative);
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
-
 /// <summary>Writes tiny Omniglot-layout fixtures: PNGs with black ink on white, as the authors' are.</summary>
 public static class OmniglotFixture
 {

@@ -60,7 +60,8 @@ public class RunStoreTests(PostgresFixture pg)
         await store.RegisterAsync(experiment);
         var run = experiment.Runs.Head;
         var sink = new DatabaseSink(pg.DataSource, run.Id);
-        var checkpoint = Path.Combine(pg.Folder, run.Id + ".bin");
+        using var folder = new TempFolder();
+        var checkpoint = folder.Sub(run.Id + ".bin");
 
         var result = new Trainer(run.Spec, run.Id, checkpoint, sink).Run();
 
@@ -72,6 +73,8 @@ public class RunStoreTests(PostgresFixture pg)
         (await pg.Scalar<long>($"select count(*) from mannlab.learning_curves where run_id = '{run.Id}'")).Should().Be(2 * 4);
         (await pg.Scalar<string>($"select latest->>'eval_acc_2' from mannlab.run_summary where run_id = '{run.Id}'")).Should().NotBeNull();
         (await pg.Scalar<long>($"select episode from mannlab.checkpoints where run_id = '{run.Id}'")).Should().Be(64);
+        // The checkpoint's bytes are in the database, so another machine can resume the run.
+        (await pg.Scalar<byte[]>($"select bytes from mannlab.checkpoints where run_id = '{run.Id}'")).Should().Equal(File.ReadAllBytes(checkpoint));
     }
 
     [Fact]

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using MannLab.Storage;
+using MannLab.Training;
+
+namespace MannLab.Cli;
+
+/// <summary><c>mannlab runs [--experiment X] [--status S]</c>: the runs in the database, with progress and per-instance accuracies.</summary>
+public static class RunsCommand
+{
+    private static readonly string[] Statuses = ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"];
+
+    public static Command Create()
+    {
+        var experiment = new Option<string?>("--experiment") { Description = "Only this experiment (its spec's name)" };
+        var status = new Option<string?>("--status") { Description = "Only runs in this status: " + string.Join(", ", Statuses) };
+        status.AcceptOnlyFromAmong(Statuses);
+        var db = JobCommandSupport.DbOption();
+        var command = new Command("runs", "List runs with their status, progress and latest held-out accuracy at each sight");
+        command.Options.Add(experiment);
+        command.Options.Add(status);
+        command.Options.Add(db);
+        command.SetAction(parse =>
+        {
+            using var jobs = JobCommandSupport.Open(parse.GetValue(db));
+            if (jobs is null) return 1;
+            var runs = jobs.Store.ListAsync(parse.GetValue(experiment), parse.GetValue(status)).GetAwaiter().GetResult();
+            if (runs.Count == 0)
+            {
+                Console.WriteLine("no runs" + (parse.GetValue(experiment) is { } x ? $" of experiment '{x}'" : "") +
+                                  (parse.GetValue(status) is { } s ? $" with status {s}" : "") + "; queue some with `mannlab submit FILE` or `mannlab up`");
+                return 0;
+            }
+            Write(Console.Out, runs);
+            return 0;
+        });
+        return command;
+    }
+
+    public static void Write(TextWriter output, IReadOnlyList<StoredRun> runs)
+    {
+        var sights = runs.SelectMany(r => r.Latest.Keys).Where(k => k.StartsWith("eval_acc_"))
+            .Select(k => int.Parse(k["eval_acc_".Length..])).Distinct().Order().Take(6).ToList();
+        TextTable.Write(output, ["run", "experiment", "point", "model", "status", "progress", .. sights.Select(FolderSink.Ordinal), "attempts"],
+            runs.Select(r => (IReadOnlyList<string>)[r.Id, r.Name, Point(r.Point), r.Model, r.Status, Progress(r),
+                .. sights.Select(k => Percent(r.EvalAccuracy(k))), r.Attempt.ToString()]));
+        foreach (var failed in runs.Where(r => r.Status == "failed" && r.Error is not null))
+            output.WriteLine($"run {failed.Id} failed: {failed.Error!.Split('\n')[0]}");
+    }
+
+    public static string Progress(StoredRun r) =>
+        $"{r.EpisodesDone}/{r.EpisodesTotal} {100.0 * r.EpisodesDone / Math.Max(1, r.EpisodesTotal):F0}%";
+
+    public static string Percent(double? accuracy) => accuracy is { } a && double.IsFinite(a) ? $"{100 * a:F1}" : "-";
+
+    /// <summary>The swept values, short: "gamma=0.95 model=lstm".</summary>
+    public static string Point(string json)
+    {
+        var point = JsonNode.Parse(json)!.AsObject();
+        if (point.Count == 0) return "-";
+        static string Value(JsonNode? v) => v switch
+        {
+            JsonObject o when o["kind"] is { } kind => kind.ToString(),
+            null => "null",
+            _ => v.ToJsonString(),
+        };
+        var text = string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Value)}"));
+        return text.Length <= 40 ? text : text[..37] + "...";
+    }
+}

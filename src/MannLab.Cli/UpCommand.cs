@@ -1,0 +1,214 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using MannLab.Data;
+using MannLab.Jobs;
+using MannLab.Storage;
+using MannLab.Training;
+using MannLab.Web;
+
+namespace MannLab.Cli;
+
+/// <summary>
+/// <c>mannlab up</c>: the whole lab on one machine. Starts (or reuses) the embedded PostgreSQL and
+/// migrates it, starts workers (one per core), the web host with the Hangfire dashboard, queues
+/// the experiments folder and keeps watching it, and shows progress until Ctrl-C, which
+/// checkpoints the running runs; the next <c>up</c> resumes them.
+/// </summary>
+public static class UpCommand
+{
+    public const int DefaultPort = 8470;
+
+    public static Command Create()
+    {
+        var experiments = new Option<string>("--experiments") { Description = "The folder of specs to queue and watch", DefaultValueFactory = _ => "experiments" };
+        var exitWhenDone = new Option<bool>("--exit-when-done")
+        {
+            Description = "Exit once every run of the folder has finished: 0 if all succeeded and every file is valid, 1 otherwise",
+        };
+        var port = new Option<int>("--port") { Description = $"Web port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => DefaultPort };
+        var queues = WorkerCommand.QueuesOption();
+        var workers = WorkerCommand.WorkersOption();
+        var db = JobCommandSupport.DbOption();
+        var command = new Command("up", "Run the lab: database, workers, web dashboard at http://127.0.0.1:8470/hangfire, and the experiments folder queued and watched");
+        foreach (var option in new Option[] { experiments, exitWhenDone, port, queues, workers, db }) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            if (WorkerCommand.Validate(parse.GetValue(queues)!, parse.GetValue(workers)) is not { } devices) return 1;
+            var folder = parse.GetValue(experiments)!;
+            if (!Directory.Exists(folder))
+            {
+                Console.Error.WriteLine($"error: --experiments {folder}: no such folder");
+                return 1;
+            }
+            return Run(folder, parse.GetValue(exitWhenDone), parse.GetValue(port), devices, parse.GetValue(workers), parse.GetValue(db))
+                .GetAwaiter().GetResult();
+        });
+        return command;
+    }
+
+    private static async Task<int> Run(string folder, bool exitWhenDone, int port, string[] devices, int workers, string? db)
+    {
+        using var stop = new JobCommandSupport.StopSignal("stopping: running runs checkpoint; `mannlab up` again resumes them...");
+        var board = new StatusBoard();
+        using var jobs = JobCommandSupport.Open(db, board.Log);
+        if (jobs is null) return 1;
+        board.Log(jobs.Database.EmbeddedFolder is { } embedded ? $"database: MannLab's PostgreSQL in {embedded}" : "database: " + jobs.Database.AsUri());
+        await using var web = await StartWeb(jobs, port, board);
+        using var workerHost = jobs.StartWorkers(devices, workers, board.Log);
+        board.Log($"{workers} worker(s) on queue(s) {string.Join(",", devices)}; watching {folder}");
+        using var watcher = new ExperimentWatcher(folder, jobs.Queue, board.Report, board.Log);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        var watch = watcher.WatchAsync(watching.Token);
+        var exit = 0;
+        try
+        {
+            while (!stop.Token.IsCancellationRequested)
+            {
+                var ids = watcher.Files.OfType<FileOutcome.Queued>().SelectMany(f => f.Runs).ToHashSet();
+                var runs = await jobs.Store.ListAsync(ids: ids);
+                board.Show(runs);
+                if (exitWhenDone && watch.IsCompleted) throw new InvalidOperationException("the experiments watcher stopped", watch.Exception);
+                if (exitWhenDone && watcher.Scanned && runs.All(r => r.Finished))
+                {
+                    RunsCommand.Write(Console.Out, runs);
+                    var invalid = watcher.Files.OfType<FileOutcome.Invalid>().Count();
+                    exit = runs.All(r => r.Status == "succeeded") && invalid == 0 ? 0 : 1;
+                    board.Log(exit == 0 ? $"all {runs.Count} run(s) succeeded" :
+                        $"done: {runs.Count(r => r.Status == "succeeded")} of {runs.Count} run(s) succeeded" + (invalid > 0 ? $", {invalid} invalid file(s)" : ""));
+                    break;
+                }
+                stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+            }
+        }
+        finally
+        {
+            watching.Cancel();
+            await watch;
+            board.End();
+        }
+        board.Log("stopping workers (running runs checkpoint first)...");
+        return exit;
+    }
+
+    private static async Task<WebHost?> StartWeb(JobSystem jobs, int port, StatusBoard board)
+    {
+        if (port != 0 && !IsFree(port))
+        {
+            board.Log($"port {port} is taken; using a free one (--port chooses)");
+            port = 0;
+        }
+        var web = await WebHost.StartAsync(jobs.Storage, $"http://127.0.0.1:{port}");
+        board.Log($"dashboard: {web.Address}/hangfire");
+        return web;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The terminal view: one line per event (a file queued or invalid, a run started or finished
+    /// with its accuracies), and a status line of the running runs, rewritten in place on a
+    /// terminal and printed every 30 seconds to a pipe or log.
+    /// </summary>
+    private sealed class StatusBoard
+    {
+        private readonly bool _terminal = !Console.IsOutputRedirected;
+        private readonly Dictionary<string, string> _status = [];
+        private readonly Lock _gate = new();
+        private DateTime _lastLine = DateTime.MinValue;
+        private bool _open;
+
+        public void Log(string message)
+        {
+            lock (_gate)
+            {
+                EndLine();
+                Console.WriteLine(JobCommandSupport.Timestamped(message));
+            }
+        }
+
+        public void Report(FileOutcome outcome)
+        {
+            switch (outcome)
+            {
+                case FileOutcome.Queued queued:
+                    Log($"{queued.File}: {SubmitCommand.Describe(queued)}");
+                    break;
+                case FileOutcome.Invalid invalid:
+                    lock (_gate)
+                    {
+                        EndLine();
+                        foreach (var error in invalid.Errors) Console.Error.WriteLine(error);
+                        Console.Error.WriteLine($"{invalid.File}: invalid, nothing of it queued; fix it and save to queue it");
+                    }
+                    break;
+            }
+        }
+
+        public void Show(IReadOnlyList<StoredRun> runs)
+        {
+            foreach (var run in runs)
+            {
+                var known = _status.TryGetValue(run.Id, out var before);
+                if (known && before == run.Status) continue;
+                _status[run.Id] = run.Status;
+                if (!known && run.Status is "queued") continue; // the file's line said so
+                Log($"run {run.Id} {run.Name} [{RunsCommand.Point(run.Point)}]: {run.Status}" + run.Status switch
+                {
+                    "succeeded" => ": " + Accuracies(run),
+                    "failed" => ": " + run.Error?.Split('\n')[0],
+                    "running" => $" (attempt {run.Attempt}, from episode {run.EpisodesDone})",
+                    _ => "",
+                });
+            }
+            var now = DateTime.UtcNow;
+            if (now - _lastLine < TimeSpan.FromSeconds(_terminal ? 1 : 30)) return;
+            _lastLine = now;
+            var counts = string.Join(", ", new[] { "queued", "running", "interrupted", "succeeded", "failed", "cancelled" }
+                .Select(s => (s, n: runs.Count(r => r.Status == s))).Where(x => x.n > 0).Select(x => $"{x.n} {x.s}"));
+            var running = string.Join(" | ", runs.Where(r => r.Status == "running")
+                .Select(r => $"{r.Id[..6]} {RunsCommand.Progress(r)} {Accuracies(r)}".TrimEnd()));
+            var line = $"runs: {(counts == "" ? "none yet" : counts)}{(running == "" ? "" : " | " + running)}";
+            lock (_gate)
+            {
+                if (_terminal)
+                {
+                    var width = Math.Max(20, Console.WindowWidth - 1);
+                    Console.Write("\r" + (line.Length > width ? line[..width] : line.PadRight(width)));
+                    _open = true;
+                }
+                else
+                {
+                    Console.WriteLine(JobCommandSupport.Timestamped(line));
+                }
+            }
+        }
+
+        private static string Accuracies(StoredRun run) => string.Join(" ", run.Latest.Keys.Where(k => k.StartsWith("eval_acc_"))
+            .Select(k => int.Parse(k["eval_acc_".Length..])).Order().Select(k => $"{FolderSink.Ordinal(k)} {RunsCommand.Percent(run.EvalAccuracy(k))}%"));
+
+        public void End()
+        {
+            lock (_gate) EndLine();
+        }
+
+        private void EndLine()
+        {
+            if (_open) Console.WriteLine();
+            _open = false;
+        }
+    }
+}

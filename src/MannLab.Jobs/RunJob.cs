@@ -1,0 +1,182 @@
+using System.ComponentModel;
+using Hangfire;
+using Hangfire.Server;
+using Hangfire.States;
+using MannLab.Storage;
+using Npgsql;
+
+namespace MannLab.Jobs;
+
+/// <summary>A run failed for a reason that a retry would not change (a diverged loss, bad data, repeated crashes).</summary>
+public sealed class RunFailedException(string message) : Exception(message);
+
+/// <summary>The training process died (a crash, a kill): the run resumes from its checkpoint on the next attempt.</summary>
+public sealed class TrainingProcessDiedException(string message) : Exception(message);
+
+/// <summary>
+/// The Hangfire job of one run. It takes the run's lease (waiting while another worker holds a live
+/// one), trains the run in a child process, renews the lease on every heartbeat, and stops the
+/// child, which checkpoints, when the run is cancelled (<c>mannlab cancel</c>, or the job deleted
+/// in the dashboard) or the worker shuts down. On shutdown the job goes back to its queue and the
+/// run resumes from its checkpoint wherever it is picked up next.
+/// </summary>
+public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSettings settings, JobStorage storage, Action<string>? log = null)
+{
+    /// <summary>A run whose training process died this many times fails instead of resuming again.</summary>
+    public const int MaxCrashes = 3;
+
+    private readonly RunLeases _leases = new(db);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TrainingProcess, string> _live = new();
+
+    /// <summary>
+    /// The last word on stopping: training processes whose jobs Hangfire gave up waiting for are
+    /// asked to stop, and killed if they don't within <paramref name="grace"/>, so none outlives
+    /// its worker (or the database the worker is about to stop).
+    /// </summary>
+    public void StopAll(TimeSpan grace)
+    {
+        foreach (var child in _live.Keys) child.RequestStop();
+        var deadline = DateTime.UtcNow + grace;
+        foreach (var child in _live.Keys)
+            if (child.WaitForExit(Max(TimeSpan.Zero, deadline - DateTime.UtcNow)) is null) child.Kill();
+        static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    }
+
+    [DisplayName("train run {0}")]
+    [AutomaticRetry(Attempts = MaxCrashes, DelaysInSeconds = [5, 30, 120], ExceptOn = [typeof(RunFailedException)],
+        OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    public void Train(string runId, PerformContext? context, CancellationToken cancel)
+    {
+        var jobId = context?.BackgroundJob.Id;
+        var worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        var lease = WaitForLease(runId, worker, jobId, cancel);
+        if (lease is null) return;
+        log?.Invoke($"run {runId}: attempt {lease.Attempt} from episode {lease.Episode} on {worker}");
+        TrainInChild(runId, worker, jobId, lease, cancel);
+    }
+
+    private LeaseResult.Acquired? WaitForLease(string runId, string worker, string? jobId, CancellationToken cancel)
+    {
+        while (true)
+        {
+            switch (_leases.TryAcquireAsync(runId, worker, settings.Lease, jobId, cancel).GetAwaiter().GetResult())
+            {
+                case LeaseResult.Acquired acquired:
+                    return acquired;
+                case LeaseResult.Finished:
+                    return null; // a duplicate job, or the run was cancelled while queued
+                case LeaseResult.HeldBy:
+                    // Another worker trains it, or did until recently: its lease decides. Wait for it
+                    // to finish, or for the lease to run out if that worker died.
+                    if (cancel.WaitHandle.WaitOne(settings.Heartbeat)) cancel.ThrowIfCancellationRequested();
+                    break;
+            }
+        }
+    }
+
+    private enum StopReason { None, Cancelled, Shutdown, LostLease }
+
+    private void TrainInChild(string runId, string worker, string? jobId, LeaseResult.Acquired lease, CancellationToken cancel)
+    {
+        var logFile = Path.Combine(settings.RunFolder(runId), $"attempt-{lease.Attempt}.log");
+        using var child = TrainingProcess.Start(runId, worker, connectionString, Path.Combine(settings.RunFolder(runId), "checkpoint.bin"), logFile);
+        _live[child] = runId;
+        try
+        {
+            Supervise(runId, worker, jobId, lease, child, cancel);
+        }
+        finally
+        {
+            _live.TryRemove(child, out _);
+        }
+    }
+
+    private void Supervise(string runId, string worker, string? jobId, LeaseResult.Acquired lease, TrainingProcess child, CancellationToken cancel)
+    {
+        var reason = StopReason.None;
+        var renewedAt = DateTime.UtcNow;
+        int? exit;
+        // Wake every second, so a deleted job or a stopping worker is noticed quickly; renew the lease every heartbeat.
+        while ((exit = child.WaitForExit(TimeSpan.FromSeconds(1))) is null)
+        {
+            if (DateTime.UtcNow - renewedAt >= settings.Heartbeat)
+            {
+                bool? renewed;
+                try
+                {
+                    renewed = _leases.RenewAsync(runId, worker, settings.Lease).GetAwaiter().GetResult();
+                    renewedAt = DateTime.UtcNow;
+                }
+                catch (NpgsqlException e)
+                {
+                    log?.Invoke($"run {runId}: heartbeat failed ({e.Message}); retrying");
+                    continue; // the lease outlives several heartbeats
+                }
+                if (renewed is null)
+                {
+                    // Someone else owns the run now (we stalled past the lease): stop at once, record nothing.
+                    child.Kill();
+                    child.WaitForExit(Timeout.InfiniteTimeSpan);
+                    log?.Invoke($"run {runId}: lease lost; stopped training");
+                    return;
+                }
+                if (renewed == true && reason == StopReason.None) reason = Stop(StopReason.Cancelled);
+            }
+            if (cancel.IsCancellationRequested && reason == StopReason.None)
+                reason = Stop(WasDeleted(jobId) ? StopReason.Cancelled : StopReason.Shutdown);
+        }
+        Finish(runId, worker, lease.Attempt, reason, exit.Value, child.ErrorTail, cancel);
+
+        StopReason Stop(StopReason why)
+        {
+            log?.Invoke($"run {runId}: {(why == StopReason.Cancelled ? "cancelled" : "worker stopping")}; checkpointing");
+            child.RequestStop();
+            return why;
+        }
+    }
+
+    private void Finish(string runId, string worker, int attempt, StopReason reason, int exit, string errorTail, CancellationToken cancel)
+    {
+        switch (exit)
+        {
+            case TrainingProcess.Completed:
+                Release("succeeded", null, null);
+                log?.Invoke($"run {runId}: succeeded");
+                return;
+            case TrainingProcess.Interrupted when reason == StopReason.Cancelled:
+                Release("cancelled", "cancelled", null);
+                return;
+            case TrainingProcess.Interrupted:
+                Release("interrupted", "interrupted", null);
+                // Back to the queue: on shutdown Hangfire requeues a job that ends cancelled.
+                cancel.ThrowIfCancellationRequested();
+                throw new TrainingProcessDiedException($"the training process of run {runId} was stopped from outside its worker");
+            case TrainingProcess.Failed:
+                Release("failed", null, null);
+                throw new RunFailedException($"run {runId} failed: {LastLine(errorTail)}");
+            default:
+                var error = $"the training process exited with code {exit}{(exit > 128 ? $" (signal {exit - 128})" : "")}" +
+                            (errorTail.Length > 0 ? ":\n" + errorTail : "");
+                if (_leases.CrashCountAsync(runId).GetAwaiter().GetResult() + 1 >= MaxCrashes)
+                {
+                    Release("crashed", "failed", error);
+                    throw new RunFailedException($"run {runId}: {error}");
+                }
+                Release("crashed", "interrupted", error);
+                throw new TrainingProcessDiedException($"run {runId}: {error}");
+        }
+
+        void Release(string outcome, string? status, string? error) =>
+            _leases.ReleaseAsync(runId, worker, attempt, outcome, status, error).GetAwaiter().GetResult();
+    }
+
+    private static string LastLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "see the run's error";
+
+    /// <summary>Whether the job was deleted (the dashboard's cancel) rather than its worker shutting down.</summary>
+    private bool WasDeleted(string? jobId)
+    {
+        if (jobId is null) return false;
+        using var connection = storage.GetConnection();
+        return connection.GetStateData(jobId)?.Name == DeletedState.StateName;
+    }
+}

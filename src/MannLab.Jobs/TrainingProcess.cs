@@ -1,0 +1,115 @@
+using System.Diagnostics;
+
+namespace MannLab.Jobs;
+
+/// <summary>
+/// One run trained in a child process (<c>mannlab _train RUN</c>). Each training gets a process of
+/// its own because TorchSharp's native calls are guarded process-wide (NativeCallGuard), so a
+/// worker process trains one run at a time; a crash in libtorch also takes down only that run.
+/// The child trains until its standard input closes: that is how the worker asks it to checkpoint
+/// and stop, and how it learns that its worker died.
+/// </summary>
+public sealed class TrainingProcess : IDisposable
+{
+    /// <summary>Exit codes of <c>mannlab _train</c>.</summary>
+    public const int Completed = 0, Failed = 2, Interrupted = 130;
+
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Queue<string> _errorTail = new();
+    private readonly Lock _gate = new();
+
+    private TrainingProcess(Process process, StreamWriter log)
+    {
+        _process = process;
+        _log = log;
+    }
+
+    /// <summary>How this program runs itself: the apphost, or <c>dotnet mannlab.dll</c> under the test host.</summary>
+    public static (string File, string[] Prefix) SelfCommand()
+    {
+        var path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
+        if (Path.GetFileNameWithoutExtension(path) != "dotnet") return (path, []);
+        var dll = Path.Combine(AppContext.BaseDirectory, "mannlab.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: the training command must be built next to the worker");
+        return (path, [dll]);
+    }
+
+    public static TrainingProcess Start(string runId, string worker, string connectionString, string checkpoint, string logFile)
+    {
+        var (file, prefix) = SelfCommand();
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in prefix) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "_train", runId, "--worker", worker, "--checkpoint", checkpoint }) start.ArgumentList.Add(a);
+        start.Environment["MANNLAB_DB"] = connectionString;
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var training = new TrainingProcess(process, log);
+        process.OutputDataReceived += (_, e) => training.Write(e.Data, error: false);
+        process.ErrorDataReceived += (_, e) => training.Write(e.Data, error: true);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return training;
+    }
+
+    private void Write(string? line, bool error)
+    {
+        if (line is null) return;
+        lock (_gate)
+        {
+            _log.WriteLine(line);
+            if (!error) return;
+            _errorTail.Enqueue(line);
+            if (_errorTail.Count > 12) _errorTail.Dequeue();
+        }
+    }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>The last lines the process wrote to stderr, for the run's error.</summary>
+    public string ErrorTail
+    {
+        get
+        {
+            lock (_gate) return string.Join("\n", _errorTail);
+        }
+    }
+
+    /// <summary>Asks the process to checkpoint and stop at the next iteration.</summary>
+    public void RequestStop()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // the process is gone already
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to end; its exit code, or null if it still runs.</summary>
+    public int? WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return null;
+        _process.WaitForExit(); // drains the output readers
+        return _process.ExitCode;
+    }
+
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) Kill();
+        _process.Dispose();
+        lock (_gate) _log.Dispose();
+    }
+}

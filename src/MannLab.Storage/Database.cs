@@ -1,0 +1,84 @@
+using Npgsql;
+
+namespace MannLab.Storage;
+
+/// <summary>
+/// The database MannLab uses: the server named by MANNLAB_DB (or --db), shared by every machine,
+/// or else MannLab's own cluster under .mannlab/postgres, started on demand and stopped by the
+/// process that started it. Opening applies the migrations.
+/// </summary>
+public sealed class Database : IDisposable
+{
+    private readonly EmbeddedPostgres? _embedded;
+
+    private Database(string connectionString, EmbeddedPostgres? embedded)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Enlist = false };
+        if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "mannlab";
+        ConnectionString = builder.ConnectionString;
+        _embedded = embedded;
+        DataSource = NpgsqlDataSource.Create(ConnectionString);
+    }
+
+    public string ConnectionString { get; }
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>The embedded cluster's folder, or null when a configured server is used.</summary>
+    public string? EmbeddedFolder => _embedded?.DataDirectory;
+
+    /// <summary>The connection string configured by <paramref name="option"/> or MANNLAB_DB, if any.</summary>
+    public static string? Configured(string? option) =>
+        option is { Length: > 0 } ? FromUri(option) : Environment.GetEnvironmentVariable("MANNLAB_DB") is { Length: > 0 } env ? FromUri(env) : null;
+
+    /// <summary>postgresql://user:password@host:port/database (what psql and most tools take) as an Npgsql connection string.</summary>
+    public static string FromUri(string text)
+    {
+        if (!text.StartsWith("postgres://") && !text.StartsWith("postgresql://")) return text;
+        var uri = new System.Uri(text);
+        var user = System.Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Database = System.Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } name ? name : user,
+        };
+        if (user.Length > 0) builder.Username = user;
+        if (uri.UserInfo.Split(':', 2) is [_, var password]) builder.Password = System.Uri.UnescapeDataString(password);
+        return builder.ConnectionString;
+    }
+
+    /// <summary>The connection as a postgresql:// URI, without the password (psql reads that from PGPASSWORD).</summary>
+    public string AsUri()
+    {
+        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        return $"postgresql://{System.Uri.EscapeDataString(b.Username ?? "")}@{b.Host}:{b.Port}/{System.Uri.EscapeDataString(b.Database ?? "")}";
+    }
+
+    public string? Password => new NpgsqlConnectionStringBuilder(ConnectionString).Password;
+
+    /// <summary>Keeps the embedded server running after this process ends.</summary>
+    public void KeepServerRunning() => _embedded?.KeepRunning();
+
+    public static async Task<Database> OpenAsync(string? connectionString, string home, Action<string>? log = null, CancellationToken cancel = default)
+    {
+        var embedded = connectionString is null ? EmbeddedPostgres.Start(Path.Combine(home, ".mannlab", "postgres"), log) : null;
+        var database = new Database(connectionString ?? embedded!.ConnectionString, embedded);
+        try
+        {
+            var applied = await Migrations.ApplyAsync(database.DataSource, cancel);
+            if (applied.Count > 0) log?.Invoke($"applied migrations {string.Join(", ", applied)}");
+            return database;
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        DataSource.Dispose();
+        _embedded?.Dispose();
+    }
+}

@@ -1,0 +1,226 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MannLab.Storage;
+
+/// <summary>What a worker found when it asked for a run's lease.</summary>
+public abstract record LeaseResult
+{
+    /// <summary>The worker holds the lease: this is attempt <paramref name="Attempt"/>, resuming at <paramref name="Episode"/>.</summary>
+    public sealed record Acquired(int Attempt, long Episode) : LeaseResult;
+
+    /// <summary>Nothing to train: the run finished (or was cancelled) already.</summary>
+    public sealed record Finished(string Status) : LeaseResult;
+
+    /// <summary>Another worker holds a live lease on the run.</summary>
+    public sealed record HeldBy(string Worker, DateTime Until) : LeaseResult;
+}
+
+/// <summary>A run that needs a queue job: queued without one, or orphaned by a worker that died.</summary>
+public sealed record OrphanRun(string Id, string Queue, string Priority);
+
+/// <summary>
+/// The guard that keeps a run from being trained by two workers at once, even when the queue hands
+/// its job out twice: a lease in the runs table (worker id and an expiry), renewed by the worker's
+/// heartbeat. Taking the lease is one UPDATE, so two workers can't both win. A worker that stops
+/// renewing (killed, hung, partitioned) loses the run once the lease runs out, and recovery gives
+/// the run a new job that resumes it from its checkpoint.
+/// </summary>
+public sealed class RunLeases(NpgsqlDataSource db)
+{
+    public async Task<LeaseResult> TryAcquireAsync(string runId, string worker, TimeSpan lease, string? jobId, CancellationToken cancel = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        await using (var take = new NpgsqlCommand("""
+            update mannlab.runs
+            set worker = @worker, lease_until = now() + @lease, heartbeat_at = now(), status = 'running', attempt = attempt + 1,
+                started_at = coalesce(started_at, now()), job_id = coalesce(@job, job_id), error = null
+            where id = @run and status in ('queued', 'interrupted', 'running') and not cancel_requested
+              and (lease_until is null or lease_until < now())
+            returning attempt, episodes_done
+            """, connection, transaction))
+        {
+            take.Parameters.AddWithValue("worker", worker);
+            take.Parameters.AddWithValue("lease", lease);
+            take.Parameters.AddWithValue("job", NpgsqlDbType.Text, (object?)jobId ?? DBNull.Value);
+            take.Parameters.AddWithValue("run", runId);
+            await using var rows = await take.ExecuteReaderAsync(cancel);
+            if (await rows.ReadAsync(cancel))
+            {
+                var (attempt, episode) = (rows.GetInt32(0), rows.GetInt64(1));
+                await rows.DisposeAsync();
+                // An attempt still open belonged to a worker whose lease ran out: it is over.
+                await using (var close = new NpgsqlCommand("""
+                    update mannlab.run_attempts set outcome = 'lost', finished_at = now(), error = 'its worker stopped renewing the lease'
+                    where run_id = @run and finished_at is null
+                    """, connection, transaction))
+                {
+                    close.Parameters.AddWithValue("run", runId);
+                    await close.ExecuteNonQueryAsync(cancel);
+                }
+                await using var record = new NpgsqlCommand("""
+                    insert into mannlab.run_attempts (run_id, attempt, worker, job_id, from_episode) values (@run, @attempt, @worker, @job, @episode)
+                    on conflict (run_id, attempt) do nothing
+                    """, connection, transaction);
+                record.Parameters.AddWithValue("run", runId);
+                record.Parameters.AddWithValue("attempt", attempt);
+                record.Parameters.AddWithValue("worker", worker);
+                record.Parameters.AddWithValue("job", NpgsqlDbType.Text, (object?)jobId ?? DBNull.Value);
+                record.Parameters.AddWithValue("episode", episode);
+                await record.ExecuteNonQueryAsync(cancel);
+                await transaction.CommitAsync(cancel);
+                return new LeaseResult.Acquired(attempt, episode);
+            }
+        }
+        await using var look = new NpgsqlCommand("select status, cancel_requested, worker, lease_until from mannlab.runs where id = @run", connection, transaction);
+        look.Parameters.AddWithValue("run", runId);
+        await using var state = await look.ExecuteReaderAsync(cancel);
+        if (!await state.ReadAsync(cancel)) throw new InvalidOperationException($"run {runId} is not in the database");
+        var status = state.GetString(0);
+        if (status is "succeeded" or "failed" or "cancelled") return new LeaseResult.Finished(status);
+        if (state.GetBoolean(1)) return new LeaseResult.Finished("cancelled");
+        return new LeaseResult.HeldBy(state.IsDBNull(2) ? "?" : state.GetString(2), state.IsDBNull(3) ? DateTime.MinValue : state.GetDateTime(3));
+    }
+
+    /// <summary>
+    /// Renews the lease. Null when the worker no longer holds it; otherwise whether cancellation was
+    /// asked for. The status is not consulted: the training process records its own end a moment
+    /// before it exits, and the lease is the worker's until it releases it.
+    /// </summary>
+    public async Task<bool?> RenewAsync(string runId, string worker, TimeSpan lease, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            update mannlab.runs set heartbeat_at = now(), lease_until = now() + @lease
+            where id = @run and worker = @worker and lease_until is not null
+            returning cancel_requested
+            """);
+        command.Parameters.AddWithValue("lease", lease);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("worker", worker);
+        return await command.ExecuteScalarAsync(cancel) is bool requested ? requested : null;
+    }
+
+    /// <summary>
+    /// Ends an attempt: records its outcome and gives the lease back. <paramref name="status"/>, when
+    /// given, overrides what the training process recorded (cancelled, or interrupted after a crash).
+    /// </summary>
+    public async Task ReleaseAsync(string runId, string worker, int attempt, string outcome, string? status, string? error)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var release = new NpgsqlCommand("""
+            update mannlab.runs
+            set status = coalesce(@status, status), error = coalesce(@error, error), lease_until = null,
+                finished_at = case when coalesce(@status, status) in ('succeeded', 'failed', 'cancelled') then coalesce(finished_at, now()) else null end
+            where id = @run and worker = @worker
+            """, connection, transaction))
+        {
+            release.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+            release.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
+            release.Parameters.AddWithValue("run", runId);
+            release.Parameters.AddWithValue("worker", worker);
+            await release.ExecuteNonQueryAsync();
+        }
+        await using (var record = new NpgsqlCommand("""
+            update mannlab.run_attempts set finished_at = now(), outcome = @outcome, error = @error,
+                to_episode = (select episodes_done from mannlab.runs where id = @run)
+            where run_id = @run and attempt = @attempt
+            """, connection, transaction))
+        {
+            record.Parameters.AddWithValue("outcome", outcome);
+            record.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
+            record.Parameters.AddWithValue("run", runId);
+            record.Parameters.AddWithValue("attempt", attempt);
+            await record.ExecuteNonQueryAsync();
+        }
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>
+    /// Asks for a run to stop. A run nobody is training is cancelled at once; a running one is
+    /// stopped by its worker at the next heartbeat, after a checkpoint.
+    /// </summary>
+    /// <returns>The run's status after the request and its queue job, or null if there is no such run.</returns>
+    public async Task<(string Status, string? JobId)?> RequestCancelAsync(string runId, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            with target as (select id, status, lease_until from mannlab.runs where id = @run for update)
+            update mannlab.runs r
+            set cancel_requested = r.status not in ('succeeded', 'failed', 'cancelled'),
+                status = case when r.status in ('queued', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
+                              then 'cancelled' else r.status end,
+                finished_at = case when r.status in ('queued', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
+                                   then now() else r.finished_at end
+            from target where r.id = target.id
+            returning r.status, r.job_id
+            """);
+        command.Parameters.AddWithValue("run", runId);
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        if (!await rows.ReadAsync(cancel)) return null;
+        return (rows.GetString(0), rows.IsDBNull(1) ? null : rows.GetString(1));
+    }
+
+    /// <summary>
+    /// Unfinished runs whose queue job is gone: never enqueued (a crash between registering and
+    /// enqueueing), finished or deleted in the queue while the run is not, or held by a worker whose
+    /// lease ran out. <paramref name="jobIsQueued"/> tells whether a job is still in the queue.
+    /// </summary>
+    public async Task<IReadOnlyList<OrphanRun>> OrphansAsync(Func<string, bool> jobIsQueued, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            select id, queue, priority, job_id, status from mannlab.runs
+            where not cancel_requested
+              and (status in ('queued', 'interrupted') or (status = 'running' and (lease_until is null or lease_until < now())))
+            order by created_at, sweep_index
+            """);
+        var orphans = new List<OrphanRun>();
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        while (await rows.ReadAsync(cancel))
+        {
+            var job = rows.IsDBNull(3) ? null : rows.GetString(3);
+            // A lease that ran out means its worker is gone, whatever the queue still says about its job.
+            if (rows.GetString(4) == "running" || job is null || !jobIsQueued(job))
+                orphans.Add(new OrphanRun(rows.GetString(0), rows.GetString(1), rows.GetString(2)));
+        }
+        return orphans;
+    }
+
+    /// <summary>
+    /// Records the queue job that will train the run. An orphaned running run becomes interrupted,
+    /// and the attempt its dead worker left open is closed as lost.
+    /// </summary>
+    public async Task AssignJobAsync(string runId, string jobId, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            update mannlab.run_attempts a set outcome = 'lost', finished_at = now(), error = 'its worker stopped renewing the lease',
+                to_episode = (select episodes_done from mannlab.runs where id = @run)
+            where a.run_id = @run and a.finished_at is null
+              and exists (select 1 from mannlab.runs r where r.id = @run and r.status = 'running' and (r.lease_until is null or r.lease_until < now()));
+            update mannlab.runs set job_id = @job,
+                status = case when status = 'running' and (lease_until is null or lease_until < now()) then 'interrupted' else status end
+            where id = @run
+            """);
+        command.Parameters.AddWithValue("job", jobId);
+        command.Parameters.AddWithValue("run", runId);
+        await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    /// <summary>How many attempts at the run ended with its training process dying.</summary>
+    public async Task<int> CrashCountAsync(string runId)
+    {
+        await using var command = db.CreateCommand("select count(*) from mannlab.run_attempts where run_id = @run and outcome = 'crashed'");
+        command.Parameters.AddWithValue("run", runId);
+        return Convert.ToInt32(await command.ExecuteScalarAsync());
+    }
+
+    /// <summary>Runs cancelled while their worker was gone: nobody will stop them, so they are marked cancelled here.</summary>
+    public async Task SettleCancelledAsync(CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            update mannlab.runs set status = 'cancelled', finished_at = now(), lease_until = null
+            where cancel_requested and status in ('queued', 'running', 'interrupted') and (lease_until is null or lease_until < now())
+            """);
+        await command.ExecuteNonQueryAsync(cancel);
+    }
+}
