@@ -48,7 +48,7 @@ public sealed class QueueAndWorkerTests(PostgresFixture pg) : IDisposable
         attempts.Should().HaveCount(20).And.OnlyContain(a => a.EndsWith(" 1 succeeded"), "every run was trained once, in one attempt");
         var pids = (await _lab.Column<string>("select worker from mannlab.run_attempts")).Select(w => int.Parse(w.Split(':')[1])).ToList();
         pids.Distinct().Should().BeEquivalentTo([first.Id, second.Id], "both workers got work");
-        // Metrics were written once per (run, step, name): 3 training windows of 10 iterations... here one batch of 3 iterations, one eval.
+        // Each run evaluated once, at its end (48 episodes), and that evaluation was recorded once.
         (await _lab.Scalar<long>("select count(*) from mannlab.metrics where name = 'eval_acc_2'")).Should().Be(20);
     }
 

@@ -14,10 +14,10 @@ public class MigrationTests(PostgresFixture pg)
         var second = await Migrations.ApplyAsync(pg.DataSource);
 
         first.Should().Equal(Migrations.All().Select(m => m.Name));
-        first.Should().Contain(["0001_schema.sql", "0002_views.sql"]);
+        first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
-            .Should().Be(7); // experiments, runs, metrics, instance_accuracy, checkpoints, run_summary, schema_migrations
+            .Should().Be(8); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, run_summary, schema_migrations
         (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(4);
     }
 

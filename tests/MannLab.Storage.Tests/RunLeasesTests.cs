@@ -1,0 +1,69 @@
+using MannLab.Spec;
+using MannLab.Storage;
+using Task = System.Threading.Tasks.Task;
+
+namespace MannLab.Storage.Tests;
+
+[Collection(PostgresCollection.Name)]
+public class RunLeasesTests(PostgresFixture pg)
+{
+    private async Task<string> Register(string name)
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var experiment = Experiments.parse(name + ".yaml", $"name: {name}\nmodel: {{kind: lstm}}\n").ResultValue;
+        await new RunStore(pg.DataSource).RegisterAsync(experiment);
+        return experiment.Runs.Head.Id;
+    }
+
+    [Fact]
+    public async Task Only_one_worker_holds_a_run_until_its_lease_runs_out_and_then_the_next_one_takes_over()
+    {
+        var run = await Register("leased");
+        var leases = new RunLeases(pg.DataSource);
+        var lease = TimeSpan.FromSeconds(2);
+
+        var first = await leases.TryAcquireAsync(run, "worker-a", lease, "1");
+        var second = await leases.TryAcquireAsync(run, "worker-b", lease, "1");
+
+        first.Should().Be(new LeaseResult.Acquired(1, 0));
+        second.Should().BeOfType<LeaseResult.HeldBy>().Which.Worker.Should().Be("worker-a");
+        (await leases.RenewAsync(run, "worker-a", lease)).Should().BeFalse("renewed, and no cancellation asked for");
+        (await leases.RenewAsync(run, "worker-b", lease)).Should().BeNull("worker-b holds nothing");
+
+        // worker-a stops renewing (it died): once its lease is over, worker-b takes the run.
+        await Task.Delay(lease + TimeSpan.FromMilliseconds(500));
+        (await leases.TryAcquireAsync(run, "worker-b", lease, "2")).Should().Be(new LeaseResult.Acquired(2, 0));
+        (await leases.RenewAsync(run, "worker-a", lease)).Should().BeNull("worker-a lost the run");
+        (await pg.Scalar<string>($"select string_agg(attempt || ':' || worker || ':' || coalesce(outcome, 'open'), ' ' order by attempt) from mannlab.run_attempts where run_id = '{run}'"))
+            .Should().Be("1:worker-a:lost 2:worker-b:open");
+    }
+
+    [Fact]
+    public async Task A_cancellation_reaches_the_worker_through_its_heartbeat_and_a_finished_run_is_not_leased_again()
+    {
+        var run = await Register("cancelled-lease");
+        var leases = new RunLeases(pg.DataSource);
+        var lease = TimeSpan.FromMinutes(1);
+        await leases.TryAcquireAsync(run, "worker-a", lease, null);
+
+        var requested = await leases.RequestCancelAsync(run);
+
+        requested.Should().Be(("running", (string?)null), "a run being trained is stopped by its worker, not here");
+        (await leases.RenewAsync(run, "worker-a", lease)).Should().BeTrue();
+        await leases.ReleaseAsync(run, "worker-a", 1, "cancelled", "cancelled", null);
+        (await leases.TryAcquireAsync(run, "worker-b", lease, null)).Should().Be(new LeaseResult.Finished("cancelled"));
+        (await pg.Scalar<string>($"select status from mannlab.runs where id = '{run}'")).Should().Be("cancelled");
+    }
+
+    [Fact]
+    public async Task An_unfinished_run_without_a_live_job_or_lease_is_an_orphan()
+    {
+        var run = await Register("orphan");
+        var leases = new RunLeases(pg.DataSource);
+
+        (await leases.OrphansAsync(_ => true)).Select(o => o.Id).Should().Contain(run, "it has no job yet");
+        await leases.AssignJobAsync(run, "42");
+        (await leases.OrphansAsync(job => job == "42")).Select(o => o.Id).Should().NotContain(run, "its job is pending");
+        (await leases.OrphansAsync(_ => false)).Select(o => o.Id).Should().Contain(run, "its job is gone");
+    }
+}
