@@ -66,7 +66,7 @@ public static class DbCommands
         var command = new Command("stop", "Stop the embedded PostgreSQL server (under .mannlab/postgres) if it is running");
         command.SetAction(_ =>
         {
-            var folder = Path.Combine(MannLabHome.Path, ".mannlab", "postgres");
+            var folder = Database.EmbeddedFolderFor(MannLabHome.Path);
             Console.WriteLine(EmbeddedPostgres.Stop(folder) ? $"stopped the server in {folder}" : $"no server is running in {folder}");
             return 0;
         });

@@ -136,5 +136,9 @@ let sha256 (text: string) =
     SHA256.HashData(Encoding.UTF8.GetBytes text) |> Array.map (fun b -> b.ToString "x2") |> String.concat ""
 
 /// A run's id: the first 12 hex digits of the SHA-256 of its canonical spec. The same resolved
-/// spec always gives the same id; any change to it gives a new one.
-let runId (s: Spec) = (sha256 (toJson s)).Substring(0, 12)
+/// spec always gives the same id; any change to what is trained gives a new one. The fields that
+/// only describe or schedule a run (description, tags, queue, priority) are left out, so raising
+/// an experiment's priority or retagging it does not train it again.
+let runId (s: Spec) =
+    let trained = { s with Description = None; Tags = []; Queue = CpuQueue; Priority = Normal }
+    (sha256 (toJson trained)).Substring(0, 12)

@@ -110,6 +110,21 @@ public sealed class EmbeddedPostgres : IDisposable
         return port;
     }
 
+    /// <summary>
+    /// Whether the server (under root: the postgres user) can reach <paramref name="dataDirectory"/>:
+    /// a project under /root, closed to other users, cannot hold the cluster.
+    /// </summary>
+    public static bool ServerCanReach(string dataDirectory)
+    {
+        if (!IsRoot) return true;
+        var existing = new DirectoryInfo(Path.GetFullPath(dataDirectory));
+        while (!existing.Exists && existing.Parent is not null) existing = existing.Parent;
+        using var probe = Process.Start(new ProcessStartInfo("runuser", ["-u", "postgres", "--", "test", "-x", existing.FullName])
+            { RedirectStandardError = true })!;
+        probe.WaitForExit();
+        return probe.ExitCode == 0;
+    }
+
     /// <summary>Under root, the postgres user must own the cluster's folder.</summary>
     private static void Own(string directory)
     {

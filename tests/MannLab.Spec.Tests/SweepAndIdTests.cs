@@ -35,6 +35,18 @@ public class SweepAndIdTests
     public void The_same_text_gives_the_same_ids() =>
         SpecText.Valid(Grid).Runs.Select(r => r.Id).Should().Equal(SpecText.Valid(Grid).Runs.Select(r => r.Id));
 
+    [Theory]
+    [InlineData("name: x\nmodel: {kind: mann}\ntags: [new]\n")]
+    [InlineData("name: x\ndescription: now described\nmodel: {kind: mann}\n")]
+    [InlineData("name: x\nmodel: {kind: mann}\npriority: low\n")]
+    public void Describing_or_rescheduling_a_run_keeps_its_id_but_records_a_new_file_version(string changed)
+    {
+        var baseline = SpecText.Valid("name: x\nmodel: {kind: mann}\n");
+        var other = SpecText.Valid(changed);
+        other.Runs.Head.Id.Should().Be(baseline.Runs.Head.Id, "nothing about what is trained changed, so it is not trained again");
+        other.Hash.Should().NotBe(baseline.Hash);
+    }
+
     [Fact]
     public void Comments_layout_and_explicit_defaults_do_not_change_ids()
     {
@@ -48,8 +60,7 @@ public class SweepAndIdTests
     [InlineData("name: y\nmodel: {kind: mann}\n")]
     [InlineData("name: x\nmodel: {kind: mann, hidden: 201}\n")]
     [InlineData("name: x\nmodel: {kind: mann}\ntraining: {seed: 1}\n")]
-    [InlineData("name: x\nmodel: {kind: mann}\ntags: [new]\n")]
-    public void Any_change_to_the_resolved_spec_gives_a_new_id(string changed)
+    public void Any_change_to_what_is_trained_gives_a_new_id(string changed)
     {
         var baseline = SpecText.Valid("name: x\nmodel: {kind: mann}\n");
         var other = SpecText.Valid(changed);
