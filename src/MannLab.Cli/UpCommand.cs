@@ -55,9 +55,12 @@ public static class UpCommand
         if (jobs is null) return 1;
         board.Log(jobs.Database.EmbeddedFolder is { } embedded ? $"database: MannLab's PostgreSQL in {embedded}" : "database: " + jobs.Database.AsUri());
         await using var web = await StartWeb(jobs, port, board);
+        using var watcher = new ExperimentWatcher(folder, jobs.Queue, board.Report, board.Log);
+        // Queue the whole folder before any worker starts: workers take the most urgent queue
+        // first, so the quickstart is not stuck behind a paper-sized run that got there first.
+        await watcher.ScanAsync(stop.Token);
         using var workerHost = jobs.StartWorkers(devices, workers, board.Log);
         board.Log($"{workers} worker(s) on queue(s) {string.Join(",", devices)}; watching {folder}");
-        using var watcher = new ExperimentWatcher(folder, jobs.Queue, board.Report, board.Log);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var watch = watcher.WatchAsync(watching.Token);
         var exit = 0;
