@@ -37,15 +37,33 @@ public static class DbCommands
     {
         var db = JobCommandSupport.DbOption();
         var sql = new Option<string?>("--command", "-c") { Description = "Run this SQL and exit, as psql -c does" };
+        var readOnly = new Option<bool>("--read-only") { Description = "Connect as the read-only role the dashboards use" };
         var command = new Command("psql", "Open psql on MannLab's database (schema mannlab; see db/README.md)");
         command.Options.Add(db);
         command.Options.Add(sql);
+        command.Options.Add(readOnly);
         command.SetAction(parse =>
         {
             using var database = Open(parse.GetValue(db));
             if (database is null) return 1;
-            var start = new ProcessStartInfo(PsqlPath(), ["-X", "-v", "ON_ERROR_STOP=1", database.AsUri()]) { UseShellExecute = false };
-            if (database.Password is { } password) start.Environment["PGPASSWORD"] = password;
+            var target = database.ConnectionString;
+            if (parse.GetValue(readOnly))
+            {
+                var (reader, asReader) = database.ReadOnlyAsync().GetAwaiter().GetResult();
+                if (!asReader)
+                {
+                    Console.Error.WriteLine("error: there is no read-only role on this server: set MANNLAB_READONLY_DB (see db/README.md)");
+                    return 1;
+                }
+                target = reader;
+            }
+            var connection = new Npgsql.NpgsqlConnectionStringBuilder(target);
+            var start = new ProcessStartInfo(PsqlPath(), ["-X", "-v", "ON_ERROR_STOP=1",
+                $"postgresql://{Uri.EscapeDataString(connection.Username ?? "")}@{connection.Host}:{connection.Port}/{Uri.EscapeDataString(connection.Database ?? "")}"])
+            {
+                UseShellExecute = false,
+            };
+            if (connection.Password is { } password) start.Environment["PGPASSWORD"] = password;
             start.Environment["PGOPTIONS"] = "--search_path=mannlab,public";
             if (parse.GetValue(sql) is { } text)
             {

@@ -16,5 +16,6 @@ root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(CancelCommand.Create());
 root.Subcommands.Add(DbCommands.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(WorkerCommand.CreateTrainProcess());
 return root.Parse(args).Invoke();

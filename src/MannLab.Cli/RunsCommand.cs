@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using MannLab.Storage;
 using MannLab.Training;
 
@@ -42,7 +41,7 @@ public static class RunsCommand
         var sights = runs.SelectMany(r => r.Latest.Keys).Where(k => k.StartsWith("eval_acc_"))
             .Select(k => int.Parse(k["eval_acc_".Length..])).Distinct().Order().Take(6).ToList();
         TextTable.Write(output, ["run", "experiment", "point", "model", "status", "progress", .. sights.Select(FolderSink.Ordinal), "attempts"],
-            runs.Select(r => (IReadOnlyList<string>)[r.Id, r.Name, Point(r.Point), r.Model, r.Status, Progress(r),
+            runs.Select(r => (IReadOnlyList<string>)[r.Id, r.Name, Point(r), r.Model, r.Status, Progress(r),
                 .. sights.Select(k => Percent(r.EvalAccuracy(k))), r.Attempt.ToString()]));
         foreach (var failed in runs.Where(r => r.Status == "failed" && r.Error is not null))
             output.WriteLine($"run {failed.Id} failed: {failed.Error!.Split('\n')[0]}");
@@ -53,18 +52,6 @@ public static class RunsCommand
 
     public static string Percent(double? accuracy) => accuracy is { } a && double.IsFinite(a) ? $"{100 * a:F1}" : "-";
 
-    /// <summary>The swept values, short: "gamma=0.95 model=lstm".</summary>
-    public static string Point(string json)
-    {
-        var point = JsonNode.Parse(json)!.AsObject();
-        if (point.Count == 0) return "-";
-        static string Value(JsonNode? v) => v switch
-        {
-            JsonObject o when o["kind"] is { } kind => kind.ToString(),
-            null => "null",
-            _ => v.ToJsonString(),
-        };
-        var text = string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Value)}"));
-        return text.Length <= 40 ? text : text[..37] + "...";
-    }
+    /// <summary>The swept values, cut to fit a terminal table.</summary>
+    public static string Point(StoredRun run) => run.PointLabel.Length <= 40 ? run.PointLabel : run.PointLabel[..37] + "...";
 }

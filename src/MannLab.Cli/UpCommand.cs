@@ -1,11 +1,8 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Sockets;
 using MannLab.Data;
 using MannLab.Jobs;
 using MannLab.Storage;
 using MannLab.Training;
-using MannLab.Web;
 
 namespace MannLab.Cli;
 
@@ -17,8 +14,6 @@ namespace MannLab.Cli;
 /// </summary>
 public static class UpCommand
 {
-    public const int DefaultPort = 8470;
-
     public static Command Create()
     {
         var experiments = new Option<string>("--experiments") { Description = "The folder of specs to queue and watch", DefaultValueFactory = _ => "experiments" };
@@ -26,12 +21,12 @@ public static class UpCommand
         {
             Description = "Exit once every run of the folder has finished: 0 if all succeeded and every file is valid, 1 otherwise",
         };
-        var port = new Option<int>("--port") { Description = $"Web port on 127.0.0.1 (0: any free port)", DefaultValueFactory = _ => DefaultPort };
+        var web = ServeCommand.WebOptions();
         var queues = WorkerCommand.QueuesOption();
         var workers = WorkerCommand.WorkersOption();
         var db = JobCommandSupport.DbOption();
         var command = new Command("up", "Run the lab: database, workers, web dashboard at http://127.0.0.1:8470/hangfire, and the experiments folder queued and watched");
-        foreach (var option in new Option[] { experiments, exitWhenDone, port, queues, workers, db }) command.Options.Add(option);
+        foreach (var option in new Option[] { experiments, exitWhenDone, queues, workers, db }.Concat(web.All)) command.Options.Add(option);
         command.SetAction(parse =>
         {
             if (WorkerCommand.Validate(parse.GetValue(queues)!, parse.GetValue(workers)) is not { } devices) return 1;
@@ -41,20 +36,22 @@ public static class UpCommand
                 Console.Error.WriteLine($"error: --experiments {folder}: no such folder");
                 return 1;
             }
-            return Run(folder, parse.GetValue(exitWhenDone), parse.GetValue(port), devices, parse.GetValue(workers), parse.GetValue(db))
+            return Run(folder, parse.GetValue(exitWhenDone), parse, web, devices, parse.GetValue(workers), parse.GetValue(db))
                 .GetAwaiter().GetResult();
         });
         return command;
     }
 
-    private static async Task<int> Run(string folder, bool exitWhenDone, int port, string[] devices, int workers, string? db)
+    private static async Task<int> Run(string folder, bool exitWhenDone, ParseResult parse, ServeCommand.Options webOptions, string[] devices, int workers,
+        string? db)
     {
         using var stop = new JobCommandSupport.StopSignal("stopping: running runs checkpoint; `mannlab up` again resumes them...");
         var board = new StatusBoard();
         using var jobs = JobCommandSupport.Open(db, board.Log);
         if (jobs is null) return 1;
         board.Log(jobs.Database.EmbeddedFolder is { } embedded ? $"database: MannLab's PostgreSQL in {embedded}" : "database: " + jobs.Database.AsUri());
-        await using var web = await StartWeb(jobs, port, board);
+        await using var web = await ServeCommand.Start(jobs, parse, webOptions, board.Log);
+        if (web is null) return 1;
         using var watcher = new ExperimentWatcher(folder, jobs.Queue, board.Report, board.Log);
         // Queue the whole folder before any worker starts: workers take the most urgent queue
         // first, so the quickstart is not stuck behind a paper-sized run that got there first.
@@ -92,33 +89,6 @@ public static class UpCommand
         }
         board.Log("stopping workers (running runs checkpoint first)...");
         return exit;
-    }
-
-    private static async Task<WebHost?> StartWeb(JobSystem jobs, int port, StatusBoard board)
-    {
-        if (port != 0 && !IsFree(port))
-        {
-            board.Log($"port {port} is taken; using a free one (--port chooses)");
-            port = 0;
-        }
-        var web = await WebHost.StartAsync(jobs.Storage, $"http://127.0.0.1:{port}");
-        board.Log($"dashboard: {web.Address}/hangfire");
-        return web;
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     /// <summary>
@@ -169,7 +139,7 @@ public static class UpCommand
                 if (known && before == run.Status) continue;
                 _status[run.Id] = run.Status;
                 if (!known && run.Status is "queued") continue; // the file's line said so
-                Log($"run {run.Id} {run.Name} [{RunsCommand.Point(run.Point)}]: {run.Status}" + run.Status switch
+                Log($"run {run.Id} {run.Name} [{RunsCommand.Point(run)}]: {run.Status}" + run.Status switch
                 {
                     "succeeded" => ": " + Accuracies(run),
                     "failed" => ": " + run.Error?.Split('\n')[0],

@@ -56,6 +56,24 @@ public sealed class Database : IDisposable
 
     public string? Password => new NpgsqlConnectionStringBuilder(ConnectionString).Password;
 
+    /// <summary>The read-only role created by the migrations.</summary>
+    public const string ReaderRole = "mannlab_reader";
+
+    /// <summary>
+    /// How dashboards and analysts read: $MANNLAB_READONLY_DB if set; else this server as the
+    /// mannlab_reader role when it exists (the embedded server trusts local connections); else
+    /// MannLab's own user, which the callers then confine to read-only transactions.
+    /// </summary>
+    public async Task<(string ConnectionString, bool AsReader)> ReadOnlyAsync()
+    {
+        if (Environment.GetEnvironmentVariable("MANNLAB_READONLY_DB") is { Length: > 0 } configured) return (FromUri(configured), true);
+        await using var command = DataSource.CreateCommand("select exists (select 1 from pg_roles where rolname = @role)");
+        command.Parameters.AddWithValue("role", ReaderRole);
+        if (_embedded is null || await command.ExecuteScalarAsync() is not true) return (ConnectionString, false);
+        var reader = new NpgsqlConnectionStringBuilder(ConnectionString) { Username = ReaderRole, Password = null, ApplicationName = "mannlab-reader" };
+        return (reader.ConnectionString, true);
+    }
+
     /// <summary>Keeps the embedded server running after this process ends.</summary>
     public void KeepServerRunning() => _embedded?.KeepRunning();
 

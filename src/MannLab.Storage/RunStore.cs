@@ -15,6 +15,23 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
 {
     public bool Finished => Status is "succeeded" or "failed" or "cancelled";
 
+    /// <summary>The swept values, short: "gamma=0.95 model=lstm" (a swept section shows its kind); "-" for none.</summary>
+    public string PointLabel
+    {
+        get
+        {
+            var point = JsonNode.Parse(Point)!.AsObject();
+            if (point.Count == 0) return "-";
+            static string Value(JsonNode? v) => v switch
+            {
+                JsonObject o when o["kind"] is { } kind => kind.ToString(),
+                null => "null",
+                _ => v.ToJsonString(),
+            };
+            return string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Value)}"));
+        }
+    }
+
     /// <summary>The latest held-out accuracy at the k-th sight, if evaluated.</summary>
     public double? EvalAccuracy(int k) => Latest.TryGetValue($"eval_acc_{k}", out var v) ? v : null;
 }
@@ -84,9 +101,9 @@ public sealed class RunStore(NpgsqlDataSource db)
         return point.ToJsonString();
     }
 
-    /// <summary>Runs by experiment name, status and id (each filter optional), in experiment and sweep order.</summary>
+    /// <summary>Runs by experiment name, status, id, model and tag (each filter optional), in experiment and sweep order.</summary>
     public async Task<IReadOnlyList<StoredRun>> ListAsync(string? experiment = null, string? status = null, IReadOnlyCollection<string>? ids = null,
-        CancellationToken cancel = default)
+        string? model = null, string? tag = null, CancellationToken cancel = default)
     {
         await using var command = db.CreateCommand("""
             select r.id, r.name, r.model, r.status, r.queue, r.priority, r.sweep_index, r.point::text, r.episodes_done, r.episodes_total,
@@ -94,8 +111,11 @@ public sealed class RunStore(NpgsqlDataSource db)
             from mannlab.runs r left join mannlab.run_summary s on s.run_id = r.id
             where (@name::text is null or r.name = @name) and (@status::text is null or r.status = @status)
               and (@ids::text[] is null or r.id = any(@ids))
+              and (@model::text is null or r.model = @model) and (@tag::text is null or r.spec->'tags' ? @tag)
             order by r.name, r.sweep_index, r.id
             """);
+        command.Parameters.AddWithValue("model", NpgsqlDbType.Text, (object?)model ?? DBNull.Value);
+        command.Parameters.AddWithValue("tag", NpgsqlDbType.Text, (object?)tag ?? DBNull.Value);
         command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)experiment ?? DBNull.Value);
         command.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
         command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)ids?.ToArray() ?? DBNull.Value);

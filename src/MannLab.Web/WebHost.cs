@@ -1,49 +1,83 @@
+using System.Net;
 using Hangfire;
-using Hangfire.Dashboard;
+using MannLab.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace MannLab.Web;
 
+/// <summary>Where and how the site is served.</summary>
+/// <param name="Host">The address to bind: 127.0.0.1 by default; anything else needs <paramref name="Token"/>.</param>
+/// <param name="ReadOnlyConnectionString">The read-only role's connection, for dashboard SQL.</param>
+public sealed record WebOptions(string Host, int Port, string? Token, string DashboardsFolder, string ReadOnlyConnectionString, string CacheFolder);
+
 /// <summary>
-/// The web host: the Hangfire dashboard at /hangfire, on 127.0.0.1 by default. Hangfire's
-/// dashboard answers only local requests; that filter is set explicitly here, so the behaviour
-/// does not hang on a library default.
+/// The web host: MannLab's pages (runs, run, compare, dashboards) and the Hangfire dashboard at
+/// /hangfire, on 127.0.0.1 by default.
 /// </summary>
 public sealed class WebHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly NpgsqlDataSource _readOnly;
 
-    private WebHost(WebApplication app) => _app = app;
+    private WebHost(WebApplication app, NpgsqlDataSource readOnly)
+    {
+        _app = app;
+        _readOnly = readOnly;
+    }
 
     /// <summary>The address the host listens on (with the port chosen when 0 was asked for).</summary>
     public string Address => _app.Urls.First();
 
-    public static async Task<WebHost> StartAsync(JobStorage storage, string url, CancellationToken cancel = default)
+    public static async Task<WebHost> StartAsync(JobStorage storage, NpgsqlDataSource db, WebOptions options, CancellationToken cancel = default)
     {
+        if (!IPAddress.TryParse(options.Host, out var address))
+            throw new ArgumentException($"--bind {options.Host}: expected an IP address (127.0.0.1, 0.0.0.0, ...)");
+        if (!IPAddress.IsLoopback(address) && string.IsNullOrEmpty(options.Token))
+            throw new ArgumentException($"--bind {options.Host} serves other machines: give a token (--token or MANNLAB_TOKEN)");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(url);
+        builder.WebHost.UseUrls($"http://{(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address)}:{options.Port}");
         builder.Services.AddHangfire(_ => { }); // the storage is passed to the dashboard below
         var app = builder.Build();
+        var readOnly = NpgsqlDataSource.Create(options.ReadOnlyConnectionString);
+        var data = new SiteData(db, readOnly);
+        var pages = new Pages(new RunStore(db), data, options.DashboardsFolder, new MemoryImages(data, options.CacheFolder));
+        var access = new Access(options.Token);
+        app.Use((context, next) => access.Guard(context, () => next(context)));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = [new Access.DashboardFilter(access)],
             DisplayStorageConnectionString = false,
             DashboardTitle = "MannLab jobs",
             AppPath = "/",
         }, storage);
-        app.MapGet("/", (HttpContext context) => Results.Redirect("/hangfire"));
-        await app.StartAsync(cancel);
-        return new WebHost(app);
+        app.MapGet("/", (HttpRequest request) => pages.Runs(request));
+        app.MapGet("/runs/{id}", (string id, HttpRequest request) => pages.Run(id, request));
+        app.MapGet("/runs/{id}/memory.png", (string id) => pages.Memory(id));
+        app.MapGet("/compare", (HttpRequest request) => pages.Compare(request));
+        app.MapGet("/dashboards", () => pages.DashboardList());
+        app.MapGet("/dashboards/{slug}", (string slug, HttpRequest request) => pages.Dashboard(slug, request));
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch
+        {
+            await readOnly.DisposeAsync();
+            throw;
+        }
+        return new WebHost(app, readOnly);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        await _readOnly.DisposeAsync();
     }
 }

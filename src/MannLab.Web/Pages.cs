@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using MannLab.Drawing;
+using MannLab.Storage;
+using MannLab.Training;
+using Microsoft.AspNetCore.Http;
+using static MannLab.Web.Html;
+
+namespace MannLab.Web;
+
+/// <summary>MannLab's pages: runs, one run, compare, and the file-defined dashboards.</summary>
+public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder, MemoryImages memory)
+{
+    private static IResult Send(string html) => Results.Content(html, "text/html; charset=utf-8");
+
+    private static bool Partial(HttpRequest request) => request.Headers["X-Requested-With"] == "live";
+
+    public async Task<IResult> Runs(HttpRequest request)
+    {
+        string? Q(string name) => request.Query[name].FirstOrDefault() is { Length: > 0 } v ? v : null;
+        var (experiment, tag, status, model) = (Q("experiment"), Q("tag"), Q("status"), Q("model"));
+        var runs = await store.ListAsync(experiment, status, null, model, tag);
+        var live = RunsTable(runs);
+        if (Partial(request)) return Send(live);
+        var filters = $"""
+            <form class="filters" method="get" action="/">
+            {Select("experiment", "Experiment", await data.Distinct("experiment"), experiment)}
+            {Select("tag", "Tag", await data.Distinct("tag"), tag)}
+            {Select("status", "Status", ["queued", "running", "interrupted", "succeeded", "failed", "cancelled"], status)}
+            {Select("model", "Model", await data.Distinct("model"), model)}
+            <button type="submit">Filter</button></form>
+            <form method="get" action="/compare">{live}<p><button type="submit">Compare the selected runs</button></p></form>
+            """;
+        return Send(Page("Runs", filters, Url("/", ("experiment", experiment), ("tag", tag), ("status", status), ("model", model))));
+    }
+
+    private static string RunsTable(IReadOnlyList<StoredRun> runs)
+    {
+        var sights = new[] { 1, 2, 5, 10 };
+        var table = Table(["", "run", "experiment", "point", "model", "status", "progress", "episodes/s", .. sights.Select(FolderSink.Ordinal)],
+            runs.Select(r => (IEnumerable<string>)[
+                $"<input type=\"checkbox\" name=\"run\" value=\"{E(r.Id)}\">",
+                $"<a href=\"/runs/{E(r.Id)}\">{E(r.Id)}</a>", E(r.Name), E(r.PointLabel), E(r.Model),
+                $"<span class=\"status-{E(r.Status)}\">{E(r.Status)}</span>",
+                $"<progress max=\"{r.EpisodesTotal}\" value=\"{r.EpisodesDone}\"></progress> {E(r.EpisodesDone)}/{E(r.EpisodesTotal)}",
+                $"<span class=\"num\">{E(r.Latest.GetValueOrDefault("episodes_per_second")?.ToString("F0", CultureInfo.InvariantCulture))}</span>",
+                .. sights.Select(k => $"<span class=\"num\">{Percent(r.EvalAccuracy(k))}</span>")]), id: "runs");
+        var finished = runs.All(r => r.Finished);
+        return $"<div id=\"live\" data-finished=\"{(finished ? "true" : "false")}\"><p>{runs.Count} run(s)</p>{table}</div>";
+    }
+
+    public async Task<IResult> Run(string id, HttpRequest request)
+    {
+        var run = (await store.ListAsync(ids: [id])).SingleOrDefault();
+        if (run is null) return Results.NotFound($"no run {id}");
+        var detail = (await data.Detail(id))!.Value;
+        var live = new StringBuilder($"<div id=\"live\" data-finished=\"{(run.Finished ? "true" : "false")}\">");
+        live.Append($"<p>{E(run.Name)} [{E(run.PointLabel)}] · {E(run.Model)} · <span class=\"status-{E(run.Status)}\">{E(run.Status)}</span> · " +
+                    $"{E(run.EpisodesDone)}/{E(run.EpisodesTotal)} episodes · attempt {run.Attempt}{(run.Error is null ? "" : " · " + E(run.Error.Split('\n')[0]))}</p>");
+        live.Append("<div class=\"charts\">");
+        var curves = await data.InstanceCurves(id);
+        live.Append(curves.Count == 0 ? "<p>No evaluation yet.</p>"
+            : Chart(Charts.Svg(Charts.Lines("Held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1)), 560, 340), "instances"));
+        var loss = await data.MetricCurves(id, "train_loss", "eval_loss");
+        if (loss.Count > 0) live.Append(Chart(Charts.Svg(Charts.Lines("Loss", "episodes", "loss", loss), 560, 340), "loss"));
+        var speed = await data.MetricCurves(id, "episodes_per_second");
+        if (speed.Count > 0) live.Append(Chart(Charts.Svg(Charts.Lines("Throughput", "episodes", "episodes / s", speed), 560, 340), "throughput"));
+        live.Append("</div>");
+        if (run.Model == "mann" && detail.CheckpointEpisode is { } episode)
+            live.Append($"<h2>Memory at the checkpoint of episode {episode}</h2><p>Read, write and usage weights over one held-out episode (slot against step).</p>" +
+                        $"<img alt=\"memory heatmaps\" src=\"/runs/{E(id)}/memory.png?episode={episode}\" width=\"900\">");
+        live.Append("</div>");
+        if (Partial(request)) return Send(live.ToString());
+        var body = live + $"""
+            <h2>Environment</h2>{Vertical(detail.Environment)}
+            <h2>Attempts</h2>{Rows(detail.Attempts)}
+            <h2>Resolved spec</h2><pre>{E(detail.Spec)}</pre>
+            <p><a href="/compare?run={E(id)}">Compare with other runs</a></p>
+            """;
+        return Send(Page($"Run {id}", body, $"/runs/{id}"));
+    }
+
+    public async Task<IResult> Memory(string id)
+    {
+        var image = await memory.ForRun(id);
+        return image.File is { } file ? Results.File(file, "image/png") : Results.Problem(image.Error, statusCode: 404);
+    }
+
+    public async Task<IResult> Compare(HttpRequest request)
+    {
+        var ids = request.Query["run"].Where(r => !string.IsNullOrEmpty(r)).Select(r => r!).Distinct().ToList();
+        var runs = ids.Count == 0 ? [] : await store.ListAsync(ids: ids);
+        if (runs.Count == 0)
+            return Send(Page("Compare", "<p>Select runs on the <a href=\"/\">runs page</a> and press Compare, or open /compare?run=ID&amp;run=ID.</p>" +
+                                        $"<form method=\"get\" action=\"/compare\">{RunsTable(await store.ListAsync())}<p><button type=\"submit\">Compare</button></p></form>"));
+        var body = new StringBuilder("<div class=\"charts\">");
+        var finals = new List<Series>();
+        foreach (var run in runs)
+        {
+            var label = $"{run.Id} {run.Name} {run.PointLabel}".Trim();
+            var curves = await data.InstanceCurves(run.Id);
+            body.Append(curves.Count == 0 ? $"<p>{E(label)}: no evaluation yet</p>"
+                : Chart(Charts.Svg(Charts.Lines(label, "episodes", "accuracy", curves, (0, 1)), 460, 300), "curves-" + run.Id));
+            if (await data.FinalInstances(run.Id, label) is { } final) finals.Add(final);
+        }
+        body.Append("</div>");
+        if (finals.Count > 0)
+            body.Append(Chart(Charts.Svg(Charts.Lines("Final held-out accuracy by sight", "instance", "accuracy", finals, (0, 1)), 760, 360), "final"));
+        body.Append("<h2>Spec differences</h2>").Append(await SpecDiff(runs));
+        return Send(Page("Compare", body.ToString()));
+    }
+
+    private async Task<string> SpecDiff(IReadOnlyList<StoredRun> runs)
+    {
+        var flat = new List<Dictionary<string, string>>();
+        foreach (var run in runs) flat.Add(Flatten(JsonNode.Parse((await data.SpecJson(run.Id))!)!));
+        var paths = flat.SelectMany(f => f.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var differing = paths.Where(p => flat.Select(f => f.GetValueOrDefault(p, "")).Distinct().Count() > 1).ToList();
+        if (runs.Count < 2) return "<p>Select two or more runs to see how their specs differ.</p>";
+        if (differing.Count == 0) return "<p>The specs are identical.</p>";
+        return Table(["field", .. runs.Select(r => r.Id)],
+            differing.Select(p => (IEnumerable<string>)[E(p), .. flat.Select(f => $"<span class=\"diff-changed\">{E(f.GetValueOrDefault(p, "—"))}</span>")]), id: "spec-diff");
+    }
+
+    private static Dictionary<string, string> Flatten(JsonNode node, string prefix = "", Dictionary<string, string>? into = null)
+    {
+        into ??= [];
+        if (node is JsonObject o)
+            foreach (var (key, value) in o)
+                if (value is null) into[prefix + key] = "null";
+                else Flatten(value, prefix + key + ".", into);
+        else into[prefix.TrimEnd('.')] = node.ToJsonString();
+        return into;
+    }
+
+    public IResult DashboardList()
+    {
+        var dashboards = Dashboards.Load(dashboardsFolder);
+        var list = dashboards.Count == 0 ? $"<p>No dashboards in {E(dashboardsFolder)}.</p>"
+            : "<ul>" + string.Concat(dashboards.Select(d => $"<li><a href=\"/dashboards/{E(d.Slug)}\">{E(d.Title)}</a>" +
+                                                            (d.Error is null ? "" : " (does not read)") + "</li>")) + "</ul>";
+        return Send(Page("Dashboards", list + $"<p>Each YAML file in <code>{E(dashboardsFolder)}</code> is a dashboard; see its README.</p>"));
+    }
+
+    public async Task<IResult> Dashboard(string slug, HttpRequest request)
+    {
+        var dashboard = Dashboards.Load(dashboardsFolder).FirstOrDefault(d => d.Slug == slug);
+        if (dashboard is null) return Results.NotFound($"no dashboard {slug}");
+        if (dashboard.Error is not null) return Send(Page(dashboard.Title, Error(dashboard.Error)));
+        var values = dashboard.Parameters.ToDictionary(p => p.Name,
+            p => (object?)(request.Query[p.Name].FirstOrDefault() is { Length: > 0 } given ? given : p.Default));
+        var body = new StringBuilder();
+        if (dashboard.Description is not null) body.Append($"<p>{E(dashboard.Description)}</p>");
+        if (dashboard.Parameters.Count > 0)
+            body.Append("<form class=\"filters\" method=\"get\">")
+                .Append(string.Concat(dashboard.Parameters.Select(p => $"<label>{E(p.Label)} <input name=\"{E(p.Name)}\" value=\"{E(values[p.Name])}\"></label>")))
+                .Append("<button type=\"submit\">Apply</button></form>");
+        body.Append("<div class=\"charts\">");
+        foreach (var panel in dashboard.Panels)
+        {
+            body.Append($"<section class=\"panel\"><h2>{E(panel.Title)}</h2>");
+            if (panel.Error is not null)
+            {
+                body.Append(Error(panel.Error)).Append("</section>");
+                continue;
+            }
+            try
+            {
+                var result = await data.Dashboard(panel.Sql, values);
+                body.Append(PanelView.Render(panel, result));
+            }
+            catch (Exception e) when (e is Npgsql.PostgresException or ArgumentException or FormatException or InvalidCastException)
+            {
+                body.Append(Error($"{dashboard.File}: panel '{panel.Title}': {e.Message}"));
+            }
+            body.Append("</section>");
+        }
+        body.Append("</div>");
+        return Send(Page(dashboard.Title, body.ToString()));
+    }
+
+    private static string Vertical(QueryResult result) => result.Rows.Count == 0 ? "" :
+        Table(["field", "value"], result.Columns.Select((c, i) => (IEnumerable<string>)[E(c), E(result.Rows[0][i])]));
+
+    public static string Rows(QueryResult result) => result.Rows.Count == 0 ? "<p>none</p>" :
+        Table(result.Columns, result.Rows.Select(r => r.Select(v => v is double or float or decimal or int or long ? $"<span class=\"num\">{E(v)}</span>" : E(v))));
+
+    private static string Percent(double? accuracy) => accuracy is { } a && double.IsFinite(a) ? $"{100 * a:F1}" : "";
+}
