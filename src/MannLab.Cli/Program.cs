@@ -17,5 +17,7 @@ root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(CancelCommand.Create());
 root.Subcommands.Add(DbCommands.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(CompareCommand.CreatePlot());
 root.Subcommands.Add(WorkerCommand.CreateTrainProcess());
 return root.Parse(args).Invoke();

@@ -1,0 +1,197 @@
+using System.CommandLine;
+using MannLab.Drawing;
+using MannLab.Jobs;
+using MannLab.Storage;
+using MannLab.Training;
+using MannLab.Web;
+
+namespace MannLab.Cli;
+
+/// <summary>
+/// <c>mannlab compare [--experiment X | RUN...]</c>: final held-out accuracy at each sight, one row
+/// per run, with the paper's numbers beside runs whose setting is one of the paper's.
+/// <c>mannlab plot (curves|instances|memory) RUN... --out FILE</c>: the same charts as the pages, as files.
+/// </summary>
+public static class CompareCommand
+{
+    public static Command Create()
+    {
+        var runs = new Argument<string[]>("runs") { Description = "Run ids or unique prefixes", Arity = ArgumentArity.ZeroOrMore };
+        var experiment = new Option<string?>("--experiment") { Description = "Every run of this experiment" };
+        var db = JobCommandSupport.DbOption();
+        var command = new Command("compare", "Per-instance accuracy of runs side by side, with the paper's numbers where the setting is the paper's");
+        command.Arguments.Add(runs);
+        command.Options.Add(experiment);
+        command.Options.Add(db);
+        command.SetAction(parse =>
+        {
+            using var jobs = JobCommandSupport.Open(parse.GetValue(db));
+            if (jobs is null) return 1;
+            var selected = Resolve(jobs, parse.GetValue(runs)!, parse.GetValue(experiment));
+            if (selected is null) return 1;
+            var data = new SiteData(jobs.Database.DataSource, jobs.Database.DataSource);
+            var rows = new List<(string Label, Series Final)>();
+            foreach (var run in selected)
+                if (data.FinalInstances(run.Id, run.Id).GetAwaiter().GetResult() is { } final) rows.Add(($"{run.Id} {run.Name} {run.Model} {RunsCommand.Point(run)}", final));
+            if (rows.Count == 0)
+            {
+                Console.WriteLine("none of these runs has been evaluated yet");
+                return 0;
+            }
+            var instances = rows.SelectMany(r => r.Final.X).Distinct().Order().Select(x => (int)x).ToList();
+            var paper = Paper(jobs, selected);
+            var table = rows.Select(r => (IReadOnlyList<string>)[r.Label, .. instances.Select(k => Percent(r.Final, k))]).ToList();
+            foreach (var (model, values) in paper)
+                table.Add([$"paper: {model} (Santoro et al. 2016, Table 1)", .. instances.Select(k => values.TryGetValue(k, out var v) ? $"{100 * v:F1}" : "")]);
+            TextTable.Write(Console.Out, ["run", .. instances.Select(FolderSink.Ordinal)], table);
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Percent(Series final, int instance)
+    {
+        var i = final.X.ToList().IndexOf(instance);
+        return i < 0 || !double.IsFinite(final.Y[i]) ? "" : $"{100 * final.Y[i]:F1}";
+    }
+
+    /// <summary>The paper's rows for the models of runs whose setting is the paper's.</summary>
+    private static List<(string Model, Dictionary<int, double> Values)> Paper(JobSystem jobs, IReadOnlyList<StoredRun> runs)
+    {
+        using var command = jobs.Database.DataSource.CreateCommand("""
+            select p.model, p.instance, p.accuracy from mannlab.paper_results p
+            where (p.paper_table, p.model) in (select mannlab.paper_table(spec), model from mannlab.runs where id = any(@ids))
+            order by p.model, p.instance
+            """);
+        command.Parameters.AddWithValue("ids", runs.Select(r => r.Id).ToArray());
+        var result = new List<(string, Dictionary<int, double>)>();
+        using var rows = command.ExecuteReader();
+        while (rows.Read())
+        {
+            if (result.Count == 0 || result[^1].Item1 != rows.GetString(0)) result.Add((rows.GetString(0), []));
+            result[^1].Item2[rows.GetInt32(1)] = rows.GetDouble(2);
+        }
+        return result;
+    }
+
+    /// <summary>The runs named by ids (or prefixes) or by experiment; prints the problem and returns null if any is unknown.</summary>
+    public static IReadOnlyList<StoredRun>? Resolve(JobSystem jobs, IReadOnlyList<string> given, string? experiment)
+    {
+        if (given.Count == 0 == (experiment is null))
+        {
+            Console.Error.WriteLine("error: name runs, or give --experiment (not both)");
+            return null;
+        }
+        if (experiment is not null)
+        {
+            var runs = jobs.Store.ListAsync(experiment).GetAwaiter().GetResult();
+            if (runs.Count == 0) Console.Error.WriteLine($"error: no runs of experiment '{experiment}'");
+            return runs.Count == 0 ? null : runs;
+        }
+        var ids = new List<string>();
+        foreach (var id in given)
+        {
+            var matches = jobs.Store.MatchIdsAsync(id).GetAwaiter().GetResult();
+            if (matches.Contains(id) || matches.Count == 1 && id.Length >= 4) ids.Add(matches.Count == 1 ? matches[0] : id);
+            else
+            {
+                Console.Error.WriteLine(matches.Count == 0 ? $"error: no run {id}" : $"error: '{id}' is ambiguous or too short: {string.Join(", ", matches)}");
+                return null;
+            }
+        }
+        var found = jobs.Store.ListAsync(ids: ids).GetAwaiter().GetResult();
+        return [.. ids.Select(i => found.Single(r => r.Id == i))];
+    }
+
+    public static Command CreatePlot()
+    {
+        var command = new Command("plot", "Export the pages' charts as PNG or SVG files, at print size");
+        command.Subcommands.Add(PlotCommand("curves", "Held-out accuracy against episodes: by sight for one run, at --instance for several"));
+        command.Subcommands.Add(PlotCommand("instances", "Final held-out accuracy by sight, one line per run"));
+        command.Subcommands.Add(PlotCommand("memory", "Read, write and usage weights of a MANN run's latest checkpoint on a held-out episode (PNG)"));
+        return command;
+    }
+
+    private static Command PlotCommand(string kind, string description)
+    {
+        var runs = new Argument<string[]>("runs") { Description = "Run ids or unique prefixes", Arity = ArgumentArity.ZeroOrMore };
+        var experiment = new Option<string?>("--experiment") { Description = "Every run of this experiment" };
+        var output = new Option<string>("--out") { Description = "The file to write: .png or .svg", Required = true };
+        var instance = new Option<int>("--instance") { Description = "curves of several runs: which sight", DefaultValueFactory = _ => 2 };
+        var width = new Option<int>("--width") { Description = "Pixels (PNG) or points (SVG)", DefaultValueFactory = _ => 1200 };
+        var height = new Option<int>("--height") { DefaultValueFactory = _ => 700 };
+        var db = JobCommandSupport.DbOption();
+        var command = new Command(kind, description);
+        command.Arguments.Add(runs);
+        foreach (var option in new Option[] { experiment, output, instance, width, height, db }) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(output)!;
+            var extension = Path.GetExtension(file).ToLowerInvariant();
+            if (extension is not (".png" or ".svg") || kind == "memory" && extension != ".png")
+            {
+                Console.Error.WriteLine($"error: --out {file}: expected {(kind == "memory" ? "a .png" : "a .png or .svg")} file");
+                return 1;
+            }
+            using var jobs = JobCommandSupport.Open(parse.GetValue(db));
+            if (jobs is null) return 1;
+            var selected = Resolve(jobs, parse.GetValue(runs)!, parse.GetValue(experiment));
+            if (selected is null) return 1;
+            var data = new SiteData(jobs.Database.DataSource, jobs.Database.DataSource);
+            if (kind == "memory") return Memory(data, selected, file);
+            var plot = kind == "curves" ? Curves(data, selected, parse.GetValue(instance)) : Instances(data, selected);
+            if (plot is null)
+            {
+                Console.Error.WriteLine("error: nothing to plot: the runs have no held-out evaluation yet");
+                return 1;
+            }
+            Charts.Save(plot, file, parse.GetValue(width), parse.GetValue(height));
+            Console.WriteLine($"wrote {file}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static ScottPlot.Plot? Curves(SiteData data, IReadOnlyList<StoredRun> runs, int instance)
+    {
+        if (runs.Count == 1)
+        {
+            var curves = data.InstanceCurves(runs[0].Id).GetAwaiter().GetResult();
+            return curves.Count == 0 ? null : Charts.Lines($"{runs[0].Name} {runs[0].PointLabel} ({runs[0].Id}): held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1));
+        }
+        var lines = runs.Select(r => data.InstanceCurves(r.Id).GetAwaiter().GetResult().FirstOrDefault(c => c.Name == FolderSink.Ordinal(instance)) is { } c
+            ? c with { Name = $"{r.Id} {r.Model} {r.PointLabel}" } : null).OfType<Series>().ToList();
+        return lines.Count == 0 ? null : Charts.Lines($"Held-out accuracy at the {FolderSink.Ordinal(instance)} sight", "episodes", "accuracy", lines, (0, 1));
+    }
+
+    private static ScottPlot.Plot? Instances(SiteData data, IReadOnlyList<StoredRun> runs)
+    {
+        var finals = runs.Select(r => data.FinalInstances(r.Id, $"{r.Id} {r.Model} {r.PointLabel}").GetAwaiter().GetResult()).OfType<Series>().ToList();
+        return finals.Count == 0 ? null : Charts.Lines("Final held-out accuracy by sight", "instance", "accuracy", finals, (0, 1));
+    }
+
+    private static int Memory(SiteData data, IReadOnlyList<StoredRun> runs, string file)
+    {
+        if (runs is not [var run])
+        {
+            Console.Error.WriteLine("error: plot memory draws one run");
+            return 1;
+        }
+        var bytes = data.CheckpointBytes(run.Id).GetAwaiter().GetResult();
+        if (bytes is null)
+        {
+            Console.Error.WriteLine($"error: run {run.Id} has no checkpoint yet");
+            return 1;
+        }
+        var checkpoint = Path.Combine(Path.GetTempPath(), $"mannlab-{run.Id}-{Environment.ProcessId}.bin");
+        File.WriteAllBytes(checkpoint, bytes);
+        try
+        {
+            return InspectCommand.Run(checkpoint, file, 0);
+        }
+        finally
+        {
+            File.Delete(checkpoint);
+        }
+    }
+}
