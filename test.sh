@@ -6,14 +6,18 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
-# PostgreSQL's server binaries, for the tests that start a real cluster.
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+# What the tests need from the system: PostgreSQL's server binaries (the tests start real
+# clusters) and chromium (the browser tests drive it with Playwright).
+missing=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then missing+=(postgresql); fi
+if [[ -z "${MANNLAB_CHROMIUM:-}" ]] && [[ ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
+if (( ${#missing[@]} > 0 )); then
   if [[ $(id -u) -eq 0 ]]; then
-    echo "installing PostgreSQL (apt-get install postgresql)..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
-      || { echo "could not install PostgreSQL"; echo "0 passed, 1 failed"; exit 1; }
+    echo "installing ${missing[*]} (apt-get)..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+      || { echo "could not install ${missing[*]}"; echo "0 passed, 1 failed"; exit 1; }
   else
-    echo "PostgreSQL server binaries are missing: install PostgreSQL 14 or newer (Debian: sudo apt-get install postgresql)"
+    echo "missing: ${missing[*]}: install them (Debian: sudo apt-get install ${missing[*]}), or set MANNLAB_CHROMIUM to a chromium binary"
     echo "0 passed, 1 failed"
     exit 1
   fi

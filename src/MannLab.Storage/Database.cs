@@ -61,17 +61,25 @@ public sealed class Database : IDisposable
 
     /// <summary>
     /// How dashboards and analysts read: $MANNLAB_READONLY_DB if set; else this server as the
-    /// mannlab_reader role when it exists (the embedded server trusts local connections); else
-    /// MannLab's own user, which the callers then confine to read-only transactions.
+    /// mannlab_reader role, when it exists and lets itself in without a password (as MannLab's own
+    /// server does for local connections); else MannLab's own user, which the callers then
+    /// confine to read-only transactions.
     /// </summary>
     public async Task<(string ConnectionString, bool AsReader)> ReadOnlyAsync()
     {
         if (Environment.GetEnvironmentVariable("MANNLAB_READONLY_DB") is { Length: > 0 } configured) return (FromUri(configured), true);
-        await using var command = DataSource.CreateCommand("select exists (select 1 from pg_roles where rolname = @role)");
-        command.Parameters.AddWithValue("role", ReaderRole);
-        if (_embedded is null || await command.ExecuteScalarAsync() is not true) return (ConnectionString, false);
-        var reader = new NpgsqlConnectionStringBuilder(ConnectionString) { Username = ReaderRole, Password = null, ApplicationName = "mannlab-reader" };
-        return (reader.ConnectionString, true);
+        var reader = new NpgsqlConnectionStringBuilder(ConnectionString)
+            { Username = ReaderRole, Password = null, ApplicationName = "mannlab-reader", Pooling = false }.ConnectionString;
+        try
+        {
+            await using var probe = new NpgsqlConnection(reader);
+            await probe.OpenAsync();
+            return (new NpgsqlConnectionStringBuilder(reader) { Pooling = true }.ConnectionString, true);
+        }
+        catch (NpgsqlException)
+        {
+            return (ConnectionString, false); // no such role, or it needs a password: MANNLAB_READONLY_DB
+        }
     }
 
     /// <summary>Keeps the embedded server running after this process ends.</summary>

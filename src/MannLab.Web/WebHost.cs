@@ -42,7 +42,10 @@ public sealed class WebHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://{(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address)}:{options.Port}");
-        builder.Services.AddHangfire(_ => { }); // the storage is passed to the dashboard below
+        // The storage is passed to the dashboard below. Hangfire's logging is global: left to the
+        // default, AddHangfire would tie it to this host's logger factory, which dies with the host
+        // while workers may outlive it.
+        builder.Services.AddHangfire(configuration => configuration.UseLogProvider(new SilentLog()));
         var app = builder.Build();
         var readOnly = NpgsqlDataSource.Create(options.ReadOnlyConnectionString);
         var data = new SiteData(db, readOnly);
@@ -72,6 +75,13 @@ public sealed class WebHost : IAsyncDisposable
             throw;
         }
         return new WebHost(app, readOnly);
+    }
+
+    private sealed class SilentLog : Hangfire.Logging.ILogProvider, Hangfire.Logging.ILog
+    {
+        public Hangfire.Logging.ILog GetLogger(string name) => this;
+
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
     }
 
     public async ValueTask DisposeAsync()

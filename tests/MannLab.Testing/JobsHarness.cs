@@ -4,13 +4,7 @@ using MannLab.Spec;
 using Npgsql;
 using Task = System.Threading.Tasks.Task;
 
-namespace MannLab.Jobs.Tests;
-
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
-{
-    public const string Name = "postgres";
-}
+namespace MannLab.Testing;
 
 /// <summary>
 /// One test's lab: a database of its own on the shared cluster, a MannLab home (work folder,

@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace MannLab.Web.Tests;
+
+[Collection(SiteCollection.Name)]
+public sealed class PageTests(SiteFixture site)
+{
+    private static int Svgs(string html) => Regex.Matches(html, "<svg").Count;
+
+    [Fact]
+    public async Task The_runs_page_lists_the_runs_with_their_accuracies_and_filters_them()
+    {
+        var all = await site.Get("/");
+        var lstm = await site.Get("/?model=lstm");
+
+        all.Should().Contain(site.MannRun).And.Contain(site.LstmRun).And.Contain("2 run(s)");
+        lstm.Should().Contain(site.LstmRun).And.NotContain($"/runs/{site.MannRun}").And.Contain("1 run(s)");
+        (await site.Get("/?status=failed")).Should().Contain("0 run(s)");
+        (await site.Get("/?tag=none-such")).Should().Contain("0 run(s)");
+    }
+
+    [Fact]
+    public async Task A_run_page_shows_its_curves_environment_spec_and_memory()
+    {
+        var page = await site.Get($"/runs/{site.MannRun}");
+
+        Svgs(page).Should().BeGreaterThanOrEqualTo(3, "accuracy by sight, loss and throughput");
+        page.Should().Contain("data-chart=\"instances\"").And.Contain("&quot;kind&quot;: &quot;mann&quot;").And.Contain("succeeded")
+            .And.Contain("Attempts").And.Contain(Environment.MachineName);
+        var memory = await site.Http.GetAsync($"/runs/{site.MannRun}/memory.png");
+        memory.IsSuccessStatusCode.Should().BeTrue(await memory.Content.ReadAsStringAsync());
+        (await memory.Content.ReadAsByteArrayAsync())[..4].Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        (await site.Http.GetAsync("/runs/000000000000")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Compare_shows_the_runs_curves_side_by_side_and_how_their_specs_differ()
+    {
+        var page = await site.Get($"/compare?run={site.MannRun}&run={site.LstmRun}");
+
+        Svgs(page).Should().Be(3, "one curve chart per run and the final accuracies together");
+        page.Should().Contain("id=\"spec-diff\"").And.Contain("model.kind").And.Contain("&quot;mann&quot;").And.Contain("&quot;lstm&quot;");
+    }
+
+    [Fact]
+    public async Task The_shipped_dashboards_render_from_real_runs()
+    {
+        (await site.Get("/dashboards")).Should().Contain("Table 1 vs the paper").And.Contain("Run health");
+        foreach (var (slug, charts) in new[] { ("table1-vs-paper", 0), ("learning-curves", 2), ("sweep", 1), ("run-health", 1) })
+        {
+            var page = await site.Get($"/dashboards/{slug}?experiment=site");
+            page.Should().NotContain("class=\"error\"", slug);
+            Svgs(page).Should().BeGreaterThanOrEqualTo(charts, slug);
+        }
+        (await site.Get("/dashboards/table1-vs-paper?experiment=site")).Should().Contain("<td>site</td>");
+    }
+
+    [Fact]
+    public async Task A_bad_dashboard_file_shows_its_errors_where_they_are_and_the_rest_keeps_working()
+    {
+        var broken = await site.Get("/dashboards/broken-yaml");
+        var mixed = await site.Get("/dashboards/mixed");
+
+        broken.Should().MatchRegex(@"broken-yaml\.yaml:\d+:\d+: error:");
+        mixed.Should().Contain("no_such_column").And.Contain("&#39;pie&#39; is not a chart kind");
+        mixed.Should().Contain(site.MannRun, "the good table panel still renders").And.Contain("data-chart=\"Good bars\"");
+        (await site.Get("/")).Should().Contain(site.MannRun);
+    }
+
+    [Fact]
+    public async Task An_injection_attempt_in_a_filter_is_only_a_value()
+    {
+        var runs = await site.Get("/?experiment=" + Uri.EscapeDataString("site' or '1'='1"));
+        var dashboard = await site.Get("/dashboards/learning-curves?experiment=" + Uri.EscapeDataString("x'; delete from mannlab.metrics; --"));
+
+        runs.Should().Contain("0 run(s)");
+        dashboard.Should().NotContain("class=\"error\"").And.Contain("No rows");
+        (await site.Lab.Scalar<long>("select count(*) from mannlab.metrics")).Should().BeGreaterThan(0);
+        (await site.Lab.Scalar<long>("select count(*) from mannlab.runs")).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task The_read_only_role_cannot_write_even_when_it_asks_for_a_writable_transaction()
+    {
+        await using var reader = NpgsqlDataSource.Create(site.ReadOnlyConnection);
+
+        var insert = async () => { await using var c = reader.CreateCommand("insert into mannlab.paper_results values ('x', 'y', 1, 0.5)"); await c.ExecuteNonQueryAsync(); };
+        var delete = async () =>
+        {
+            await using var c = reader.CreateCommand("set default_transaction_read_only = off; begin read write; delete from mannlab.metrics; commit");
+            await c.ExecuteNonQueryAsync();
+        };
+
+        (await insert.Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().BeOneOf("25006", "42501");
+        (await delete.Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().Be("42501", "the role has no write privilege at all");
+        await using var select = reader.CreateCommand("select count(*) from mannlab.runs");
+        (await select.ExecuteScalarAsync()).Should().Be(2L);
+    }
+}
