@@ -55,21 +55,9 @@ public static class InspectCommand
         }
         try
         {
-            set_num_threads(spec.Training.Threads);
-            var prepared = Datasets.Prepare(spec, m => Console.Error.WriteLine(m));
-            var (_, test) = prepared.Samplers(spec);
-            using var model = ModelFactory.Create(spec.Model, test.ImagePixels, test.Codec);
-            Checkpoint.LoadModel(file, model);
-            model.eval();
-            var batch = test.Batch(episode, 1);
-            var trace = new MemoryTrace();
-            using (NativeCallGuard.Enter())
-            using (no_grad())
-            using (NewDisposeScope())
-                model.Forward(EpisodeTensors.From(batch, CPU).Input, trace);
-            var title = $"{spec.Name} (run {header.RunId}) after {header.Episode} episodes: held-out episode {episode}, {SpecFiles.Describe(spec.Task)}";
-            File.WriteAllBytes(output, MemoryImage.Png(trace.Steps, batch.Instances, title));
-            Console.WriteLine($"{output}: {trace.Steps.Count} steps of {title}");
+            var png = Render(spec, file, episode, out var title, m => Console.Error.WriteLine(m));
+            File.WriteAllBytes(output, png);
+            Console.WriteLine($"{output}: {title}");
             return 0;
         }
         catch (DataException e)
@@ -77,5 +65,29 @@ public static class InspectCommand
             Console.Error.WriteLine("error: " + e.Message);
             return 1;
         }
+    }
+
+    /// <summary>
+    /// The memory picture of a MANN checkpoint: its read, write and usage weights, step by step,
+    /// on held-out episode <paramref name="episode"/>. Used by `inspect`, `plot memory`, and by
+    /// training processes at every checkpoint.
+    /// </summary>
+    public static byte[] Render(Spec.Spec spec, string checkpoint, long episode, out string title, Action<string>? log = null)
+    {
+        var header = Checkpoint.ReadHeader(checkpoint);
+        set_num_threads(spec.Training.Threads);
+        var prepared = Datasets.Prepare(spec, log);
+        var (_, test) = prepared.Samplers(spec);
+        using var model = ModelFactory.Create(spec.Model, test.ImagePixels, test.Codec);
+        Checkpoint.LoadModel(checkpoint, model);
+        model.eval();
+        var batch = test.Batch(episode, 1);
+        var trace = new MemoryTrace();
+        using (NativeCallGuard.Enter())
+        using (no_grad())
+        using (NewDisposeScope())
+            model.Forward(EpisodeTensors.From(batch, CPU).Input, trace);
+        title = $"{spec.Name} (run {header.RunId}) after {header.Episode} episodes: held-out episode {episode}, {SpecFiles.Describe(spec.Task)}";
+        return MemoryImage.Png(trace.Steps, batch.Instances, title);
     }
 }

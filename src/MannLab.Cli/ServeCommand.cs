@@ -59,7 +59,7 @@ public static class ServeCommand
         try
         {
             var host = await WebHost.StartAsync(jobs.Storage, jobs.Database.DataSource, new Web.WebOptions(bind, port, token,
-                parse.GetValue(web.Dashboards)!, readOnly, Path.Combine(jobs.Settings.WorkDirectory, "..", "web-cache")));
+                parse.GetValue(web.Dashboards)!, readOnly));
             log($"pages: {host.Address}/  jobs: {host.Address}/hangfire");
             return host;
         }

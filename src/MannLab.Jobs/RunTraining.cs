@@ -15,7 +15,8 @@ namespace MannLab.Jobs;
 /// </summary>
 public static class RunTraining
 {
-    public static int Run(string runId, string worker, string checkpoint, TextWriter output, TextWriter errors)
+    /// <param name="drawMemory">Draws a MANN checkpoint's memory at work (a PNG); its picture is stored at every checkpoint.</param>
+    public static int Run(string runId, string worker, string checkpoint, Func<Spec.Spec, string, byte[]> drawMemory, TextWriter output, TextWriter errors)
     {
         var connectionString = Environment.GetEnvironmentVariable("MANNLAB_DB");
         if (string.IsNullOrEmpty(connectionString))
@@ -57,7 +58,9 @@ public static class RunTraining
         }) { IsBackground = true, Name = "stdin watch" };
         stdin.Start();
 
-        var trainer = new Trainer(spec.ResultValue, runId, checkpoint, new DatabaseSink(db, runId), log: output.WriteLine);
+        var sink = new DatabaseSink(db, runId);
+        ITrainingSink withMemory = spec.ResultValue.Model.IsMann ? new MemorySnapshots(sink, spec.ResultValue, drawMemory, errors) : sink;
+        var trainer = new Trainer(spec.ResultValue, runId, checkpoint, withMemory, log: output.WriteLine);
         var result = trainer.Run(stop.Token);
         switch (result.Outcome)
         {
@@ -71,5 +74,32 @@ public static class RunTraining
                 errors.WriteLine($"error: {result.Reason}");
                 return TrainingProcess.Failed;
         }
+    }
+
+    /// <summary>Stores a picture of the memory after each checkpoint; a picture that fails to draw is reported, and training goes on.</summary>
+    private sealed class MemorySnapshots(DatabaseSink sink, Spec.Spec spec, Func<Spec.Spec, string, byte[]> draw, TextWriter errors) : ITrainingSink
+    {
+        public void Started(long episode) => sink.Started(episode);
+
+        public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances) => sink.Record(metrics, instances);
+
+        public void Checkpointed(long episode, string file)
+        {
+            sink.Checkpointed(episode, file);
+            byte[] png;
+            try
+            {
+                png = draw(spec, file);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A picture is a view of the run, not part of it: losing one must not lose the run.
+                errors.WriteLine($"warning: no memory picture at episode {episode}: {e.Message}");
+                return;
+            }
+            sink.MemorySnapshot(episode, png);
+        }
+
+        public void Finished(TrainingResult result) => sink.Finished(result);
     }
 }

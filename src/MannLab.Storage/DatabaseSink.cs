@@ -16,7 +16,7 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId) : ITrainingS
     public void Started(long episode) => Run(async connection =>
     {
         // Anything recorded after the checkpoint we resume from is void: it will be recorded again.
-        foreach (var table in new[] { "metrics", "instance_accuracy" })
+        foreach (var table in new[] { "metrics", "instance_accuracy", "memory_snapshots" })
             await Execute(connection, $"delete from mannlab.{table} where run_id = @run and step > @episode", ("run", runId), ("episode", episode));
         await Execute(connection, "update mannlab.runs set episodes_done = @episode where id = @run", ("run", runId), ("episode", episode));
     });
@@ -76,6 +76,12 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId) : ITrainingS
         insert into mannlab.checkpoints (run_id, episode, path, bytes) values (@run, @episode, @path, @bytes)
         on conflict (run_id) do update set episode = excluded.episode, path = excluded.path, bytes = excluded.bytes, updated_at = now()
         """, ("run", runId), ("episode", episode), ("path", Path.GetFullPath(file)), ("bytes", File.ReadAllBytes(file))));
+
+    /// <summary>The picture of the memory at a checkpoint (see memory_snapshots).</summary>
+    public void MemorySnapshot(long episode, byte[] png) => Run(connection => Execute(connection, """
+        insert into mannlab.memory_snapshots (run_id, step, png) values (@run, @step, @png)
+        on conflict (run_id, step) do update set png = excluded.png
+        """, ("run", runId), ("step", episode), ("png", png)));
 
     public void Finished(TrainingResult result) => Run(connection => Execute(connection, """
         update mannlab.runs set status = @status, error = @error, finished_at = case when @status = 'interrupted' then null else now() end

@@ -14,11 +14,6 @@ public static class Html
         _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
     }) ?? "";
 
-    public static string Url(string path, params (string Name, string? Value)[] query) =>
-        path + (query.Any(q => !string.IsNullOrEmpty(q.Value))
-            ? "?" + string.Join("&", query.Where(q => !string.IsNullOrEmpty(q.Value)).Select(q => $"{q.Name}={Uri.EscapeDataString(q.Value!)}"))
-            : "");
-
     /// <summary>
     /// A whole page. With <paramref name="liveUrl"/>, the element #live is refreshed from that URL
     /// every few seconds, so a running run's page updates without a reload.
@@ -49,7 +44,7 @@ public static class Html
           setInterval(async () => {
             const live = document.getElementById('live');
             if (!live || live.dataset.finished === 'true') return;
-            const response = await fetch('{{liveUrl}}', { headers: { 'X-Requested-With': 'live' } });
+            const response = await fetch('{{liveUrl}}' + location.search, { headers: { 'X-Requested-With': 'live' } });
             if (response.ok) live.outerHTML = await response.text();
           }, 3000);
         </script>

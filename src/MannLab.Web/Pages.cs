@@ -10,7 +10,7 @@ using static MannLab.Web.Html;
 namespace MannLab.Web;
 
 /// <summary>MannLab's pages: runs, one run, compare, and the file-defined dashboards.</summary>
-public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder, MemoryImages memory)
+public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder)
 {
     private static IResult Send(string html) => Results.Content(html, "text/html; charset=utf-8");
 
@@ -32,7 +32,7 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
             <button type="submit">Filter</button></form>
             <form method="get" action="/compare">{live}<p><button type="submit">Compare the selected runs</button></p></form>
             """;
-        return Send(Page("Runs", filters, Url("/", ("experiment", experiment), ("tag", tag), ("status", status), ("model", model))));
+        return Send(Page("Runs", filters, "/"));
     }
 
     private static string RunsTable(IReadOnlyList<StoredRun> runs)
@@ -67,9 +67,15 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
         var speed = await data.MetricCurves(id, "episodes_per_second");
         if (speed.Count > 0) live.Append(Chart(Charts.Svg(Charts.Lines("Throughput", "episodes", "episodes / s", speed), 560, 340), "throughput"));
         live.Append("</div>");
-        if (run.Model == "mann" && detail.CheckpointEpisode is { } episode)
-            live.Append($"<h2>Memory at the checkpoint of episode {episode}</h2><p>Read, write and usage weights over one held-out episode (slot against step).</p>" +
-                        $"<img alt=\"memory heatmaps\" src=\"/runs/{E(id)}/memory.png?episode={episode}\" width=\"900\">");
+        var steps = await data.MemorySteps(id);
+        if (steps.Count > 0)
+        {
+            var shown = long.TryParse(request.Query["memory"].FirstOrDefault(), out var asked) && steps.Contains(asked) ? asked : steps[^1];
+            live.Append($"<h2>Memory at the checkpoint of episode {shown}</h2><p>Read, write and usage weights over the first held-out episode " +
+                        "(slot against step). Checkpoints: " +
+                        string.Join(" ", steps.Select(s => s == shown ? $"<b>{s}</b>" : $"<a href=\"?memory={s}\">{s}</a>")) + "</p>" +
+                        $"<img alt=\"memory heatmaps\" src=\"/runs/{E(id)}/memory/{shown}.png\" width=\"900\">");
+        }
         live.Append("</div>");
         if (Partial(request)) return Send(live.ToString());
         var body = live + $"""
@@ -81,11 +87,8 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
         return Send(Page($"Run {id}", body, $"/runs/{id}"));
     }
 
-    public async Task<IResult> Memory(string id)
-    {
-        var image = await memory.ForRun(id);
-        return image.File is { } file ? Results.File(file, "image/png") : Results.Problem(image.Error, statusCode: 404);
-    }
+    public async Task<IResult> Memory(string id, long step) =>
+        await data.MemoryPicture(id, step) is { } png ? Results.File(png, "image/png") : Results.NotFound($"run {id} has no memory picture at episode {step}");
 
     public async Task<IResult> Compare(HttpRequest request)
     {

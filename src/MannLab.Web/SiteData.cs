@@ -82,7 +82,7 @@ public sealed class SiteData(NpgsqlDataSource db, NpgsqlDataSource readOnly)
         return rows.Count == 0 ? null : new Series(label, [.. rows.Select(r => Convert.ToDouble(r[0]))], [.. rows.Select(r => r[1] is null ? double.NaN : Convert.ToDouble(r[1]))]);
     }
 
-    public async Task<(string Spec, QueryResult Environment, QueryResult Attempts, long? CheckpointEpisode)?> Detail(string runId)
+    public async Task<(string Spec, QueryResult Environment, QueryResult Attempts)?> Detail(string runId)
     {
         var spec = await Query("select jsonb_pretty(spec) from mannlab.runs where id = @run", ("run", runId));
         if (spec.Rows.Count == 0) return null;
@@ -95,9 +95,15 @@ public sealed class SiteData(NpgsqlDataSource db, NpgsqlDataSource readOnly)
             select attempt, worker, from_episode, to_episode, outcome, started_at, finished_at, error
             from mannlab.run_attempts where run_id = @run order by attempt
             """, ("run", runId));
-        var checkpoint = await Query("select episode from mannlab.checkpoints where run_id = @run", ("run", runId));
-        return ((string)spec.Rows[0][0]!, environment, attempts, checkpoint.Rows.Count == 0 ? null : Convert.ToInt64(checkpoint.Rows[0][0]));
+        return ((string)spec.Rows[0][0]!, environment, attempts);
     }
+
+    /// <summary>The checkpoints at which the run's memory was drawn.</summary>
+    public async Task<IReadOnlyList<long>> MemorySteps(string runId) =>
+        [.. (await Query("select step from mannlab.memory_snapshots where run_id = @run order by step", ("run", runId))).Rows.Select(r => Convert.ToInt64(r[0]))];
+
+    public async Task<byte[]?> MemoryPicture(string runId, long step) =>
+        (await Query("select png from mannlab.memory_snapshots where run_id = @run and step = @step", ("run", runId), ("step", step))).Rows.FirstOrDefault()?[0] as byte[];
 
     public async Task<byte[]?> CheckpointBytes(string runId) =>
         (await Query("select bytes from mannlab.checkpoints where run_id = @run", ("run", runId))).Rows.FirstOrDefault()?[0] as byte[];

@@ -13,7 +13,7 @@ namespace MannLab.Web;
 /// <summary>Where and how the site is served.</summary>
 /// <param name="Host">The address to bind: 127.0.0.1 by default; anything else needs <paramref name="Token"/>.</param>
 /// <param name="ReadOnlyConnectionString">The read-only role's connection, for dashboard SQL.</param>
-public sealed record WebOptions(string Host, int Port, string? Token, string DashboardsFolder, string ReadOnlyConnectionString, string CacheFolder);
+public sealed record WebOptions(string Host, int Port, string? Token, string DashboardsFolder, string ReadOnlyConnectionString);
 
 /// <summary>
 /// The web host: MannLab's pages (runs, run, compare, dashboards) and the Hangfire dashboard at
@@ -49,7 +49,7 @@ public sealed class WebHost : IAsyncDisposable
         var app = builder.Build();
         var readOnly = NpgsqlDataSource.Create(options.ReadOnlyConnectionString);
         var data = new SiteData(db, readOnly);
-        var pages = new Pages(new RunStore(db), data, options.DashboardsFolder, new MemoryImages(data, options.CacheFolder));
+        var pages = new Pages(new RunStore(db), data, options.DashboardsFolder);
         var access = new Access(options.Token);
         app.Use((context, next) => access.Guard(context, () => next(context)));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
@@ -61,7 +61,7 @@ public sealed class WebHost : IAsyncDisposable
         }, storage);
         app.MapGet("/", (HttpRequest request) => pages.Runs(request));
         app.MapGet("/runs/{id}", (string id, HttpRequest request) => pages.Run(id, request));
-        app.MapGet("/runs/{id}/memory.png", (string id) => pages.Memory(id));
+        app.MapGet("/runs/{id}/memory/{step:long}.png", (string id, long step) => pages.Memory(id, step));
         app.MapGet("/compare", (HttpRequest request) => pages.Compare(request));
         app.MapGet("/dashboards", () => pages.DashboardList());
         app.MapGet("/dashboards/{slug}", (string slug, HttpRequest request) => pages.Dashboard(slug, request));

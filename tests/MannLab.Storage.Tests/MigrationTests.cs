@@ -14,10 +14,10 @@ public class MigrationTests(PostgresFixture pg)
         var second = await Migrations.ApplyAsync(pg.DataSource);
 
         first.Should().Equal(Migrations.All().Select(m => m.Name));
-        first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql");
+        first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql", "0005_memory_snapshots.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
-            .Should().Be(9); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, run_summary, paper_results, schema_migrations
+            .Should().Be(10); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations
         (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(5);
         (await pg.Scalar<long>("select count(*) from mannlab.paper_results")).Should().Be(4 * 6, "Table 1: human, feed-forward, LSTM, MANN at six sights");
     }

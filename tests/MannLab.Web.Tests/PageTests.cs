@@ -28,9 +28,15 @@ public sealed class PageTests(SiteFixture site)
         Svgs(page).Should().BeGreaterThanOrEqualTo(3, "accuracy by sight, loss and throughput");
         page.Should().Contain("data-chart=\"instances\"").And.Contain("&quot;kind&quot;: &quot;mann&quot;").And.Contain("succeeded")
             .And.Contain("Attempts").And.Contain(Environment.MachineName);
-        var memory = await site.Http.GetAsync($"/runs/{site.MannRun}/memory.png");
+        page.Should().Contain($"/runs/{site.MannRun}/memory/640.png").And.Contain("?memory=320\"");
+        (await site.Lab.Column<long>("select step from mannlab.memory_snapshots where run_id = @run order by step", ("run", site.MannRun)))
+            .Should().Equal([320L, 640L], "the memory is drawn at every checkpoint");
+        (await site.Lab.Scalar<long>("select count(*) from mannlab.memory_snapshots where run_id = @run", ("run", site.LstmRun))).Should().Be(0);
+        var memory = await site.Http.GetAsync($"/runs/{site.MannRun}/memory/320.png");
         memory.IsSuccessStatusCode.Should().BeTrue(await memory.Content.ReadAsStringAsync());
         (await memory.Content.ReadAsByteArrayAsync())[..4].Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        (await site.Get($"/runs/{site.MannRun}?memory=320")).Should().Contain($"/runs/{site.MannRun}/memory/320.png");
+        (await site.Http.GetAsync($"/runs/{site.MannRun}/memory/999.png")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         (await site.Http.GetAsync("/runs/000000000000")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
     }
 

@@ -19,7 +19,7 @@ public sealed class SecurityTests(SiteFixture site)
     public async Task Binding_beyond_localhost_without_a_token_is_refused()
     {
         var start = () => WebHost.StartAsync(site.Lab.Jobs.Storage, site.Lab.Db,
-            new WebOptions("0.0.0.0", 0, null, site.Dashboards, site.ReadOnlyConnection, site.Lab.Home.Sub("web-cache")));
+            new WebOptions("0.0.0.0", 0, null, site.Dashboards, site.ReadOnlyConnection));
 
         (await start.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("token");
     }
@@ -28,7 +28,7 @@ public sealed class SecurityTests(SiteFixture site)
     public async Task A_request_from_another_machine_needs_the_token_on_the_pages_and_on_hangfire()
     {
         await using var open = await WebHost.StartAsync(site.Lab.Jobs.Storage, site.Lab.Db,
-            new WebOptions("0.0.0.0", 0, "s3cret-token", site.Dashboards, site.ReadOnlyConnection, site.Lab.Home.Sub("web-cache")));
+            new WebOptions("0.0.0.0", 0, "s3cret-token", site.Dashboards, site.ReadOnlyConnection));
         var port = new Uri(open.Address).Port;
         using var remote = new HttpClient { BaseAddress = new Uri($"http://{OwnNetworkAddress()}:{port}") };
 
