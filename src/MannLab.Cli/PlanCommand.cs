@@ -1,16 +1,27 @@
 using System.CommandLine;
+using MannLab.Spec;
 
 namespace MannLab.Cli;
 
-/// <summary><c>mannlab plan FILE</c>: the runs a spec expands to, as a table.</summary>
+/// <summary><c>mannlab plan FILE|DIR...</c>: the runs specs expand to, as a table per file.</summary>
 public static class PlanCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "An experiment spec" };
-        var command = new Command("plan", "Show the runs an experiment spec expands to (one per sweep point) with their stable ids");
-        command.Arguments.Add(file);
-        command.SetAction(parse => Run(parse.GetValue(file)!, Console.Out, Console.Error));
+        var paths = new Argument<string[]>("paths") { Description = "Spec files, or folders searched recursively", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("plan", "Show the runs experiment specs expand to (one per sweep point) with their stable ids");
+        command.Arguments.Add(paths);
+        command.SetAction(parse =>
+        {
+            var files = Experiments.discover(parse.GetValue(paths)!);
+            if (files.IsEmpty)
+            {
+                Console.Error.WriteLine("error: no spec files (*.yaml, *.yml) found in " + string.Join(", ", parse.GetValue(paths)!));
+                return 1;
+            }
+            // Every file is planned (and every error shown); the exit code says whether all were valid.
+            return files.Select(f => Run(f, Console.Out, Console.Error)).ToList().Max();
+        });
         return command;
     }
 

@@ -77,10 +77,33 @@ public class ValidateAndPlanTests : IDisposable
         result.Out.Should().BeEmpty();
     }
 
+    [Fact]
+    public void Plan_of_a_folder_plans_every_file_and_exits_1_if_one_is_invalid()
+    {
+        _folder.Write("specs/a.yaml", "name: a\nmodel: {kind: lstm}\nsweep:\n  training.seed: [1, 2]\n");
+        _folder.Write("specs/sub/b.yaml", "name: b\nmodel: {kind: feedforward}\n");
+        _folder.Write("specs/sub/c.yaml", "name: c\nmodel: {kind: lstn}\n");
+
+        var result = Mannlab.Run(_folder.Path, "plan", "specs");
+
+        result.ExitCode.Should().Be(1);
+        result.Out.Should().Contain("specs/a.yaml: a, 2 runs").And.Contain("specs/sub/b.yaml: b, 1 run");
+        result.Err.Should().StartWith("specs/sub/c.yaml:2:");
+    }
+
     [Theory]
     [InlineData]
     [InlineData("validate")]
     [InlineData("plan")]
+    [InlineData("up")]
+    [InlineData("submit")]
+    [InlineData("worker")]
+    [InlineData("runs")]
+    [InlineData("cancel")]
+    [InlineData("db")]
+    [InlineData("serve")]
+    [InlineData("compare")]
+    [InlineData("plot", "curves")]
     public void Every_command_has_help(params string[] command)
     {
         var result = Mannlab.Run(_folder.Path, [.. command, "--help"]);
