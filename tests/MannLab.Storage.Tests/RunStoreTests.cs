@@ -98,4 +98,29 @@ public class RunStoreTests(PostgresFixture pg)
         (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(2);
         (await pg.Scalar<long>($"select max(step) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(32);
     }
+
+    [Fact]
+    public async Task A_checkpoint_is_restored_from_the_database_on_a_machine_without_it_and_a_torn_local_copy_is_replaced()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var store = new RunStore(pg.DataSource);
+        var experiment = Parse("restore.yaml", Small.Replace("NAME", "restored"));
+        await store.RegisterAsync(experiment);
+        var run = experiment.Runs.Head;
+        using var trainer = new TempFolder();
+        var written = trainer.Sub("checkpoint.bin");
+        new Trainer(run.Spec, run.Id, written, new DatabaseSink(pg.DataSource, run.Id)).Run().Outcome.Should().Be(Outcome.Completed);
+        using var elsewhere = new TempFolder(); // another machine: no local checkpoint
+        var restored = elsewhere.Sub("work/checkpoint.bin");
+
+        (await store.RestoreCheckpointAsync(run.Id, restored)).Should().Be(64);
+        File.ReadAllBytes(restored).Should().Equal(File.ReadAllBytes(written));
+
+        File.WriteAllBytes(restored, [1, 2, 3]); // torn by a crash mid-write
+        (await store.RestoreCheckpointAsync(run.Id, restored)).Should().Be(64);
+        File.ReadAllBytes(restored).Should().Equal(File.ReadAllBytes(written));
+
+        (await store.RestoreCheckpointAsync("000000000000", restored)).Should().BeNull("a checkpoint of another run is no start for this one");
+        File.Exists(restored).Should().BeFalse();
+    }
 }
