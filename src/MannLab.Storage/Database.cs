@@ -10,6 +10,7 @@ namespace MannLab.Storage;
 public sealed class Database : IDisposable
 {
     private readonly EmbeddedPostgres? _embedded;
+    private Action<string>? _log;
 
     private Database(string connectionString, EmbeddedPostgres? embedded)
     {
@@ -88,7 +89,7 @@ public sealed class Database : IDisposable
     public static async Task<Database> OpenAsync(string? connectionString, string home, Action<string>? log = null, CancellationToken cancel = default)
     {
         var embedded = connectionString is null ? EmbeddedPostgres.Start(EmbeddedFolderFor(home, log), log) : null;
-        var database = new Database(connectionString ?? embedded!.ConnectionString, embedded);
+        var database = new Database(connectionString ?? embedded!.ConnectionString, embedded) { _log = log };
         try
         {
             var applied = await Migrations.ApplyAsync(database.DataSource, cancel);
@@ -121,5 +122,7 @@ public sealed class Database : IDisposable
     {
         DataSource.Dispose();
         _embedded?.Dispose();
+        if (_embedded?.LeftRunning is > 0 and var others)
+            _log?.Invoke($"left MannLab's PostgreSQL running: {others} other client(s) still use it (`mannlab db stop` stops it)");
     }
 }

@@ -171,9 +171,32 @@ public sealed class EmbeddedPostgres : IDisposable
         return true;
     }
 
-    /// <summary>Stops the server if this instance started it.</summary>
+    /// <summary>
+    /// Stops the server if this instance started it, unless another process is connected to it
+    /// (a second `mannlab up`, a worker, a psql session): stopping would cut them off. `mannlab db
+    /// stop` stops it then.
+    /// </summary>
     public void Dispose()
     {
-        if (_startedHere) Run(_bin, "pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "stop"]);
+        if (!_startedHere) return;
+        if (OthersConnected() is > 0 and var others)
+        {
+            LeftRunning = others;
+            return;
+        }
+        Run(_bin, "pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "stop"]);
+    }
+
+    /// <summary>How many other clients kept the server running when this instance was disposed (0: it was stopped).</summary>
+    public int LeftRunning { get; private set; }
+
+    private int OthersConnected()
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false, Database = "postgres" };
+        using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+        connection.Open();
+        using var count = new Npgsql.NpgsqlCommand(
+            "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()", connection);
+        return Convert.ToInt32(count.ExecuteScalar());
     }
 }

@@ -60,4 +60,24 @@ public class MigrationTests(PostgresFixture pg)
         using var connection = pg.DataSource.OpenConnection();
         connection.State.Should().Be(System.Data.ConnectionState.Open);
     }
+
+    [Fact]
+    public void A_server_is_left_running_while_another_process_uses_it_and_stopped_once_it_is_alone()
+    {
+        using var folder = new TempFolder();
+        var data = Path.Combine(folder.Path, "data");
+        var first = EmbeddedPostgres.Start(data);
+        using (var other = new Npgsql.NpgsqlConnection(first.ConnectionString + ";Pooling=false"))
+        {
+            other.Open(); // as a second `mannlab up` or a psql session would be
+
+            first.Dispose();
+
+            first.LeftRunning.Should().Be(1);
+            File.Exists(Path.Combine(data, "postmaster.pid")).Should().BeTrue();
+        }
+        using (var second = EmbeddedPostgres.Start(data)) second.Port.Should().Be(first.Port, "the server was still running");
+        EmbeddedPostgres.Stop(data).Should().BeTrue();
+        File.Exists(Path.Combine(data, "postmaster.pid")).Should().BeFalse();
+    }
 }
