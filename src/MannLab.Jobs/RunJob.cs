@@ -14,8 +14,8 @@ public sealed class RunFailedException(string message) : Exception(message);
 public sealed class TrainingProcessDiedException(string message) : Exception(message);
 
 /// <summary>
-/// The Hangfire job of one run. It takes the run's lease (waiting while another worker holds a live
-/// one), trains the run in a child process, renews the lease on every heartbeat, and stops the
+/// The Hangfire job of one run. It takes the run's lease (a duplicate delivery finds it taken and
+/// ends), trains the run in a child process, renews the lease on every heartbeat, and stops the
 /// child, which checkpoints, when the run is cancelled (<c>mannlab cancel</c>, or the job deleted
 /// in the dashboard) or the worker shuts down. On shutdown the job goes back to its queue and the
 /// run resumes from its checkpoint wherever it is picked up next.
@@ -49,28 +49,29 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     {
         var jobId = context?.BackgroundJob.Id;
         var worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
-        var lease = WaitForLease(runId, worker, jobId, cancel);
+        var lease = TakeLease(runId, worker, jobId, cancel);
         if (lease is null) return;
         log?.Invoke($"run {runId}: attempt {lease.Attempt} from episode {lease.Episode} on {worker}");
         TrainInChild(runId, worker, jobId, lease, cancel);
     }
 
-    private LeaseResult.Acquired? WaitForLease(string runId, string worker, string? jobId, CancellationToken cancel)
+    /// <summary>
+    /// The run's lease, or null when there is nothing for this job to do: the run is finished or
+    /// cancelled, or another worker holds a live lease (this job is a duplicate delivery). Waiting
+    /// for that lease would idle a worker for the length of a run; if its holder dies, the
+    /// recovery pass gives the run a new job once the lease runs out.
+    /// </summary>
+    private LeaseResult.Acquired? TakeLease(string runId, string worker, string? jobId, CancellationToken cancel)
     {
-        while (true)
+        switch (_leases.TryAcquireAsync(runId, worker, settings.Lease, jobId, cancel).GetAwaiter().GetResult())
         {
-            switch (_leases.TryAcquireAsync(runId, worker, settings.Lease, jobId, cancel).GetAwaiter().GetResult())
-            {
-                case LeaseResult.Acquired acquired:
-                    return acquired;
-                case LeaseResult.Finished:
-                    return null; // a duplicate job, or the run was cancelled while queued
-                case LeaseResult.HeldBy:
-                    // Another worker trains it, or did until recently: its lease decides. Wait for it
-                    // to finish, or for the lease to run out if that worker died.
-                    if (cancel.WaitHandle.WaitOne(settings.Heartbeat)) cancel.ThrowIfCancellationRequested();
-                    break;
-            }
+            case LeaseResult.Acquired acquired:
+                return acquired;
+            case LeaseResult.HeldBy held:
+                log?.Invoke($"run {runId}: trained by {held.Worker} already; job {jobId} has nothing to do");
+                return null;
+            default:
+                return null;
         }
     }
 

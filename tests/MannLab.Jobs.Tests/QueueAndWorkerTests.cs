@@ -111,6 +111,24 @@ public sealed class QueueAndWorkerTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
+    public async Task A_second_job_for_a_run_being_trained_ends_at_once_and_trains_nothing()
+    {
+        var run = (await _lab.Submit("twice.yaml", JobsHarness.Spec("twice", 400000, 400000, 1600))).Runs.Head.Id;
+        using var workers = _lab.Jobs.StartWorkers(["cpu"], 2);
+        await _lab.Until(async () => await _lab.Scalar<long>("select episodes_done from mannlab.runs") > 0, "training to start");
+
+        // What Hangfire does when it hands a job out twice, or recovery enqueues a run again.
+        var duplicate = new BackgroundJobClient(_lab.Jobs.Storage).Create<RunJob>(job => job.Train(run, null, CancellationToken.None), new EnqueuedState("cpu"));
+        using var connection = _lab.Jobs.Storage.GetConnection();
+        await _lab.Until(() => Task.FromResult(connection.GetStateData(duplicate)?.Name == SucceededState.StateName), "the duplicate job to end");
+
+        (await _lab.Scalar<string>("select status from mannlab.runs")).Should().Be("running");
+        (await _lab.Scalar<long>("select count(*) from mannlab.run_attempts")).Should().Be(1, "the duplicate did not train");
+        await _lab.Jobs.CancelAsync(run);
+        await _lab.Until(async () => await _lab.Scalar<string>("select status from mannlab.runs") == "cancelled", "the run to stop");
+    }
+
+    [Fact]
     public async Task Deleting_a_runs_job_in_the_dashboard_cancels_the_run()
     {
         await _lab.Submit("deleted.yaml", JobsHarness.Spec("deleted", 400000, 400000, 1600));
