@@ -25,7 +25,7 @@ public static class UpCommand
         var queues = WorkerCommand.QueuesOption();
         var workers = WorkerCommand.WorkersOption();
         var db = JobCommandSupport.DbOption();
-        var command = new Command("up", "Run the lab: database, workers, web dashboard at http://127.0.0.1:8470/hangfire, and the experiments folder queued and watched");
+        var command = new Command("up", "Run the lab: database, workers, the web pages at http://127.0.0.1:8470/ (jobs at /hangfire), and the experiments folder queued and watched");
         foreach (var option in new Option[] { experiments, exitWhenDone, queues, workers, db }.Concat(web.All)) command.Options.Add(option);
         command.SetAction(parse =>
         {
