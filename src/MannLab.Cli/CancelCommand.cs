@@ -16,21 +16,7 @@ public static class CancelCommand
         {
             using var jobs = JobCommandSupport.Open(parse.GetValue(db));
             if (jobs is null) return 1;
-            // Resolve every id before cancelling any: a typo cancels nothing.
-            var ids = new List<string>();
-            foreach (var given in parse.GetValue(runs)!)
-            {
-                var matches = jobs.Store.MatchIdsAsync(given).GetAwaiter().GetResult();
-                if (matches.Count == 1 && given.Length >= 4 || matches.Contains(given))
-                {
-                    ids.Add(matches.Count == 1 ? matches[0] : given);
-                    continue;
-                }
-                Console.Error.WriteLine(matches.Count == 0 ? $"error: no run {given}" :
-                    given.Length < 4 ? $"error: '{given}' is too short to name a run; give at least 4 characters" :
-                    $"error: '{given}' could be any of {string.Join(", ", matches)}");
-                return 1;
-            }
+            if (JobCommandSupport.ResolveIds(jobs, parse.GetValue(runs)!) is not { } ids) return 1;
             foreach (var id in ids)
             {
                 var status = jobs.CancelAsync(id).GetAwaiter().GetResult();

@@ -88,17 +88,7 @@ public static class CompareCommand
             if (runs.Count == 0) Console.Error.WriteLine($"error: no runs of experiment '{experiment}'");
             return runs.Count == 0 ? null : runs;
         }
-        var ids = new List<string>();
-        foreach (var id in given)
-        {
-            var matches = jobs.Store.MatchIdsAsync(id).GetAwaiter().GetResult();
-            if (matches.Contains(id) || matches.Count == 1 && id.Length >= 4) ids.Add(matches.Count == 1 ? matches[0] : id);
-            else
-            {
-                Console.Error.WriteLine(matches.Count == 0 ? $"error: no run {id}" : $"error: '{id}' is ambiguous or too short: {string.Join(", ", matches)}");
-                return null;
-            }
-        }
+        if (JobCommandSupport.ResolveIds(jobs, given) is not { } ids) return null;
         var found = jobs.Store.ListAsync(ids: ids).GetAwaiter().GetResult();
         return [.. ids.Select(i => found.Single(r => r.Id == i))];
     }

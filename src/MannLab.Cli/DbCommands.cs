@@ -57,13 +57,8 @@ public static class DbCommands
                 }
                 target = reader;
             }
-            var connection = new Npgsql.NpgsqlConnectionStringBuilder(target);
-            var start = new ProcessStartInfo(PsqlPath(), ["-X", "-v", "ON_ERROR_STOP=1",
-                $"postgresql://{Uri.EscapeDataString(connection.Username ?? "")}@{connection.Host}:{connection.Port}/{Uri.EscapeDataString(connection.Database ?? "")}"])
-            {
-                UseShellExecute = false,
-            };
-            if (connection.Password is { } password) start.Environment["PGPASSWORD"] = password;
+            var start = new ProcessStartInfo(PsqlPath(), ["-X", "-v", "ON_ERROR_STOP=1", Database.UriOf(target)]) { UseShellExecute = false };
+            if (new Npgsql.NpgsqlConnectionStringBuilder(target).Password is { } password) start.Environment["PGPASSWORD"] = password;
             start.Environment["PGOPTIONS"] = "--search_path=mannlab,public";
             if (parse.GetValue(sql) is { } text)
             {

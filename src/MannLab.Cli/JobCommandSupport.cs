@@ -28,6 +28,30 @@ public static class JobCommandSupport
         }
     }
 
+    /// <summary>
+    /// The run ids that <paramref name="given"/> (ids, or unique prefixes of 4 characters or more)
+    /// name, all resolved before any is used so a typo acts on nothing; prints the first problem
+    /// and returns null.
+    /// </summary>
+    public static IReadOnlyList<string>? ResolveIds(JobSystem jobs, IEnumerable<string> given)
+    {
+        var ids = new List<string>();
+        foreach (var id in given)
+        {
+            var matches = jobs.Store.MatchIdsAsync(id).GetAwaiter().GetResult();
+            if (matches.Contains(id) || matches.Count == 1 && id.Length >= 4)
+            {
+                ids.Add(matches.Count == 1 ? matches[0] : id);
+                continue;
+            }
+            Console.Error.WriteLine(matches.Count == 0 ? $"error: no run {id}" :
+                id.Length < 4 ? $"error: '{id}' is too short to name a run; give at least 4 characters" :
+                $"error: '{id}' could be any of {string.Join(", ", matches)}");
+            return null;
+        }
+        return ids;
+    }
+
     /// <summary>A token cancelled by Ctrl-C or SIGTERM; a second Ctrl-C is left to its default (ends the process).</summary>
     public sealed class StopSignal : IDisposable
     {

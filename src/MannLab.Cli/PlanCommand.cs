@@ -1,5 +1,4 @@
 using System.CommandLine;
-using MannLab.Spec;
 
 namespace MannLab.Cli;
 
@@ -13,12 +12,7 @@ public static class PlanCommand
         command.Arguments.Add(paths);
         command.SetAction(parse =>
         {
-            var files = Experiments.discover(parse.GetValue(paths)!);
-            if (files.IsEmpty)
-            {
-                Console.Error.WriteLine("error: no spec files (*.yaml, *.yml) found in " + string.Join(", ", parse.GetValue(paths)!));
-                return 1;
-            }
+            if (SpecFiles.Discover(parse.GetValue(paths)!, Console.Error) is not { } files) return 1;
             // Every file is planned (and every error shown); the exit code says whether all were valid.
             return files.Select(f => Run(f, Console.Out, Console.Error)).ToList().Max();
         });

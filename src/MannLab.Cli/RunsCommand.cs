@@ -38,8 +38,7 @@ public static class RunsCommand
 
     public static void Write(TextWriter output, IReadOnlyList<StoredRun> runs)
     {
-        var sights = runs.SelectMany(r => r.Latest.Keys).Where(k => k.StartsWith("eval_acc_"))
-            .Select(k => int.Parse(k["eval_acc_".Length..])).Distinct().Order().Take(6).ToList();
+        var sights = runs.SelectMany(r => r.EvaluatedSights).Distinct().Order().Take(6).ToList();
         TextTable.Write(output, ["run", "experiment", "point", "model", "status", "progress", .. sights.Select(FolderSink.Ordinal), "attempts"],
             runs.Select(r => (IReadOnlyList<string>)[r.Id, r.Name, Point(r), r.Model, r.Status, Progress(r),
                 .. sights.Select(k => Percent(r.EvalAccuracy(k))), r.Attempt.ToString()]));

@@ -16,12 +16,7 @@ public static class SubmitCommand
         command.Options.Add(db);
         command.SetAction(parse =>
         {
-            var files = Experiments.discover(parse.GetValue(paths)!);
-            if (files.IsEmpty)
-            {
-                Console.Error.WriteLine("error: no spec files (*.yaml, *.yml) found in " + string.Join(", ", parse.GetValue(paths)!));
-                return 1;
-            }
+            if (SpecFiles.Discover(parse.GetValue(paths)!, Console.Error) is not { } files) return 1;
             var experiments = new List<ExperimentFile>();
             var invalid = 0;
             foreach (var file in files)
@@ -31,7 +26,7 @@ public static class SubmitCommand
             }
             if (invalid > 0)
             {
-                Console.Error.WriteLine($"{invalid} of {files.Length} file(s) invalid: nothing queued");
+                Console.Error.WriteLine($"{invalid} of {files.Count} file(s) invalid: nothing queued");
                 return 1;
             }
             using var jobs = JobCommandSupport.Open(parse.GetValue(db));

@@ -170,8 +170,8 @@ public static class UpCommand
             }
         }
 
-        private static string Accuracies(StoredRun run) => string.Join(" ", run.Latest.Keys.Where(k => k.StartsWith("eval_acc_"))
-            .Select(k => int.Parse(k["eval_acc_".Length..])).Order().Select(k => $"{FolderSink.Ordinal(k)} {RunsCommand.Percent(run.EvalAccuracy(k))}%"));
+        private static string Accuracies(StoredRun run) =>
+            string.Join(" ", run.EvaluatedSights.Select(k => $"{FolderSink.Ordinal(k)} {RunsCommand.Percent(run.EvalAccuracy(k))}%"));
 
         public void End()
         {

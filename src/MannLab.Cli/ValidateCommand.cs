@@ -19,14 +19,9 @@ public static class ValidateCommand
         return command;
     }
 
-    public static int Run(IEnumerable<string> paths, TextWriter output, TextWriter errors)
+    public static int Run(IReadOnlyCollection<string> paths, TextWriter output, TextWriter errors)
     {
-        var files = Experiments.discover(paths);
-        if (files.IsEmpty)
-        {
-            errors.WriteLine("error: no spec files (*.yaml, *.yml) found in " + string.Join(", ", paths));
-            return 1;
-        }
+        if (SpecFiles.Discover(paths, errors) is not { } files) return 1;
         int invalid = 0, runs = 0;
         foreach (var file in files)
         {
@@ -36,8 +31,8 @@ public static class ValidateCommand
             output.WriteLine($"{file}: ok ({experiment.Runs.Length} run{(experiment.Runs.Length == 1 ? "" : "s")})");
         }
         output.WriteLine(invalid == 0
-            ? $"{files.Length} file{(files.Length == 1 ? "" : "s")} valid, {runs} run{(runs == 1 ? "" : "s")}"
-            : $"{invalid} of {files.Length} file{(files.Length == 1 ? "" : "s")} invalid");
+            ? $"{files.Count} file{(files.Count == 1 ? "" : "s")} valid, {runs} run{(runs == 1 ? "" : "s")}"
+            : $"{invalid} of {files.Count} file{(files.Count == 1 ? "" : "s")} invalid");
         return invalid == 0 ? 0 : 1;
     }
 }

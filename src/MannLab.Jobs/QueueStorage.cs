@@ -25,19 +25,27 @@ public static class QueueStorage
     });
 
     /// <summary>
-    /// Whether the job will still run: waiting in its queue, claimed by a worker, or scheduled for
-    /// a retry. A deleted job can linger in the queue table until a worker skips it; it does not count.
+    /// Which of <paramref name="jobIds"/> will still run: waiting in their queue, claimed by a
+    /// worker, or scheduled for a retry. A deleted job can linger in the queue table until a worker
+    /// skips it; it does not count. One query, however many jobs.
     /// </summary>
-    public static bool IsPending(NpgsqlDataSource db, string jobId)
+    public static IReadOnlySet<string> PendingJobs(NpgsqlDataSource db, IReadOnlyCollection<string> jobIds)
     {
-        if (!long.TryParse(jobId, out var id)) return false;
+        var ids = jobIds.Select(j => long.TryParse(j, out var id) ? id : (long?)null).OfType<long>().ToArray();
+        if (ids.Length == 0) return new HashSet<string>();
         using var command = db.CreateCommand($"""
-            select exists (select 1 from {Schema}.job j where j.id = @job and (j.statename in ('Scheduled', 'Awaiting')
-                           or (j.statename in ('Enqueued', 'Processing') and exists (select 1 from {Schema}.jobqueue q where q.jobid = j.id))))
+            select j.id from {Schema}.job j where j.id = any(@jobs) and (j.statename in ('Scheduled', 'Awaiting')
+                   or (j.statename in ('Enqueued', 'Processing') and exists (select 1 from {Schema}.jobqueue q where q.jobid = j.id)))
             """);
-        command.Parameters.AddWithValue("job", id);
-        return command.ExecuteScalar() is true;
+        command.Parameters.AddWithValue("jobs", ids);
+        var pending = new HashSet<string>();
+        using var rows = command.ExecuteReader();
+        while (rows.Read()) pending.Add(Convert.ToInt64(rows.GetValue(0)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return pending;
     }
+
+    /// <summary>Whether the job will still run (see <see cref="PendingJobs"/>).</summary>
+    public static bool IsPending(NpgsqlDataSource db, string jobId) => PendingJobs(db, [jobId]).Count > 0;
 
     private sealed class DataSourceConnections(NpgsqlDataSource db) : IConnectionFactory
     {

@@ -32,7 +32,7 @@ public sealed class RunDispatcher(NpgsqlDataSource db, JobStorage storage)
             var client = new BackgroundJobClient(storage);
             var dispatched = new List<string>();
             await leases.SettleCancelledAsync(cancel);
-            foreach (var run in await leases.OrphansAsync(job => QueueStorage.IsPending(db, job), cancel))
+            foreach (var run in await leases.OrphansAsync(jobs => QueueStorage.PendingJobs(db, jobs), cancel))
             {
                 var jobId = client.Create<RunJob>(job => job.Train(run.Id, null, CancellationToken.None),
                     new EnqueuedState(QueueNames.For(run.Queue, run.Priority)));

@@ -75,7 +75,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         }
     }
 
-    private enum StopReason { None, Cancelled, Shutdown, LostLease }
+    private enum StopReason { None, Cancelled, Shutdown }
 
     private void TrainInChild(string runId, string worker, string? jobId, LeaseResult.Acquired lease, CancellationToken cancel)
     {

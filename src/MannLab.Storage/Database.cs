@@ -49,13 +49,14 @@ public sealed class Database : IDisposable
     }
 
     /// <summary>The connection as a postgresql:// URI, without the password (psql reads that from PGPASSWORD).</summary>
-    public string AsUri()
+    public string AsUri() => UriOf(ConnectionString);
+
+    /// <summary>An Npgsql connection string as a postgresql:// URI, without the password.</summary>
+    public static string UriOf(string connectionString)
     {
-        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
         return $"postgresql://{System.Uri.EscapeDataString(b.Username ?? "")}@{b.Host}:{b.Port}/{System.Uri.EscapeDataString(b.Database ?? "")}";
     }
-
-    public string? Password => new NpgsqlConnectionStringBuilder(ConnectionString).Password;
 
     /// <summary>The read-only role created by the migrations.</summary>
     public const string ReaderRole = "mannlab_reader";

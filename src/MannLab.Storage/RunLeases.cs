@@ -164,9 +164,11 @@ public sealed class RunLeases(NpgsqlDataSource db)
     /// <summary>
     /// Unfinished runs whose queue job is gone: never enqueued (a crash between registering and
     /// enqueueing), finished or deleted in the queue while the run is not, or held by a worker whose
-    /// lease ran out. <paramref name="jobIsQueued"/> tells whether a job is still in the queue.
+    /// lease ran out. <paramref name="pendingJobs"/> tells, in one call, which of the given jobs
+    /// are still in the queue.
     /// </summary>
-    public async Task<IReadOnlyList<OrphanRun>> OrphansAsync(Func<string, bool> jobIsQueued, CancellationToken cancel = default)
+    public async Task<IReadOnlyList<OrphanRun>> OrphansAsync(Func<IReadOnlyCollection<string>, IReadOnlySet<string>> pendingJobs,
+        CancellationToken cancel = default)
     {
         await using var command = db.CreateCommand("""
             select id, queue, priority, job_id, status from mannlab.runs
@@ -174,16 +176,14 @@ public sealed class RunLeases(NpgsqlDataSource db)
               and (status in ('queued', 'interrupted') or (status = 'running' and (lease_until is null or lease_until < now())))
             order by created_at, sweep_index
             """);
-        var orphans = new List<OrphanRun>();
-        await using var rows = await command.ExecuteReaderAsync(cancel);
-        while (await rows.ReadAsync(cancel))
-        {
-            var job = rows.IsDBNull(3) ? null : rows.GetString(3);
-            // A lease that ran out means its worker is gone, whatever the queue still says about its job.
-            if (rows.GetString(4) == "running" || job is null || !jobIsQueued(job))
-                orphans.Add(new OrphanRun(rows.GetString(0), rows.GetString(1), rows.GetString(2)));
-        }
-        return orphans;
+        var candidates = new List<(OrphanRun Run, string? Job, bool LeaseRanOut)>();
+        await using (var rows = await command.ExecuteReaderAsync(cancel))
+            while (await rows.ReadAsync(cancel))
+                candidates.Add((new OrphanRun(rows.GetString(0), rows.GetString(1), rows.GetString(2)),
+                    rows.IsDBNull(3) ? null : rows.GetString(3), rows.GetString(4) == "running"));
+        var pending = pendingJobs([.. candidates.Where(c => c.Job is not null).Select(c => c.Job!)]);
+        // A lease that ran out means its worker is gone, whatever the queue still says about its job.
+        return [.. candidates.Where(c => c.LeaseRanOut || c.Job is null || !pending.Contains(c.Job)).Select(c => c.Run)];
     }
 
     /// <summary>

@@ -33,7 +33,12 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
     }
 
     /// <summary>The latest held-out accuracy at the k-th sight, if evaluated.</summary>
-    public double? EvalAccuracy(int k) => Latest.TryGetValue($"eval_acc_{k}", out var v) ? v : null;
+    public double? EvalAccuracy(int k) => Latest.TryGetValue(EvalPrefix + k, out var v) ? v : null;
+
+    /// <summary>The sights (instances) whose held-out accuracy the run has reported, in order.</summary>
+    public IEnumerable<int> EvaluatedSights => Latest.Keys.Where(k => k.StartsWith(EvalPrefix)).Select(k => int.Parse(k[EvalPrefix.Length..])).Order();
+
+    private const string EvalPrefix = "eval_acc_";
 }
 
 /// <summary>Experiments and runs in PostgreSQL: MannLab's record, which the queue only serves.</summary>

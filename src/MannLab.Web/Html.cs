@@ -6,13 +6,17 @@ namespace MannLab.Web;
 /// <summary>The pages' common frame and small HTML pieces; every value is encoded on the way in.</summary>
 public static class Html
 {
-    public static string E(object? value) => WebUtility.HtmlEncode(value switch
+    /// <summary>A value as the pages show it: numbers to 4 significant digits, times to the second, null as nothing.</summary>
+    public static string Text(object? value) => value switch
     {
         null => "",
         double d => double.IsFinite(d) ? d.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : "",
         DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss"),
         _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
-    }) ?? "";
+    };
+
+    /// <summary>A value as HTML text.</summary>
+    public static string E(object? value) => WebUtility.HtmlEncode(Text(value));
 
     /// <summary>
     /// A whole page. With <paramref name="liveUrl"/>, the element #live is refreshed from that URL

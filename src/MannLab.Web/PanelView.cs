@@ -46,7 +46,7 @@ public static class PanelView
         return Charts.Svg(Charts.Heatmap(panel.Title, panel.X!, panel.Y!, grid, columns, rows));
     }
 
-    private static string Label(object? value) => E(value) is { Length: > 0 } text ? System.Net.WebUtility.HtmlDecode(text) : "null";
+    private static string Label(object? value) => Text(value) is { Length: > 0 } text ? text : "null";
 
     private static double Number(object? value) => value is null ? double.NaN : Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -51,14 +51,20 @@ public class RunStoreTests(PostgresFixture pg)
         (await store.ListAsync("grid")).Should().HaveCount(8);
     }
 
-    [Fact]
-    public async Task A_run_trained_into_the_database_can_be_read_through_the_views()
+    /// <summary>The small spec under <paramref name="name"/>, registered in a migrated database: its store and its one run.</summary>
+    private async Task<(RunStore Store, Run Run)> Registered(string name)
     {
         await Migrations.ApplyAsync(pg.DataSource);
         var store = new RunStore(pg.DataSource);
-        var experiment = Parse("db.yaml", Small.Replace("NAME", "db-run"));
+        var experiment = Parse(name + ".yaml", Small.Replace("NAME", name));
         await store.RegisterAsync(experiment);
-        var run = experiment.Runs.Head;
+        return (store, experiment.Runs.Head);
+    }
+
+    [Fact]
+    public async Task A_run_trained_into_the_database_can_be_read_through_the_views()
+    {
+        var (store, run) = await Registered("db-run");
         var sink = new DatabaseSink(pg.DataSource, run.Id);
         using var folder = new TempFolder();
         var checkpoint = folder.Sub(run.Id + ".bin");
@@ -80,10 +86,7 @@ public class RunStoreTests(PostgresFixture pg)
     [Fact]
     public async Task Writes_are_idempotent_and_a_restart_voids_what_came_after_its_checkpoint()
     {
-        await Migrations.ApplyAsync(pg.DataSource);
-        var experiment = Parse("idem.yaml", Small.Replace("NAME", "idempotent"));
-        await new RunStore(pg.DataSource).RegisterAsync(experiment);
-        var id = experiment.Runs.Head.Id;
+        var id = (await Registered("idempotent")).Run.Id;
         var sink = new DatabaseSink(pg.DataSource, id);
         Metric[] batch = [new(32, "train_loss", 1.5), new(32, "eval_acc_2", 0.25), new(64, "train_loss", 1.25)];
         InstanceAccuracy[] rows = [new(32, "test", 1, 3, 10), new(64, "test", 1, 4, 10)];
@@ -102,11 +105,7 @@ public class RunStoreTests(PostgresFixture pg)
     [Fact]
     public async Task A_checkpoint_is_restored_from_the_database_on_a_machine_without_it_and_a_torn_local_copy_is_replaced()
     {
-        await Migrations.ApplyAsync(pg.DataSource);
-        var store = new RunStore(pg.DataSource);
-        var experiment = Parse("restore.yaml", Small.Replace("NAME", "restored"));
-        await store.RegisterAsync(experiment);
-        var run = experiment.Runs.Head;
+        var (store, run) = await Registered("restored");
         using var trainer = new TempFolder();
         var written = trainer.Sub("checkpoint.bin");
         new Trainer(run.Spec, run.Id, written, new DatabaseSink(pg.DataSource, run.Id)).Run().Outcome.Should().Be(Outcome.Completed);
