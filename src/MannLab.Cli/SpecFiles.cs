@@ -29,7 +29,9 @@ public static class SpecFiles
         Model.Lstm l => $"lstm {l.hidden}",
         Model.Mann { mann: var m } => $"mann ({(m.Controller.IsLstmController ? "lstm" : "feedforward")} {m.Hidden}, " +
             $"{m.Memory.Slots}x{m.Memory.Width}, {m.Memory.ReadHeads} heads, " +
-            (m.Access is Access.Lrua lrua ? $"lrua gamma {lrua.lrua.Gamma}" : "ntm") + ")",
+            (m.Access is Access.Lrua lrua
+                ? $"lrua gamma {lrua.lrua.Gamma}" + (lrua.lrua.LearnedKeyStrength ? ", key strength" : "")
+                : "ntm") + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(model)),
     };
 

@@ -9,8 +9,13 @@ namespace MannLab.Models;
 /// Least Recently Used Access (Santoro et al. 2016, section 3.2). Each of R heads emits a key
 /// k_t (tanh) and a scalar gate alpha (sigmoid). Reads are by content: cosine similarity,
 /// softmax, no key strength. Writes go to the previously read slots or to the least-used ones.
+/// With <paramref name="learnedKeyStrength"/>, MannLab's extension, each head also emits beta_t =
+/// 1 + softplus(beta^_t) that scales its similarities before the softmax (the NTM's sharpening).
+/// Cosine similarity lies in [-1, 1], so without it a read over 128 slots can favour the best slot
+/// over an orthogonal one by at most e (measured: summed read weights peak near 2x uniform).
 /// </summary>
-public sealed class LruaAccess(int slots, int width, int heads, double gamma, LeastUsedRule rule) : IMemoryAccess
+public sealed class LruaAccess(int slots, int width, int heads, double gamma, LeastUsedRule rule, bool learnedKeyStrength = false)
+    : IMemoryAccess
 {
     /// <summary>Initial memory: a small constant, so every slot has a direction for the cosine.</summary>
     public const float InitialMemory = 1e-6f;
@@ -19,7 +24,7 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     public int Slots => slots;
     public int Width => width;
     public int Heads => heads;
-    public int ControllerOutputs => heads * width + heads;
+    public int ControllerOutputs => heads * width + heads + (learnedKeyStrength ? heads : 0);
 
     public MemoryState Initial(long batch, Device device, ScalarType dtype)
     {
@@ -32,15 +37,17 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor controllerOutput)
     {
         var batch = controllerOutput.shape[0];
-        var parts = controllerOutput.split([heads * width, heads], 1);
+        var parts = controllerOutput.split(learnedKeyStrength ? [heads * width, heads, heads] : [heads * width, heads], 1);
         var keys = parts[0].tanh().view(batch, heads, width);
         var gate = parts[1].sigmoid().unsqueeze(2);
-        return Step(state, keys, gate);
+        var strength = learnedKeyStrength ? F.softplus(parts[2]).add_(1).unsqueeze(2) : null;
+        return Step(state, keys, gate, strength);
     }
 
     /// <param name="keys">k_t, [B, R, W].</param>
     /// <param name="gate">sigma(alpha), [B, R, 1].</param>
-    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor keys, Tensor gate)
+    /// <param name="strength">beta_t, [B, R, 1], or null for the paper's read.</param>
+    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor keys, Tensor gate, Tensor? strength = null)
     {
         // Eq. 6: w^w_t = sigma(alpha) w^r_{t-1} + (1 - sigma(alpha)) w^lu_{t-1}.
         var writeWeights = lerp(state.LeastUsed!, state.ReadWeights, gate);
@@ -53,7 +60,7 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
         // memory: the same value, a fraction of the work forward and backward.
         var inverseNorms = memory.square().sum(2).clamp_min(NormEpsilon * NormEpsilon).rsqrt().unsqueeze(1);
         var similarity = bmm(F.normalize(keys, 2, 2, NormEpsilon), memory.transpose(1, 2)) * inverseNorms;
-        var readWeights = similarity.softmax(2);
+        var readWeights = (strength is null ? similarity : similarity * strength).softmax(2);
         // Eq. 4: r_t = sum_i w^r_t(i) M_t(i).
         var read = bmm(readWeights, memory);
         Tensor usage, leastUsed, keep;

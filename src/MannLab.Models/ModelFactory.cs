@@ -19,7 +19,8 @@ public static class ModelFactory
             Model.Mann { mann: var m } => new MannModel(inputs, outputs, m.Controller, m.Hidden, m.Memory.ReadHeads, m.Memory.Width,
                 m.Access switch
                 {
-                    Access.Lrua a => new LruaAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed),
+                    Access.Lrua a => new LruaAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed,
+                        a.lrua.LearnedKeyStrength),
                     Access.Ntm n => new NtmAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, n.ntm.ShiftRange),
                     _ => throw new ArgumentOutOfRangeException(nameof(model)),
                 },

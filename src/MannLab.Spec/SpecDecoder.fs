@@ -129,7 +129,8 @@ let private model (s: Section) =
 
                     let settings =
                         { Gamma = lrua.Get("gamma", number, 0.95, between 0.0 1.0 true false)
-                          LeastUsed = lrua.Get("least_used", choice [ "literal", Literal; "per-head", PerHead ], Literal) }
+                          LeastUsed = lrua.Get("least_used", choice [ "literal", Literal; "per-head", PerHead ], Literal)
+                          LearnedKeyStrength = lrua.Get("key_strength", choice [ "none", false; "learned", true ], false) }
 
                     lrua.Finish()
                     Lrua settings

@@ -65,7 +65,12 @@ type LeastUsedRule =
     /// Head h writes to the h-th least-used slot, ties broken by slot index.
     | PerHead
 
-type LruaAccess = { Gamma: float; LeastUsed: LeastUsedRule }
+type LruaAccess =
+    { Gamma: float
+      LeastUsed: LeastUsedRule
+      /// The paper's read (eq. 3) has no key strength. When true, each head also emits beta_t >= 1
+      /// that sharpens its read softmax, as the NTM's content addressing does: MannLab's extension.
+      LearnedKeyStrength: bool }
 type NtmAccess = { ShiftRange: int }
 
 type Access =

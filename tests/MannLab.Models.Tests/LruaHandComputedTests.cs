@@ -90,4 +90,23 @@ public class LruaHandComputedTests
         ShouldBe(perHead.LeastUsed!, 1, 0, 0, 0, 0, 1, 0, 0);
         ShouldBe(perHead.Memory, Enumerable.Repeat((double)LruaAccess.InitialMemory, 12).ToArray());
     }
+
+    [Fact]
+    public void A_learned_key_strength_sharpens_the_read_softmax()
+    {
+        // The one-head case's first step, from the controller's raw outputs: key tanh(tanh^-1 0.5) =
+        // [0, 0, 0.5], alpha 0 (gate 0.5) and beta^ = ln(e - 1), so beta = 1 + softplus(beta^) = 2
+        // and the read is softmax_i(2 K(k, M(i))).
+        var access = new LruaAccess(4, 3, 1, 0.5, LeastUsedRule.Literal, learnedKeyStrength: true);
+        access.ControllerOutputs.Should().Be(3 + 1 + 1);
+        var state = Start(access, [[0.1, 0.2, 0.3, 0.4]]);
+
+        var (read, s1) = access.Step(state, T([0, 0, Math.Atanh(0.5), 0, Math.Log(Math.E - 1)], 1, 5));
+        ShouldBe(s1.WriteWeights, 0.05, 0.6, 0.15, 0.7); // writing is unchanged by the key strength
+        ShouldBe(s1.Memory, 1, 0, 0.025, 0, 0, 0.3, 0, 0, 1.075, 1, 1, 0.35);
+        // With beta = 1 these would be 0.132581, 0.351498, 0.351498, 0.164423.
+        ShouldBe(s1.ReadWeights, 0.060257, 0.423533, 0.423533, 0.092676);
+        ShouldBe(read, 0.152933, 0.092676, 0.616302);
+        ShouldBe(s1.Usage!, 0.360257, 1.123533, 1.023533, 0.892676);
+    }
 }

@@ -60,6 +60,7 @@ public class SweepAndIdTests
     [InlineData("name: y\nmodel: {kind: mann}\n")]
     [InlineData("name: x\nmodel: {kind: mann, hidden: 201}\n")]
     [InlineData("name: x\nmodel: {kind: mann}\ntraining: {seed: 1}\n")]
+    [InlineData("name: x\nmodel: {kind: mann, lrua: {key_strength: learned}}\n")]
     public void Any_change_to_what_is_trained_gives_a_new_id(string changed)
     {
         var baseline = SpecText.Valid("name: x\nmodel: {kind: mann}\n");
@@ -68,6 +69,14 @@ public class SweepAndIdTests
         other.Hash.Should().NotBe(baseline.Hash);
     }
 
+    [Theory]
+    [InlineData("name: x\nmodel: {kind: mann}\n")]
+    [InlineData("name: x\nmodel: {kind: mann, lrua: {key_strength: none}}\n")]
+    public void An_option_added_later_keeps_the_ids_runs_were_stored_under_at_its_default(string text) =>
+        // The id this spec had before model.lrua.key_strength existed (MannLab at commit 22df414):
+        // runs already in a database must be found again, not trained again.
+        SpecText.Valid(text).Runs.Head.Id.Should().Be("36768c54be2e");
+
     [Fact]
     public void Ids_are_twelve_hex_digits() =>
         SpecText.Valid(Grid).Runs.ToList().Should().AllSatisfy(r => r.Id.Should().MatchRegex("^[0-9a-f]{12}$"));
@@ -75,7 +84,8 @@ public class SweepAndIdTests
     [Fact]
     public void A_canonical_spec_parses_back_to_the_same_spec()
     {
-        foreach (var run in SpecText.Valid(Grid + "task: {labels: string, length: 60}\n").Runs)
+        foreach (var run in SpecText.Valid(Grid + "task: {labels: string, length: 60}\n").Runs
+                     .Concat(SpecText.Valid("name: k\nmodel: {kind: mann, lrua: {key_strength: learned}}\n").Runs))
         {
             var back = Experiments.specOfJson(run.Json);
             back.IsOk.Should().BeTrue(back.IsError ? back.ErrorValue.Head.ToString() : "");
