@@ -117,7 +117,30 @@ public sealed class MannModel : EpisodeModel
 
     public override bool HasMemory => true;
 
+    /// <summary>
+    /// With persistent memory, the memory the next training batch starts from (null before the
+    /// first batch, and always without persistent memory). A checkpoint stores it, so a resumed run
+    /// continues with the memory it had. Setting it takes ownership of the tensors.
+    /// </summary>
+    public MemoryState? CarriedMemory
+    {
+        get => carried;
+        set
+        {
+            if (!persistent && value is not null) throw new InvalidOperationException("this MANN wipes its memory every episode: it carries none");
+            carried?.Tensors().ToList().ForEach(t => t.Dispose());
+            carried = value;
+            foreach (var t in carried?.Tensors() ?? []) t.DetachFromDisposeScope();
+        }
+    }
+
     public override Tensor forward(Tensor input) => Forward(input, null);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) CarriedMemory = null;
+        base.Dispose(disposing);
+    }
 
     public override Tensor Forward(Tensor input, MemoryTrace? trace)
     {
@@ -163,12 +186,7 @@ public sealed class MannModel : EpisodeModel
             reads[t] = read;
             trace?.Add(state);
         }
-        if (persistent && training)
-        {
-            carried?.Tensors().ToList().ForEach(t => t.Dispose());
-            carried = state.Detached();
-            foreach (var t in carried.Tensors()) t.MoveToOuterDisposeScope();
-        }
+        if (persistent && training) CarriedMemory = state.Detached();
         return output.call(cat([stack(hs, 1), stack(reads, 1)], 2));
     }
 }

@@ -16,8 +16,14 @@ public sealed record MemoryState(Tensor Memory, Tensor ReadWeights, Tensor Write
     public MemoryState Detached() => new(Memory.detach(), ReadWeights.detach(), WriteWeights.detach(),
         Usage?.detach(), LeastUsed?.detach(), Keep?.detach());
 
-    public IEnumerable<Tensor> Tensors() =>
-        new[] { Memory, ReadWeights, WriteWeights, Usage, LeastUsed, Keep }.OfType<Tensor>();
+    public IEnumerable<Tensor> Tensors() => Fields().OfType<Tensor>();
+
+    /// <summary>Every field in declaration order, absent ones as null: the form a checkpoint stores.</summary>
+    public Tensor?[] Fields() => [Memory, ReadWeights, WriteWeights, Usage, LeastUsed, Keep];
+
+    public static MemoryState FromFields(IReadOnlyList<Tensor?> fields) => fields.Count == 6
+        ? new(fields[0]!, fields[1]!, fields[2]!, fields[3], fields[4], fields[5])
+        : throw new ArgumentException($"a memory state has 6 fields, not {fields.Count}", nameof(fields));
 }
 
 /// <summary>How a MANN's controller reads and writes its memory, one step at a time.</summary>

@@ -1,13 +1,16 @@
 using System.Text;
 using System.Text.Json;
+using MannLab.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MannLab.Training;
 
 /// <summary>
-/// A run's checkpoint: the run id, the step, the model's parameters and the optimiser's state, in
-/// one file written atomically (a temporary file, then a rename), so a crash never leaves a torn one.
+/// A run's checkpoint: the run id, the step, the model's parameters, the optimiser's state and a
+/// persistent-memory MANN's carried memory, in one file written atomically (a temporary file, then
+/// a rename), so a crash never leaves a torn one. Files from before the carried memory was stored
+/// end after the optimiser's state, and load as carrying none.
 /// </summary>
 public static class Checkpoint
 {
@@ -25,6 +28,7 @@ public static class Checkpoint
             writer.Write(JsonSerializer.Serialize(header));
             model.save(writer);
             ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            WriteCarriedMemory(writer, (model as MannModel)?.CarriedMemory);
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
         var temp = $"{file}.{Environment.ProcessId}.tmp";
@@ -49,6 +53,8 @@ public static class Checkpoint
                                                 "use another output folder or remove the checkpoint");
         model.load(reader);
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+        var carried = ReadCarriedMemory(reader, model.parameters().First().device);
+        if (carried is not null) ((MannModel)model).CarriedMemory = carried;
         return header;
     }
 
@@ -59,6 +65,41 @@ public static class Checkpoint
         var header = ReadHeader(reader, file);
         model.load(reader);
         return header;
+    }
+
+    private static void WriteCarriedMemory(BinaryWriter writer, MemoryState? carried)
+    {
+        var fields = carried?.Fields() ?? [];
+        writer.Write(fields.Length);
+        foreach (var field in fields)
+        {
+            writer.Write(field is not null);
+            if (field is null) continue;
+            using var cpu = field.cpu().contiguous();
+            writer.Write((int)cpu.dtype);
+            writer.Write(cpu.shape.Length);
+            foreach (var size in cpu.shape) writer.Write(size);
+            var bytes = cpu.bytes;
+            writer.Write(bytes.Length);
+            writer.Write(bytes);
+        }
+    }
+
+    private static MemoryState? ReadCarriedMemory(BinaryReader reader, Device device)
+    {
+        if (reader.BaseStream.Position == reader.BaseStream.Length) return null; // an older checkpoint
+        var fields = new Tensor?[reader.ReadInt32()];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (!reader.ReadBoolean()) continue;
+            var dtype = (ScalarType)reader.ReadInt32();
+            var shape = new long[reader.ReadInt32()];
+            for (var d = 0; d < shape.Length; d++) shape[d] = reader.ReadInt64();
+            using var cpu = empty(shape, dtype);
+            cpu.bytes = reader.ReadBytes(reader.ReadInt32());
+            fields[i] = cpu.to(device, copy: true);
+        }
+        return fields.Length == 0 ? null : MemoryState.FromFields(fields);
     }
 
     private static BinaryReader Open(string file)

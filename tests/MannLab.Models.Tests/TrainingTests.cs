@@ -9,10 +9,14 @@ public class TrainingTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    [Fact]
-    public void Interrupting_at_200_and_resuming_to_400_reproduces_an_uninterrupted_run_bit_for_bit()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the memory carried from batch to batch is part of the checkpoint
+    public void Interrupting_at_200_and_resuming_to_400_reproduces_an_uninterrupted_run_bit_for_bit(bool persistentMemory)
     {
-        var run = TrainingFolder.Spec(TrainingFolder.SmallMann);
+        var yaml = persistentMemory ? TrainingFolder.SmallMann.Replace("read_heads: 2}", "read_heads: 2, persistent: true}") : TrainingFolder.SmallMann;
+        var run = TrainingFolder.Spec(yaml);
+        run.Spec.Model.Should().BeOfType<Spec.Model.Mann>().Which.mann.Memory.Persistent.Should().Be(persistentMemory);
 
         var (straightSink, straight) = _folder.Sink(run, "straight");
         var whole = new Trainer(run.Spec, run.Id, straightSink.CheckpointFile, straightSink).Run();
