@@ -30,7 +30,7 @@ public static class SpecFiles
         Model.Mann { mann: var m } => $"mann ({(m.Controller.IsLstmController ? "lstm" : "feedforward")} {m.Hidden}, " +
             $"{m.Memory.Slots}x{m.Memory.Width}, {m.Memory.ReadHeads} heads, " +
             (m.Access is Access.Lrua lrua
-                ? $"lrua gamma {lrua.lrua.Gamma}" + (lrua.lrua.LearnedKeyStrength ? ", key strength" : "")
+                ? $"lrua gamma {lrua.lrua.Gamma}" + (lrua.lrua.LearnedKeyStrength ? ", key strength" : "") + (lrua.lrua.AddVector ? ", add vector" : "")
                 : "ntm") + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(model)),
     };

@@ -13,9 +13,12 @@ namespace MannLab.Models;
 /// 1 + softplus(beta^_t) that scales its similarities before the softmax (the NTM's sharpening).
 /// Cosine similarity lies in [-1, 1], so without it a read over 128 slots can favour the best slot
 /// over an orthogonal one by at most e (measured: summed read weights peak near 2x uniform).
+/// With <paramref name="addVector"/>, the other extension, each head writes a separate add vector
+/// a_t (tanh), as most reimplementations do, instead of its read key: the paper's eq. 8 writes k_t,
+/// so the one vector must both find this step's image and carry what is bound to the previous one.
 /// </summary>
-public sealed class LruaAccess(int slots, int width, int heads, double gamma, LeastUsedRule rule, bool learnedKeyStrength = false)
-    : IMemoryAccess
+public sealed class LruaAccess(int slots, int width, int heads, double gamma, LeastUsedRule rule,
+    bool learnedKeyStrength = false, bool addVector = false) : IMemoryAccess
 {
     /// <summary>Initial memory: a small constant, so every slot has a direction for the cosine.</summary>
     public const float InitialMemory = 1e-6f;
@@ -24,7 +27,10 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     public int Slots => slots;
     public int Width => width;
     public int Heads => heads;
-    public int ControllerOutputs => heads * width + heads + (learnedKeyStrength ? heads : 0);
+    /// <summary>Per step: the keys, the gates, then the key strengths and the add vectors where used.</summary>
+    private long[] OutputParts => [heads * width, heads, .. learnedKeyStrength ? new long[] { heads } : [], .. addVector ? new long[] { heads * width } : []];
+
+    public int ControllerOutputs => (int)OutputParts.Sum();
 
     public MemoryState Initial(long batch, Device device, ScalarType dtype)
     {
@@ -37,24 +43,26 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor controllerOutput)
     {
         var batch = controllerOutput.shape[0];
-        var parts = controllerOutput.split(learnedKeyStrength ? [heads * width, heads, heads] : [heads * width, heads], 1);
+        var parts = controllerOutput.split(OutputParts, 1);
         var keys = parts[0].tanh().view(batch, heads, width);
         var gate = parts[1].sigmoid().unsqueeze(2);
         var strength = learnedKeyStrength ? F.softplus(parts[2]).add_(1).unsqueeze(2) : null;
-        return Step(state, keys, gate, strength);
+        var add = addVector ? parts[^1].tanh().view(batch, heads, width) : null;
+        return Step(state, keys, gate, strength, add);
     }
 
     /// <param name="keys">k_t, [B, R, W].</param>
     /// <param name="gate">sigma(alpha), [B, R, 1].</param>
     /// <param name="strength">beta_t, [B, R, 1], or null for the paper's read.</param>
-    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor keys, Tensor gate, Tensor? strength = null)
+    /// <param name="add">a_t, [B, R, W], written instead of k_t; null for the paper's write.</param>
+    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor keys, Tensor gate, Tensor? strength = null, Tensor? add = null)
     {
         // Eq. 6: w^w_t = sigma(alpha) w^r_{t-1} + (1 - sigma(alpha)) w^lu_{t-1}.
         var writeWeights = lerp(state.LeastUsed!, state.ReadWeights, gate);
         // Before writing, the least-used slot (from w^u_{t-1}) is set to zero; then eq. 8:
         // M_t(i) = M_{t-1}(i) + sum over heads of w^w_t(i) k_t. One addcmul does both.
         // (Not baddbmm: TorchSharp 0.107's baddbmm expands the wrong operand.)
-        var memory = addcmul(bmm(writeWeights.transpose(1, 2), keys), state.Memory, state.Keep!.unsqueeze(2), 1);
+        var memory = addcmul(bmm(writeWeights.transpose(1, 2), add ?? keys), state.Memory, state.Keep!.unsqueeze(2), 1);
         // Eq. 2-3: K(k_t, M_t(i)) = k_t . M_t(i) / (|k_t| |M_t(i)|); w^r_t = softmax over slots.
         // The slot norms scale the [B, R, N] products instead of normalising the whole [B, N, W]
         // memory: the same value, a fraction of the work forward and backward.

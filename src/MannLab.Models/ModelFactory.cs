@@ -20,7 +20,7 @@ public static class ModelFactory
                 m.Access switch
                 {
                     Access.Lrua a => new LruaAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed,
-                        a.lrua.LearnedKeyStrength),
+                        a.lrua.LearnedKeyStrength, a.lrua.AddVector),
                     Access.Ntm n => new NtmAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, n.ntm.ShiftRange),
                     _ => throw new ArgumentOutOfRangeException(nameof(model)),
                 },

@@ -86,9 +86,10 @@ let private write (w: Utf8JsonWriter) (s: Spec) =
                 section "lrua" (fun () ->
                     num "gamma" a.Gamma
                     str "least_used" (if a.LeastUsed = Literal then "literal" else "per-head")
-                    // Written only when learned: the option came after runs were stored, and the
-                    // paper's read (the default) must keep the ids those runs were given.
-                    if a.LearnedKeyStrength then str "key_strength" "learned")
+                    // Written only when not the paper's: these options came after runs were stored,
+                    // and the paper's read and write (the defaults) must keep the ids those runs had.
+                    if a.LearnedKeyStrength then str "key_strength" "learned"
+                    if a.AddVector then str "write" "add-vector")
             | Ntm a ->
                 str "access" "ntm"
                 section "ntm" (fun () -> int "shift_range" a.ShiftRange))

@@ -130,7 +130,8 @@ let private model (s: Section) =
                     let settings =
                         { Gamma = lrua.Get("gamma", number, 0.95, between 0.0 1.0 true false)
                           LeastUsed = lrua.Get("least_used", choice [ "literal", Literal; "per-head", PerHead ], Literal)
-                          LearnedKeyStrength = lrua.Get("key_strength", choice [ "none", false; "learned", true ], false) }
+                          LearnedKeyStrength = lrua.Get("key_strength", choice [ "none", false; "learned", true ], false)
+                          AddVector = lrua.Get("write", choice [ "key", false; "add-vector", true ], false) }
 
                     lrua.Finish()
                     Lrua settings

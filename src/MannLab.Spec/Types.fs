@@ -70,7 +70,10 @@ type LruaAccess =
       LeastUsed: LeastUsedRule
       /// The paper's read (eq. 3) has no key strength. When true, each head also emits beta_t >= 1
       /// that sharpens its read softmax, as the NTM's content addressing does: MannLab's extension.
-      LearnedKeyStrength: bool }
+      LearnedKeyStrength: bool
+      /// The paper writes the read key k_t (eq. 8). When true, each head emits a separate add
+      /// vector a_t to write, as most reimplementations do: MannLab's extension.
+      AddVector: bool }
 type NtmAccess = { ShiftRange: int }
 
 type Access =

@@ -28,7 +28,7 @@ public static class Benchmark
         "feedforward" => Model.NewFeedForward(Hidden),
         "lstm" => Model.NewLstm(Hidden),
         "mann" => Model.NewMann(new Spec.MannModel(ControllerKind.LstmController, Hidden, new Memory(Slots, Width, Heads, false),
-            Access.NewLrua(new Spec.LruaAccess(0.95, LeastUsedRule.Literal, false)))),
+            Access.NewLrua(new Spec.LruaAccess(0.95, LeastUsedRule.Literal, false, false)))),
         _ => throw new ArgumentException($"unknown model '{kind}': feedforward, lstm or mann", nameof(kind)),
     };
 

@@ -7,12 +7,12 @@ namespace MannLab.Models.Tests;
 
 /// <summary>
 /// Finite-difference checks in float64 of the gradients autograd gives through several steps of a
-/// whole MANN (controller, access and output): LRUA (both least-used rules, and with a learned key
-/// strength) and NTM access.
+/// whole MANN (controller, access and output): LRUA (both least-used rules, with a learned key strength,
+/// and with an add vector) and NTM access.
 /// </summary>
 public class GradientCheckTests
 {
-    public static TheoryData<string> Accesses => new() { "lrua-literal", "lrua-per-head", "lrua-key-strength", "ntm" };
+    public static TheoryData<string> Accesses => new() { "lrua-literal", "lrua-per-head", "lrua-key-strength", "lrua-add-vector", "ntm" };
 
     [Theory]
     [MemberData(nameof(Accesses))]
@@ -24,6 +24,7 @@ public class GradientCheckTests
             "lrua-literal" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.Literal),
             "lrua-per-head" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.PerHead),
             "lrua-key-strength" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.PerHead, learnedKeyStrength: true),
+            "lrua-add-vector" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.Literal, learnedKeyStrength: true, addVector: true),
             _ => new NtmAccess(6, 3, 2, 1),
         };
         using var model = new MannModel(inputs: 7, outputs: 3, ControllerKind.LstmController, hiddenUnits: 5, readHeads: 2, width: 3,

@@ -109,4 +109,21 @@ public class LruaHandComputedTests
         ShouldBe(read, 0.152933, 0.092676, 0.616302);
         ShouldBe(s1.Usage!, 0.360257, 1.123533, 1.023533, 0.892676);
     }
+
+    [Fact]
+    public void An_add_vector_is_written_instead_of_the_key()
+    {
+        // The same first step with the paper's read (beta 1), key [0, 0, 0.5], and an add vector
+        // a = tanh(tanh^-1 0.5) = [0.5, 0, 0] that the write uses in place of the key (eq. 8 with a_t).
+        var access = new LruaAccess(4, 3, 1, 0.5, LeastUsedRule.Literal, addVector: true);
+        access.ControllerOutputs.Should().Be(3 + 1 + 3);
+        var state = Start(access, [[0.1, 0.2, 0.3, 0.4]]);
+
+        var (read, s1) = access.Step(state, T([0, 0, Math.Atanh(0.5), 0, Math.Atanh(0.5), 0, 0], 1, 7));
+        ShouldBe(s1.WriteWeights, 0.05, 0.6, 0.15, 0.7);
+        ShouldBe(s1.Memory, 1.025, 0, 0, 0.3, 0, 0, 0.075, 0, 1, 1.35, 1, 0);
+        ShouldBe(s1.ReadWeights, 0.175111, 0.175111, 0.474668, 0.175111); // only slot 2 shares the key's direction
+        ShouldBe(read, 0.504021, 0.175111, 0.474668);
+        ShouldBe(s1.Usage!, 0.475111, 0.875111, 1.074668, 0.975111);
+    }
 }

@@ -23,7 +23,7 @@ public class DefaultsTests
         mann.Controller.Should().Be(ControllerKind.LstmController);
         mann.Hidden.Should().Be(200);
         (mann.Memory.Slots, mann.Memory.Width, mann.Memory.ReadHeads, mann.Memory.Persistent).Should().Be((128, 40, 4, false));
-        mann.Access.Should().Be(Access.NewLrua(new LruaAccess(0.95, LeastUsedRule.Literal, false)));
+        mann.Access.Should().Be(Access.NewLrua(new LruaAccess(0.95, LeastUsedRule.Literal, false, false)));
 
         spec.Training.Optimizer.Should().Be(Optimizer.NewRmsProp(new RmsPropSettings(1e-4, 0.9, 0.95)));
         spec.Training.BatchSize.Should().Be(16);

@@ -61,6 +61,7 @@ public class SweepAndIdTests
     [InlineData("name: x\nmodel: {kind: mann, hidden: 201}\n")]
     [InlineData("name: x\nmodel: {kind: mann}\ntraining: {seed: 1}\n")]
     [InlineData("name: x\nmodel: {kind: mann, lrua: {key_strength: learned}}\n")]
+    [InlineData("name: x\nmodel: {kind: mann, lrua: {write: add-vector}}\n")]
     public void Any_change_to_what_is_trained_gives_a_new_id(string changed)
     {
         var baseline = SpecText.Valid("name: x\nmodel: {kind: mann}\n");
@@ -71,9 +72,9 @@ public class SweepAndIdTests
 
     [Theory]
     [InlineData("name: x\nmodel: {kind: mann}\n")]
-    [InlineData("name: x\nmodel: {kind: mann, lrua: {key_strength: none}}\n")]
+    [InlineData("name: x\nmodel: {kind: mann, lrua: {key_strength: none, write: key}}\n")]
     public void An_option_added_later_keeps_the_ids_runs_were_stored_under_at_its_default(string text) =>
-        // The id this spec had before model.lrua.key_strength existed (MannLab at commit 22df414):
+        // The id this spec had before model.lrua.key_strength and write existed (MannLab at commit 22df414):
         // runs already in a database must be found again, not trained again.
         SpecText.Valid(text).Runs.Head.Id.Should().Be("36768c54be2e");
 
@@ -85,7 +86,7 @@ public class SweepAndIdTests
     public void A_canonical_spec_parses_back_to_the_same_spec()
     {
         foreach (var run in SpecText.Valid(Grid + "task: {labels: string, length: 60}\n").Runs
-                     .Concat(SpecText.Valid("name: k\nmodel: {kind: mann, lrua: {key_strength: learned}}\n").Runs))
+                     .Concat(SpecText.Valid("name: k\nmodel: {kind: mann, lrua: {key_strength: learned, write: add-vector}}\n").Runs))
         {
             var back = Experiments.specOfJson(run.Json);
             back.IsOk.Should().BeTrue(back.IsError ? back.ErrorValue.Head.ToString() : "");
