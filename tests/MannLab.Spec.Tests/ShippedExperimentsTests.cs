@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace MannLab.Spec.Tests;
 
 /// <summary>The specs shipped in experiments/ must all validate, and say what they claim.</summary>
@@ -35,5 +37,27 @@ public class ShippedExperimentsTests
             manns.Select(m => (m.Controller, m.Access.IsLrua)).Should().Equal(
                 (ControllerKind.LstmController, true), (ControllerKind.FeedForwardController, true), (ControllerKind.LstmController, false));
         }
+    }
+
+    [Fact]
+    public void The_extended_table1_mann_differs_from_the_papers_only_in_its_two_lrua_extensions()
+    {
+        Run Load(string file, int point) => Experiments.load(Path.Combine(Root(), "experiments", "paper", file)).ResultValue.Runs[point];
+        var paper = Load("table1-mann.yaml", 1); // the per-head point of the paper's sweep
+        var extended = Load("table1-mann-extended.yaml", 0);
+
+        var lrua = ((Access.Lrua)((Model.Mann)extended.Spec.Model).mann.Access).lrua;
+        (lrua.LeastUsed, lrua.LearnedKeyStrength, lrua.AddVector).Should().Be((LeastUsedRule.PerHead, true, true));
+        // Their canonical forms, without what only names or describes them and the two extensions.
+        JsonNode Trained(Run run)
+        {
+            var json = JsonNode.Parse(run.Json)!.AsObject();
+            foreach (var key in new[] { "name", "description", "tags" }) json.Remove(key);
+            json["model"]!["lrua"]!.AsObject().Remove("key_strength");
+            json["model"]!["lrua"]!.AsObject().Remove("write");
+            return json;
+        }
+        JsonNode.DeepEquals(Trained(extended), Trained(paper)).Should().BeTrue(
+            "budget, optimiser, task, data and evaluation are Table 1's:\n" + Trained(extended).ToJsonString() + "\n" + Trained(paper).ToJsonString());
     }
 }
