@@ -11,8 +11,12 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "mann, lstm or feedforward", DefaultValueFactory = _ => "mann" };
-        model.AcceptOnlyFromAmong("mann", "lstm", "feedforward");
+        var model = new Option<string>("--model")
+        {
+            Description = "mann (the paper's), mann-extended (per-head, key strength, add vector), lstm or feedforward",
+            DefaultValueFactory = _ => "mann",
+        };
+        model.AcceptOnlyFromAmong("mann", "mann-extended", "lstm", "feedforward");
         var threads = new Option<int>("--threads") { Description = "torch threads per process", DefaultValueFactory = _ => 1 };
         var iterations = new Option<int>("--iterations") { Description = "timed iterations (after 3 warm-up ones)", DefaultValueFactory = _ => 20 };
         var processes = new Option<int>("--processes") { Description = "run this many benchmark processes at once (e.g. 2 on 2 cores, one thread each)", DefaultValueFactory = _ => 1 };
@@ -32,7 +36,7 @@ public static class BenchCommand
     {
         var r = Benchmark.Run(model, threads, iterations);
         Console.WriteLine($"{model}, paper size (batch {Benchmark.Batch} x {Benchmark.Steps} steps, 20x20, controller {Benchmark.Hidden}" +
-                          (model == "mann" ? $", memory {Benchmark.Slots}x{Benchmark.Width}, {Benchmark.Heads} heads" : "") +
+                          (model.StartsWith("mann") ? $", memory {Benchmark.Slots}x{Benchmark.Width}, {Benchmark.Heads} heads" : "") +
                           $"), {threads} thread{(threads == 1 ? "" : "s")}, {iterations} iterations");
         Console.WriteLine($"  median {r.MedianMs:F1} ms/iteration (min {r.MinMs:F1}, max {r.MaxMs:F1}), {r.EpisodesPerSecond:F1} episodes/s");
         Console.WriteLine($"  forward {r.ForwardMs:F1} ms, backward {r.BackwardMs:F1} ms, optimiser step {r.StepMs:F1} ms (medians)");

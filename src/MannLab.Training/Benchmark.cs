@@ -27,10 +27,14 @@ public static class Benchmark
     {
         "feedforward" => Model.NewFeedForward(Hidden),
         "lstm" => Model.NewLstm(Hidden),
-        "mann" => Model.NewMann(new Spec.MannModel(ControllerKind.LstmController, Hidden, new Memory(Slots, Width, Heads, false),
-            Access.NewLrua(new Spec.LruaAccess(0.95, LeastUsedRule.Literal, false, false)))),
-        _ => throw new ArgumentException($"unknown model '{kind}': feedforward, lstm or mann", nameof(kind)),
+        "mann" => Mann(new Spec.LruaAccess(0.95, LeastUsedRule.Literal, false, false)),
+        // experiments/paper/table1-mann-extended.yaml's MANN: what its two extensions cost.
+        "mann-extended" => Mann(new Spec.LruaAccess(0.95, LeastUsedRule.PerHead, true, true)),
+        _ => throw new ArgumentException($"unknown model '{kind}': feedforward, lstm, mann or mann-extended", nameof(kind)),
     };
+
+    private static Model Mann(Spec.LruaAccess lrua) =>
+        Model.NewMann(new Spec.MannModel(ControllerKind.LstmController, Hidden, new Memory(Slots, Width, Heads, false), Access.NewLrua(lrua)));
 
     public static Result Run(string kind, int threads, int iterations, int warmup = 3)
     {
@@ -88,7 +92,9 @@ public static class Benchmark
         {
             "feedforward" => 2 * bt * (inputs * Hidden + Hidden * Classes),
             "lstm" => 2 * bt * (inputs * 4 * Hidden + Hidden * 4 * Hidden + Hidden * Classes),
-            _ => 2 * bt * (inputs * 4 * Hidden + (Heads * Width + Hidden) * 4 * Hidden + Hidden * (Heads * Width + Heads)
+            // The extended MANN's access head also emits a key strength and an add vector per head.
+            _ => 2 * bt * (inputs * 4 * Hidden + (Heads * Width + Hidden) * 4 * Hidden
+                           + Hidden * (Heads * Width + Heads) * (kind == "mann-extended" ? 2 : 1)
                            + (Hidden + Heads * Width) * Classes + 3 * Slots * Heads * Width),
         };
         return 3 * forward / 1e9;
@@ -98,7 +104,7 @@ public static class Benchmark
     public static double GemmGflops(string kind)
     {
         var shapes = new List<(long M, long K, long N)> { (Batch * Steps, Pixels + Classes, kind == "feedforward" ? Hidden : 4 * Hidden) };
-        if (kind != "feedforward") shapes.Add((Batch, (kind == "mann" ? Heads * Width : 0) + Hidden, 4 * Hidden));
+        if (kind != "feedforward") shapes.Add((Batch, (kind.StartsWith("mann") ? Heads * Width : 0) + Hidden, 4 * Hidden));
         double flop = 0, seconds = 0;
         foreach (var (m, k, n) in shapes)
         {
