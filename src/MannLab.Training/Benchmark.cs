@@ -129,7 +129,9 @@ public static class Benchmark
     private static long ProcStatus(string field)
     {
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field + ":"));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        // "VmRSS:\t  123456 kB": the kernel pads the number to 8 places after the tab, so from
+        // 10,000,000 kB up nothing but the tab separates them.
+        return line is null ? 0 : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
     /// <summary>
