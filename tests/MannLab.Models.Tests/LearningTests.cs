@@ -9,7 +9,7 @@ namespace MannLab.Models.Tests;
 /// where chance is 33.3%; the threshold, 55%, sits well below all three, so a change of CPU or
 /// BLAS path does not make the test flaky. One thread and fixed seeds make each run deterministic.
 /// On that small task the LSTM keeps up with the MANN, so the comparison of the two is made on the
-/// paper's task, where memory is what separates them.
+/// paper's task, where memory is what separates them (MannLab.Cli.Tests.MannVersusLstmTests).
 /// </summary>
 public class LearningTests : IDisposable
 {
@@ -46,45 +46,5 @@ public class LearningTests : IDisposable
         second.Accuracy.Should().BeGreaterThan(0.55, "chance is 1/3; calibrated runs reached 70-79%");
         // Before the first sight the model can only guess among labels not yet given: far worse.
         result.FinalEvaluation.Single(r => r.Instance == 1).Accuracy.Should().BeLessThan(second.Accuracy - 0.15);
-    }
-
-    /// <summary>
-    /// The paper's task on the real Omniglot (../shared/omniglot): 5 classes x 10 sights, 20x20,
-    /// controller 200, memory 128 x 40, 4 heads, Adam 1e-3, batch 16, 64,000 episodes each. The
-    /// MANN is MannLab's (per-head, learned key strength, add vector); the paper's MANN needs
-    /// several times the budget to leave the LSTM behind, if it does (BENCHMARKS.md).
-    /// </summary>
-    public const string MannVersusLstm = """
-        name: mann-versus-lstm
-        training: {optimizer: adam, lr: 1e-3, episodes: 64000, seed: 1}
-        evaluation: {every: 64000, episodes: 256}
-        checkpoint: {every: 64000}
-        model:
-        """;
-
-    /// <summary>
-    /// Calibration (BENCHMARKS.md; held-out accuracy at the 2nd sight after 64,000 episodes): the
-    /// MANN reached 72.1% (seed 1) and 70.7% (seed 2), and between 59.3% and 63.5% at 60,000 and
-    /// 70,000 (seed 0, the Table 1 run); the LSTM 39.2% (seeds 1 and 2), and 36.0-41.6% (seed 0),
-    /// only leaving its plateau. Gaps: 32.9, 31.5 and about 22 points; the stated margin, 15
-    /// points, leaves room for another BLAS's rounding to shift the jumps.
-    /// </summary>
-    [Fact]
-    public void Mann_beats_the_lstm_trained_with_the_same_budget_on_omniglot()
-    {
-        const double margin = 0.15;
-        double SecondSight(string model)
-        {
-            var run = TrainingFolder.Spec(MannVersusLstm + "  " + model + "\n");
-            var (sink, _) = _folder.Sink(run, run.Id);
-            var result = new Trainer(run.Spec, run.Id, sink.CheckpointFile, sink).Run();
-            result.Outcome.Should().Be(Outcome.Completed);
-            return result.FinalEvaluation.Single(r => r.Instance == 2).Accuracy;
-        }
-
-        var mann = SecondSight("{kind: mann, lrua: {least_used: per-head, key_strength: learned, write: add-vector}}");
-        var lstm = SecondSight("{kind: lstm}");
-
-        mann.Should().BeGreaterThan(lstm + margin, $"the MANN ({mann:P1}) should lead the LSTM ({lstm:P1}) at the 2nd sight by {margin:P0}");
     }
 }
