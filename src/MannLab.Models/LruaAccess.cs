@@ -28,9 +28,10 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     public int Width => width;
     public int Heads => heads;
     /// <summary>Per step: the keys, the gates, then the key strengths and the add vectors where used.</summary>
-    private long[] OutputParts => [heads * width, heads, .. learnedKeyStrength ? new long[] { heads } : [], .. addVector ? new long[] { heads * width } : []];
+    private readonly long[] outputParts =
+        [heads * width, heads, .. learnedKeyStrength ? new long[] { heads } : [], .. addVector ? new long[] { heads * width } : []];
 
-    public int ControllerOutputs => (int)OutputParts.Sum();
+    public int ControllerOutputs => (int)outputParts.Sum();
 
     public MemoryState Initial(long batch, Device device, ScalarType dtype)
     {
@@ -43,7 +44,7 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor controllerOutput)
     {
         var batch = controllerOutput.shape[0];
-        var parts = controllerOutput.split(OutputParts, 1);
+        var parts = controllerOutput.split(outputParts, 1);
         var keys = parts[0].tanh().view(batch, heads, width);
         var gate = parts[1].sigmoid().unsqueeze(2);
         var strength = learnedKeyStrength ? F.softplus(parts[2]).add_(1).unsqueeze(2) : null;

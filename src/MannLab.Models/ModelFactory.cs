@@ -17,15 +17,17 @@ public static class ModelFactory
             Model.FeedForward f => new FeedForwardModel(inputs, f.hidden, outputs),
             Model.Lstm l => new LstmModel(inputs, l.hidden, outputs),
             Model.Mann { mann: var m } => new MannModel(inputs, outputs, m.Controller, m.Hidden, m.Memory.ReadHeads, m.Memory.Width,
-                m.Access switch
-                {
-                    Access.Lrua a => new LruaAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed,
-                        a.lrua.LearnedKeyStrength, a.lrua.AddVector),
-                    Access.Ntm n => new NtmAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, n.ntm.ShiftRange),
-                    _ => throw new ArgumentOutOfRangeException(nameof(model)),
-                },
-                m.Memory.Persistent),
+                Access(m), m.Memory.Persistent),
             _ => throw new ArgumentOutOfRangeException(nameof(model)),
         };
     }
+
+    /// <summary>The memory access a MANN spec names.</summary>
+    public static IMemoryAccess Access(Spec.MannModel m) => m.Access switch
+    {
+        Spec.Access.Lrua a => new LruaAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed,
+            a.lrua.LearnedKeyStrength, a.lrua.AddVector),
+        Spec.Access.Ntm n => new NtmAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, n.ntm.ShiftRange),
+        _ => throw new ArgumentOutOfRangeException(nameof(m)),
+    };
 }

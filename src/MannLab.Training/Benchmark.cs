@@ -92,9 +92,9 @@ public static class Benchmark
         {
             "feedforward" => 2 * bt * (inputs * Hidden + Hidden * Classes),
             "lstm" => 2 * bt * (inputs * 4 * Hidden + Hidden * 4 * Hidden + Hidden * Classes),
-            // The extended MANN's access head also emits a key strength and an add vector per head.
+            // The access head's width comes from the access itself (the extended one emits more).
             _ => 2 * bt * (inputs * 4 * Hidden + (Heads * Width + Hidden) * 4 * Hidden
-                           + Hidden * (Heads * Width + Heads) * (kind == "mann-extended" ? 2 : 1)
+                           + Hidden * ModelFactory.Access(((Model.Mann)PaperModel(kind)).mann).ControllerOutputs
                            + (Hidden + Heads * Width) * Classes + 3 * Slots * Heads * Width),
         };
         return 3 * forward / 1e9;
@@ -104,7 +104,7 @@ public static class Benchmark
     public static double GemmGflops(string kind)
     {
         var shapes = new List<(long M, long K, long N)> { (Batch * Steps, Pixels + Classes, kind == "feedforward" ? Hidden : 4 * Hidden) };
-        if (kind != "feedforward") shapes.Add((Batch, (kind.StartsWith("mann") ? Heads * Width : 0) + Hidden, 4 * Hidden));
+        if (kind != "feedforward") shapes.Add((Batch, (PaperModel(kind).IsMann ? Heads * Width : 0) + Hidden, 4 * Hidden));
         double flop = 0, seconds = 0;
         foreach (var (m, k, n) in shapes)
         {
