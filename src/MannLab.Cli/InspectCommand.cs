@@ -83,7 +83,6 @@ public static class InspectCommand
         model.eval();
         var batch = test.Batch(episode, 1);
         var trace = new MemoryTrace();
-        using (NativeCallGuard.Enter())
         using (no_grad())
         using (NewDisposeScope())
             model.Forward(EpisodeTensors.From(batch, CPU).Input, trace);

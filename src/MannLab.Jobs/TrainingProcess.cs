@@ -4,8 +4,7 @@ namespace MannLab.Jobs;
 
 /// <summary>
 /// One run trained in a child process (<c>mannlab _train RUN</c>). Each training gets a process of
-/// its own because TorchSharp's native calls are guarded process-wide (NativeCallGuard), so a
-/// worker process trains one run at a time; a crash in libtorch also takes down only that run.
+/// its own: torch's thread count is process-wide, and a crash in libtorch takes down only that run.
 /// The child trains until its standard input closes: that is how the worker asks it to checkpoint
 /// and stop, and how it learns that its worker died.
 /// </summary>

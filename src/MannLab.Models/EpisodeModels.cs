@@ -171,7 +171,7 @@ public sealed class MannModel : EpisodeModel
                 var ifo = parts[0].sigmoid().chunk(3, 1);
                 var g = parts[1].tanh();
                 // Gate order i, f, o, g: c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
-                cell = addcmul(ifo[1] * cell, ifo[0], g, 1);
+                cell = addcmul(ifo[1] * cell, ifo[0], g, Scalars.One);
                 h = ifo[2] * cell.tanh();
             }
             else

@@ -37,7 +37,7 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     {
         var usage = zeros(batch, slots, dtype, device);
         var (leastUsed, keep) = LeastUsed(usage);
-        return new MemoryState(full(batch, slots, width, InitialMemory, dtype, device),
+        return new MemoryState(full(batch, slots, width, Scalars.Of(InitialMemory), dtype, device),
             zeros(batch, heads, slots, dtype, device), zeros(batch, heads, slots, dtype, device), usage, leastUsed, keep);
     }
 
@@ -47,7 +47,7 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
         var parts = controllerOutput.split(outputParts, 1);
         var keys = parts[0].tanh().view(batch, heads, width);
         var gate = parts[1].sigmoid().unsqueeze(2);
-        var strength = learnedKeyStrength ? F.softplus(parts[2]).add_(1).unsqueeze(2) : null;
+        var strength = learnedKeyStrength ? Scalars.Softplus(parts[2]).PlusInPlace(1).unsqueeze(2) : null;
         var add = addVector ? parts[^1].tanh().view(batch, heads, width) : null;
         return Step(state, keys, gate, strength, add);
     }
@@ -63,11 +63,11 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
         // Before writing, the least-used slot (from w^u_{t-1}) is set to zero; then eq. 8:
         // M_t(i) = M_{t-1}(i) + sum over heads of w^w_t(i) k_t. One addcmul does both.
         // (Not baddbmm: TorchSharp 0.107's baddbmm expands the wrong operand.)
-        var memory = addcmul(bmm(writeWeights.transpose(1, 2), add ?? keys), state.Memory, state.Keep!.unsqueeze(2), 1);
+        var memory = addcmul(bmm(writeWeights.transpose(1, 2), add ?? keys), state.Memory, state.Keep!.unsqueeze(2), Scalars.One);
         // Eq. 2-3: K(k_t, M_t(i)) = k_t . M_t(i) / (|k_t| |M_t(i)|); w^r_t = softmax over slots.
         // The slot norms scale the [B, R, N] products instead of normalising the whole [B, N, W]
         // memory: the same value, a fraction of the work forward and backward.
-        var inverseNorms = memory.square().sum(2).clamp_min(NormEpsilon * NormEpsilon).rsqrt().unsqueeze(1);
+        var inverseNorms = memory.pow(Scalars.Of(2)).sum(2).clamp_min(Scalars.Of(NormEpsilon * NormEpsilon)).rsqrt().unsqueeze(1);
         var similarity = bmm(F.normalize(keys, 2, 2, NormEpsilon), memory.transpose(1, 2)) * inverseNorms;
         var readWeights = (strength is null ? similarity : similarity * strength).softmax(2);
         // Eq. 4: r_t = sum_i w^r_t(i) M_t(i).
@@ -77,7 +77,7 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
         {
             // Eq. 5: w^u_t = gamma w^u_{t-1} + sum over heads of (w^r_t + w^w_t). Usage only feeds
             // the least-used choice, which is not differentiable, so none of this is recorded.
-            usage = (readWeights + writeWeights).sum(1).add_(state.Usage!, alpha: gamma);
+            usage = readWeights.Plus(writeWeights).sum(1).add_(state.Usage!, alpha: Scalars.Of(gamma));
             (leastUsed, keep) = LeastUsed(usage);
         }
         return (read, new MemoryState(memory, readWeights, writeWeights, usage, leastUsed, keep));

@@ -21,8 +21,8 @@ public sealed class NtmAccess(int slots, int width, int heads, int shiftRange) :
 
     public MemoryState Initial(long batch, Device device, ScalarType dtype)
     {
-        var uniform = full(batch, heads, slots, 1.0 / slots, dtype, device);
-        return new MemoryState(full(batch, slots, width, LruaAccess.InitialMemory, dtype, device), uniform, uniform.clone(), null, null, null);
+        var uniform = full(batch, heads, slots, Scalars.Of(1.0 / slots), dtype, device);
+        return new MemoryState(full(batch, slots, width, Scalars.Of(LruaAccess.InitialMemory), dtype, device), uniform, uniform.clone(), null, null, null);
     }
 
     public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor controllerOutput)
@@ -35,7 +35,7 @@ public sealed class NtmAccess(int slots, int width, int heads, int shiftRange) :
         var erase = write.narrow(2, AddressingOutputs, width).sigmoid();
         var add = write.narrow(2, AddressingOutputs + width, width).tanh();
         var transposed = writeWeights.transpose(1, 2);
-        var memory = state.Memory * (1 - bmm(transposed, erase)) + bmm(transposed, add);
+        var memory = (state.Memory * Scalars.OneMinus(bmm(transposed, erase))).Plus(bmm(transposed, add));
 
         var readWeights = Address(state.ReadWeights, memory, read);
         return (bmm(readWeights, memory), new MemoryState(memory, readWeights, writeWeights, null, null, null));
@@ -45,9 +45,9 @@ public sealed class NtmAccess(int slots, int width, int heads, int shiftRange) :
     private Tensor Address(Tensor previous, Tensor memory, Tensor p)
     {
         var key = p.narrow(2, 0, width);
-        var beta = F.softplus(p.narrow(2, width, 1));
+        var beta = Scalars.Softplus(p.narrow(2, width, 1));
         var gate = p.narrow(2, width + 1, 1).sigmoid();
-        var gamma = 1 + F.softplus(p.narrow(2, width + 2, 1));
+        var gamma = Scalars.Softplus(p.narrow(2, width + 2, 1)).PlusInPlace(1);
         var shift = p.narrow(2, width + 3, Shifts).softmax(2);
 
         var similarity = bmm(F.normalize(key, 2, 2, NormEpsilon), F.normalize(memory, 2, 2, NormEpsilon).transpose(1, 2));
@@ -57,9 +57,9 @@ public sealed class NtmAccess(int slots, int width, int heads, int shiftRange) :
         for (var j = 0; j < Shifts; j++)
         {
             var term = shift.narrow(2, j, 1) * gated.roll(j - shiftRange, 2);
-            shifted = shifted is null ? term : shifted + term;
+            shifted = shifted is null ? term : shifted.Plus(term);
         }
-        var sharpened = (shifted! + 1e-12).pow(gamma);
+        var sharpened = shifted!.Plus(1e-12).pow(gamma);
         return sharpened / sharpened.sum(2, keepdim: true);
     }
 }

@@ -42,14 +42,13 @@ public static class Benchmark
         manual_seed(0);
         var codec = new LabelCodec(LabelEncoding.OneHot, Classes);
         using var model = ModelFactory.Create(PaperModel(kind), Pixels, codec);
-        using var optimizer = optim.RMSProp(model.parameters(), 1e-4, alpha: 0.95, momentum: 0.9);
+        using var optimizer = new Optimizers.RmsProp(model.parameters(), 1e-4, 0.95, 0.9);
         using var input = rand(Batch, Steps, Pixels + Classes);
         using var targets = randint(0, Classes, [Batch, Steps, 1], ScalarType.Int64);
         List<double> times = [], forward = [], backward = [], step = [];
         for (var i = 0; i < warmup + iterations; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            using (NativeCallGuard.Enter())
             using (NewDisposeScope())
             {
                 var loss = Scoring.Loss(model.forward(input), targets, codec);

@@ -22,6 +22,12 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     /// <summary>Training metrics are averaged over windows of this many iterations.</summary>
     public const int LogEvery = 10;
 
+    /// <summary>
+    /// Metrics that measure the machine, not the model: they differ between two otherwise identical
+    /// runs. Resident memory is recorded so that a leak shows on the run's own curves.
+    /// </summary>
+    public static readonly IReadOnlySet<string> MachineMetrics = new HashSet<string> { "episodes_per_second", "resident_memory_mb" };
+
     /// <summary>Called after every iteration with the iteration count; tests use it to look at the process.</summary>
     public Action<long>? AfterIteration { get; init; }
 
@@ -80,7 +86,6 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
                 return interrupted;
             }
             var batch = stream.Next();
-            using (NativeCallGuard.Enter())
             using (NewDisposeScope())
             {
                 var tensors = EpisodeTensors.From(batch, device);
@@ -139,6 +144,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             new(episode, "train_loss", window.MeanLoss),
             new(episode, "train_accuracy", window.Tally.Overall),
             new(episode, "episodes_per_second", window.Iterations * spec.Training.BatchSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds)),
+            new(episode, "resident_memory_mb", Benchmark.Rss() / 1e6),
         };
         metrics.AddRange(report.Select(k => new Metric(episode, $"train_acc_{k}", window.Tally.Accuracy(k))));
         sink.Record(metrics, window.Tally.Rows(episode, "train", Enumerable.Range(1, report.Max())));
@@ -213,7 +219,6 @@ public static class Evaluation
         using (no_grad())
             for (var first = 0; first < episodes; first += batchSize)
             {
-                using var guard = NativeCallGuard.Enter();
                 using var scope = NewDisposeScope();
                 var count = Math.Min(batchSize, episodes - first);
                 var batch = sampler.Batch(first, count);
@@ -225,16 +230,4 @@ public static class Evaluation
         model.train();
         return (loss / episodes, tally);
     }
-}
-
-/// <summary>The spec's optimiser over a model's parameters.</summary>
-public static class Optimizers
-{
-    public static optim.Optimizer Create(Optimizer optimizer, IEnumerable<TorchSharp.Modules.Parameter> parameters) => optimizer switch
-    {
-        // RMSProp as in the paper: decay is the squared-gradient average's decay (PyTorch's alpha).
-        Optimizer.RmsProp { rmsprop: var r } => optim.RMSProp(parameters, r.Lr, alpha: r.Decay, momentum: r.Momentum),
-        Optimizer.Adam { adam: var a } => optim.Adam(parameters, a.Lr, a.Beta1, a.Beta2),
-        _ => throw new ArgumentOutOfRangeException(nameof(optimizer)),
-    };
 }
