@@ -22,7 +22,7 @@ public static class RunTraining
         if (string.IsNullOrEmpty(connectionString))
         {
             errors.WriteLine("error: MANNLAB_DB is not set; `_train` is started by a worker, not by hand (use `mannlab train FILE`)");
-            return 1;
+            return TrainingExitCode.NotStarted;
         }
         using var db = NpgsqlDataSource.Create(connectionString);
         var store = new RunStore(db);
@@ -30,7 +30,7 @@ public static class RunTraining
         if (spec.IsError)
         {
             errors.WriteLine($"error: run {runId}'s stored spec no longer reads: {string.Join("; ", spec.ErrorValue)}");
-            return TrainingProcess.Failed;
+            return TrainingExitCode.Failed;
         }
         var from = store.RestoreCheckpointAsync(runId, checkpoint).GetAwaiter().GetResult();
         var t = spec.ResultValue.Training;
@@ -66,13 +66,13 @@ public static class RunTraining
         {
             case Outcome.Completed:
                 output.WriteLine($"run {runId}: completed at episode {result.Episodes}");
-                return TrainingProcess.Completed;
+                return TrainingExitCode.Completed;
             case Outcome.Interrupted:
                 output.WriteLine($"run {runId}: checkpointed and stopped at episode {result.Episodes}");
-                return TrainingProcess.Interrupted;
+                return TrainingExitCode.Interrupted;
             default:
                 errors.WriteLine($"error: {result.Reason}");
-                return TrainingProcess.Failed;
+                return TrainingExitCode.Failed;
         }
     }
 
