@@ -33,8 +33,7 @@ public static class TrainCommand
         var run = experiment.Runs[point];
         var spec = run.Spec;
         var folder = output ?? Path.Combine("runs", $"{spec.Name}-{run.Id}");
-        var sink = new FolderSink(folder, run.Id, run.Json, run.PointText,
-            RunEnvironment.Capture(spec.Training.Device.IsCuda ? "cuda" : "cpu", spec.Training.Threads));
+        var sink = new FolderSink(folder, run.Id, run.Json, run.PointText);
         if (File.Exists(sink.CheckpointFile))
         {
             var header = Checkpoint.ReadHeader(sink.CheckpointFile);

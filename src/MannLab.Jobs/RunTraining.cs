@@ -8,7 +8,7 @@ namespace MannLab.Jobs;
 
 /// <summary>
 /// The training side of a job, in its own process: reads the run's spec from the database, puts
-/// its latest checkpoint in place, records where it runs, and trains with results going to
+/// its latest checkpoint in place, and trains with results (where it runs among them) going to
 /// PostgreSQL. It stops (after a checkpoint) when its standard input closes: its worker asked,
 /// or its worker died. Signals from a terminal's Ctrl-C are left to the worker, which owns the
 /// decision to stop.
@@ -33,8 +33,6 @@ public static class RunTraining
             return TrainingExitCode.Failed;
         }
         var from = store.RestoreCheckpointAsync(runId, checkpoint).GetAwaiter().GetResult();
-        var t = spec.ResultValue.Training;
-        store.RecordEnvironmentAsync(runId, RunEnvironment.Capture(t.Device.IsCuda ? "cuda" : "cpu", t.Threads)).GetAwaiter().GetResult();
         output.WriteLine($"run {runId} on {worker}: {(from is { } e ? $"resuming at episode {e}" : "starting")}");
 
         using var stop = new CancellationTokenSource();
@@ -79,7 +77,7 @@ public static class RunTraining
     /// <summary>Stores a picture of the memory after each checkpoint; a picture that fails to draw is reported, and training goes on.</summary>
     private sealed class MemorySnapshots(DatabaseSink sink, Spec.Spec spec, Func<Spec.Spec, string, byte[]> draw, TextWriter errors) : ITrainingSink
     {
-        public void Started(long episode) => sink.Started(episode);
+        public void Started(long episode, RunEnvironment environment) => sink.Started(episode, environment);
 
         public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances) => sink.Record(metrics, instances);
 

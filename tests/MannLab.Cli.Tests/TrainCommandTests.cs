@@ -20,7 +20,7 @@ public class TrainCommandTests : IDisposable
           synthetic: {alphabets: 6, characters: 8, drawers: 12}
         task: {classes: 3, instances: 4}
         model: {kind: lstm, hidden: 32}
-        training: {optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 64, seed: 5}
+        training: {optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 64, seed: 5, device: auto}
         evaluation: {every: 32, episodes: 16, instances: [1, 2, 4]}
         checkpoint: {every: 32}
         """;
@@ -28,14 +28,17 @@ public class TrainCommandTests : IDisposable
     private JsonElement RunRecord(string folder) => JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "run.json"))).RootElement;
 
     [Fact]
-    public void A_run_that_trains_to_the_end_exits_completed()
+    public void A_run_that_trains_to_the_end_exits_completed_and_records_the_device_it_trained_on()
     {
         var spec = _folder.Write("tiny.yaml", Tiny);
 
         var result = Mannlab.Run(_folder.Path, "train", spec, "--out", _folder.Sub("out"));
 
         result.ExitCode.Should().Be(TrainingExitCode.Completed, result.Err);
-        RunRecord(_folder.Sub("out")).GetProperty("status").GetString().Should().Be("completed");
+        var record = RunRecord(_folder.Sub("out"));
+        record.GetProperty("status").GetString().Should().Be("completed");
+        // device: auto, on the device torch found: the CPU on a machine without CUDA.
+        record.GetProperty("environment").GetProperty("Device").GetString().Should().Be(TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu");
     }
 
     [Fact]
