@@ -24,24 +24,23 @@ public static class TrainCommand
     public static int Run(string file, int point, string? output)
     {
         var experiment = SpecFiles.LoadOrReport(file, Console.Error);
-        if (experiment is null) return 1;
+        if (experiment is null) return TrainingExitCode.NotStarted;
         if (point < 0 || point >= experiment.Runs.Length)
         {
             Console.Error.WriteLine($"error: --point {point} is out of range: {file} has {experiment.Runs.Length} run(s), 0 to {experiment.Runs.Length - 1}");
-            return 1;
+            return TrainingExitCode.NotStarted;
         }
         var run = experiment.Runs[point];
         var spec = run.Spec;
         var folder = output ?? Path.Combine("runs", $"{spec.Name}-{run.Id}");
-        var sink = new FolderSink(folder, run.Id, run.Json, run.PointText,
-            RunEnvironment.Capture(spec.Training.Device.IsCuda ? "cuda" : "cpu", spec.Training.Threads));
+        var sink = new FolderSink(folder, run.Id, run.Json, run.PointText);
         if (File.Exists(sink.CheckpointFile))
         {
             var header = Checkpoint.ReadHeader(sink.CheckpointFile);
             if (header.RunId != run.Id)
             {
                 Console.Error.WriteLine($"error: {sink.CheckpointFile} belongs to run {header.RunId}, not {run.Id} (the spec changed); use another --out");
-                return 1;
+                return TrainingExitCode.NotStarted;
             }
         }
         Console.WriteLine($"run {run.Id}: {spec.Name}{(run.PointText == "" ? "" : $" [{run.PointText}]")}, " +
@@ -67,20 +66,20 @@ public static class TrainCommand
                 case Outcome.Completed:
                     Console.Write(FolderSink.FinalTable(result.FinalEvaluation));
                     Console.WriteLine($"results in {folder}");
-                    return 0;
+                    return TrainingExitCode.Completed;
                 case Outcome.Interrupted:
                     Console.WriteLine($"interrupted at episode {result.Episodes}; checkpoint in {sink.CheckpointFile}. Run the same command to resume.");
-                    return 130;
+                    return TrainingExitCode.Interrupted;
                 default:
                     Console.Error.WriteLine($"error: run {run.Id} failed: {result.Reason}");
-                    return 2;
+                    return TrainingExitCode.Failed;
             }
         }
         catch (DataException e)
         {
             display.End();
             Console.Error.WriteLine("error: " + e.Message);
-            return 1;
+            return TrainingExitCode.NotStarted;
         }
         finally
         {

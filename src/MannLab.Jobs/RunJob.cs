@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.Server;
 using Hangfire.States;
 using MannLab.Storage;
+using MannLab.Training;
 using Npgsql;
 
 namespace MannLab.Jobs;
@@ -140,19 +141,19 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     {
         switch (exit)
         {
-            case TrainingProcess.Completed:
+            case TrainingExitCode.Completed:
                 Release("succeeded", null, null);
                 log?.Invoke($"run {runId}: succeeded");
                 return;
-            case TrainingProcess.Interrupted when reason == StopReason.Cancelled:
+            case TrainingExitCode.Interrupted when reason == StopReason.Cancelled:
                 Release("cancelled", "cancelled", null);
                 return;
-            case TrainingProcess.Interrupted:
+            case TrainingExitCode.Interrupted:
                 Release("interrupted", "interrupted", null);
                 // Back to the queue: on shutdown Hangfire requeues a job that ends cancelled.
                 cancel.ThrowIfCancellationRequested();
                 throw new TrainingProcessDiedException($"the training process of run {runId} was stopped from outside its worker");
-            case TrainingProcess.Failed:
+            case TrainingExitCode.Failed:
                 Release("failed", null, null);
                 throw new RunFailedException($"run {runId} failed: {LastLine(errorTail)}");
             default:

@@ -8,7 +8,7 @@ namespace MannLab.Jobs;
 
 /// <summary>
 /// The training side of a job, in its own process: reads the run's spec from the database, puts
-/// its latest checkpoint in place, records where it runs, and trains with results going to
+/// its latest checkpoint in place, and trains with results (where it runs among them) going to
 /// PostgreSQL. It stops (after a checkpoint) when its standard input closes: its worker asked,
 /// or its worker died. Signals from a terminal's Ctrl-C are left to the worker, which owns the
 /// decision to stop.
@@ -22,7 +22,7 @@ public static class RunTraining
         if (string.IsNullOrEmpty(connectionString))
         {
             errors.WriteLine("error: MANNLAB_DB is not set; `_train` is started by a worker, not by hand (use `mannlab train FILE`)");
-            return 1;
+            return TrainingExitCode.NotStarted;
         }
         using var db = NpgsqlDataSource.Create(connectionString);
         var store = new RunStore(db);
@@ -30,11 +30,9 @@ public static class RunTraining
         if (spec.IsError)
         {
             errors.WriteLine($"error: run {runId}'s stored spec no longer reads: {string.Join("; ", spec.ErrorValue)}");
-            return TrainingProcess.Failed;
+            return TrainingExitCode.Failed;
         }
         var from = store.RestoreCheckpointAsync(runId, checkpoint).GetAwaiter().GetResult();
-        var t = spec.ResultValue.Training;
-        store.RecordEnvironmentAsync(runId, RunEnvironment.Capture(t.Device.IsCuda ? "cuda" : "cpu", t.Threads)).GetAwaiter().GetResult();
         output.WriteLine($"run {runId} on {worker}: {(from is { } e ? $"resuming at episode {e}" : "starting")}");
 
         using var stop = new CancellationTokenSource();
@@ -66,20 +64,20 @@ public static class RunTraining
         {
             case Outcome.Completed:
                 output.WriteLine($"run {runId}: completed at episode {result.Episodes}");
-                return TrainingProcess.Completed;
+                return TrainingExitCode.Completed;
             case Outcome.Interrupted:
                 output.WriteLine($"run {runId}: checkpointed and stopped at episode {result.Episodes}");
-                return TrainingProcess.Interrupted;
+                return TrainingExitCode.Interrupted;
             default:
                 errors.WriteLine($"error: {result.Reason}");
-                return TrainingProcess.Failed;
+                return TrainingExitCode.Failed;
         }
     }
 
     /// <summary>Stores a picture of the memory after each checkpoint; a picture that fails to draw is reported, and training goes on.</summary>
     private sealed class MemorySnapshots(DatabaseSink sink, Spec.Spec spec, Func<Spec.Spec, string, byte[]> draw, TextWriter errors) : ITrainingSink
     {
-        public void Started(long episode) => sink.Started(episode);
+        public void Started(long episode, RunEnvironment environment) => sink.Started(episode, environment);
 
         public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances) => sink.Record(metrics, instances);
 

@@ -10,9 +10,6 @@ namespace MannLab.Jobs;
 /// </summary>
 public sealed class TrainingProcess : IDisposable
 {
-    /// <summary>Exit codes of <c>mannlab _train</c>.</summary>
-    public const int Completed = 0, Failed = 2, Interrupted = 130;
-
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly Queue<string> _errorTail = new();

@@ -13,13 +13,17 @@ namespace MannLab.Storage;
 /// </summary>
 public sealed class DatabaseSink(NpgsqlDataSource db, string runId) : ITrainingSink
 {
-    public void Started(long episode) => Run(async connection =>
+    public void Started(long episode, RunEnvironment environment)
     {
-        // Anything recorded after the checkpoint we resume from is void: it will be recorded again.
-        foreach (var table in new[] { "metrics", "instance_accuracy", "memory_snapshots" })
-            await Execute(connection, $"delete from mannlab.{table} where run_id = @run and step > @episode", ("run", runId), ("episode", episode));
-        await Execute(connection, "update mannlab.runs set episodes_done = @episode where id = @run", ("run", runId), ("episode", episode));
-    });
+        new RunStore(db).RecordEnvironmentAsync(runId, environment).GetAwaiter().GetResult();
+        Run(async connection =>
+        {
+            // Anything recorded after the checkpoint we resume from is void: it will be recorded again.
+            foreach (var table in new[] { "metrics", "instance_accuracy", "memory_snapshots" })
+                await Execute(connection, $"delete from mannlab.{table} where run_id = @run and step > @episode", ("run", runId), ("episode", episode));
+            await Execute(connection, "update mannlab.runs set episodes_done = @episode where id = @run", ("run", runId), ("episode", episode));
+        });
+    }
 
     public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances) => Run(async connection =>
     {

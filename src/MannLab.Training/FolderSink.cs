@@ -11,7 +11,7 @@ namespace MannLab.Training;
 /// checkpoint. A resumed run first drops whatever was recorded after its checkpoint, so nothing is
 /// duplicated.
 /// </summary>
-public sealed class FolderSink(string folder, string runId, string specJson, string pointText, RunEnvironment environment) : ITrainingSink
+public sealed class FolderSink(string folder, string runId, string specJson, string pointText) : ITrainingSink
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private string MetricsCsv => Path.Combine(folder, "metrics.csv");
@@ -20,17 +20,17 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     {
         ["id"] = runId,
         ["point"] = pointText,
-        ["environment"] = JsonSerializer.SerializeToNode(environment),
     };
 
     public string CheckpointFile => Path.Combine(folder, "checkpoint.bin");
 
-    public void Started(long episode)
+    public void Started(long episode, RunEnvironment environment)
     {
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "spec.json"), JsonNode.Parse(specJson)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Truncate(MetricsCsv, "episode,name,value", episode);
         Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy", episode);
+        _run["environment"] = JsonSerializer.SerializeToNode(environment);
         _run["status"] = "running";
         _run["started_at"] = DateTimeOffset.UtcNow.ToString("O");
         _run["resumed_from_episode"] = episode;

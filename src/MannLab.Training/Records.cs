@@ -21,8 +21,11 @@ public sealed record TrainingProgress(long Episode, long TotalEpisodes, double E
 /// <summary>Where a run's results go: a folder for `mannlab train`, PostgreSQL for jobs.</summary>
 public interface ITrainingSink
 {
-    /// <summary>Training (re)starts at <paramref name="episode"/>: anything recorded after that point is void.</summary>
-    void Started(long episode);
+    /// <summary>
+    /// Training (re)starts at <paramref name="episode"/>, in <paramref name="environment"/>: anything
+    /// recorded after that point is void.
+    /// </summary>
+    void Started(long episode, RunEnvironment environment);
     void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances);
     void Checkpointed(long episode, string file);
     void Finished(TrainingResult result);

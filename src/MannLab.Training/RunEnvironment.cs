@@ -4,11 +4,12 @@ using System.Runtime.InteropServices;
 
 namespace MannLab.Training;
 
-/// <summary>What a result needs to be reproduced: code version, packages, machine and threads.</summary>
+/// <summary>What a result needs to be reproduced: code version, packages, machine, device and threads.</summary>
 public sealed record RunEnvironment(string? GitCommit, bool? GitDirty, string MannLabVersion, string TorchSharpVersion,
     string DotNetVersion, string Os, string Host, string Cpu, int LogicalCores, string Device, int Threads)
 {
-    public static RunEnvironment Capture(string device, int threads)
+    /// <param name="device">The device training runs on, as torch chose it: for <c>device: auto</c>, the spec does not say.</param>
+    public static RunEnvironment Capture(TorchSharp.torch.Device device, int threads)
     {
         var home = Data.MannLabHome.Path;
         var commit = Git(home, "rev-parse HEAD");
@@ -17,7 +18,7 @@ public sealed record RunEnvironment(string? GitCommit, bool? GitDirty, string Ma
             typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
             typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown",
             RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription, Environment.MachineName,
-            CpuModel(), Environment.ProcessorCount, device, threads);
+            CpuModel(), Environment.ProcessorCount, device.type.ToString().ToLowerInvariant(), threads);
     }
 
     private static string CpuModel()

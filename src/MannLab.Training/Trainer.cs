@@ -67,7 +67,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             (episode, iteration) = (header.Episode, header.Iteration);
             log?.Invoke($"resuming from {checkpointFile} at episode {episode}");
         }
-        sink.Started(episode);
+        sink.Started(episode, RunEnvironment.Capture(device, t.Threads));
 
         long total = t.Episodes, batchSize = t.BatchSize;
         var window = new Window(maxInstance);

@@ -36,6 +36,28 @@ public class ValidateAndPlanTests : IDisposable
     }
 
     [Fact]
+    public void Validate_reports_a_yaml_syntax_error_where_the_problem_is_and_changes_nothing()
+    {
+        var files = new Dictionary<string, string>
+        {
+            ["bracket.yaml"] = "name: x\nmodel:\n  kind: [mann\n",
+            ["tab.yaml"] = "name: x\nmodel:\n\tkind: mann\n",
+            ["middle.yaml"] = "name: x\nmodel: [mann\ntraining:\n  seed: 3\n", // YamlDotNet throws InvalidOperationException on it
+        };
+        foreach (var (name, text) in files) _folder.Write(name, text);
+
+        var result = Mannlab.Run(_folder.Path, "validate", "bracket.yaml", "tab.yaml", "middle.yaml");
+
+        result.ExitCode.Should().Be(1);
+        result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(
+            "bracket.yaml:3:9: error: YAML syntax: '[' is never closed (no matching ']')",
+            "tab.yaml:3:1: error: YAML syntax: a tab in the indentation: YAML indents with spaces only",
+            "middle.yaml:2:8: error: YAML syntax: '[' is not closed before line 3 (no matching ']')");
+        result.Out.Should().Contain("3 of 3 files invalid");
+        foreach (var (name, text) in files) File.ReadAllText(_folder.Sub(name)).Should().Be(text);
+    }
+
+    [Fact]
     public void Validate_of_a_missing_file_names_it()
     {
         var result = Mannlab.Run(_folder.Path, "validate", "nowhere.yaml");

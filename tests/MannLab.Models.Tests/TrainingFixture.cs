@@ -38,7 +38,7 @@ public sealed class TrainingFolder : IDisposable
     public (FolderSink Sink, string Folder) Sink(Run run, string name)
     {
         var folder = System.IO.Path.Combine(Path, name);
-        return (new FolderSink(folder, run.Id, run.Json, run.PointText, RunEnvironment.Capture("cpu", 1)), folder);
+        return (new FolderSink(folder, run.Id, run.Json, run.PointText), folder);
     }
 
     /// <summary>metrics.csv rows as (episode, name, value), without the wall-clock throughput.</summary>

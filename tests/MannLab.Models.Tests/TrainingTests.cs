@@ -1,4 +1,6 @@
+using System.Text.Json;
 using MannLab.Training;
+using TorchSharp;
 
 namespace MannLab.Models.Tests;
 
@@ -76,6 +78,22 @@ public class TrainingTests : IDisposable
         result.Outcome.Should().Be(Outcome.Failed);
         result.Reason.Should().MatchRegex(@"^the training loss became (NaN|∞|-∞|Infinity) at episode \d+");
         File.ReadAllText(Path.Combine(folder, "run.json")).Should().Contain("\"status\": \"failed\"").And.Contain("the training loss became");
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("cpu")]
+    public void The_run_records_the_device_training_used(string device)
+    {
+        var run = TrainingFolder.Spec(TrainingFolder.SmallMann.Replace("episodes: 400", $"episodes: 16, device: {device}"));
+        var (sink, folder) = _folder.Sink(run, "device");
+
+        new Trainer(run.Spec, run.Id, sink.CheckpointFile, sink).Run().Outcome.Should().Be(Outcome.Completed);
+
+        // auto trains on CUDA when torch finds it, else on the CPU; the record follows training, not the spec.
+        var used = device == "auto" && torch.cuda.is_available() ? "cuda" : "cpu";
+        using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "run.json")));
+        record.RootElement.GetProperty("environment").GetProperty("Device").GetString().Should().Be(used);
     }
 
     [Fact]

@@ -3,9 +3,64 @@ namespace MannLab.Spec.Tests;
 /// <summary>Every kind of validation error, each with its exact line, column and field path.</summary>
 public class ValidationErrorTests
 {
+    // Syntax errors are reported where the problem is: where an unclosed bracket or quote opens,
+    // where a tab stands, at the character that stops the scanner; never at the end of the file.
+
+    [Theory]
+    [InlineData("name: x\nmodel:\n  kind: [mann\n", 3, 9, "'[' is never closed (no matching ']')")]
+    [InlineData("name: x\nmodel:\n  kind: [mann", 3, 9, "'[' is never closed (no matching ']')")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags: [a,\n  b,\n  c\n\n# the end\n", 3, 7, "'[' is never closed (no matching ']')")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags: [a, b\ntraining:\n  seed: 3\n", 3, 7, "'[' is not closed before line 4 (no matching ']')")]
+    [InlineData("name: x\nmodel:\n  kind: lstm\n  tags: [a\n  hidden: 3\n", 4, 9, "'[' is not closed before line 5 (no matching ']')")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags: [a, [b]\n", 3, 7, "'[' is never closed (no matching ']')")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags: [[a], [b\n", 3, 13, "'[' is never closed (no matching ']')")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags: [a\n---\nname: y\n", 3, 7, "'[' is not closed before line 4 (no matching ']')")]
+    [InlineData("name: x\nmodel: {kind: lstm\n", 2, 8, "'{' is never closed (no matching '}')")]
+    [InlineData("name: x\nmodel: {kind: lstm\ntraining:\n  seed: 3\n", 2, 8, "'{' is not closed before line 3 (no matching '}')")]
+    public void An_unclosed_bracket_is_reported_where_it_opens(string yaml, int line, int column, string message) =>
+        SpecText.ShouldFailWith(yaml, line, column, "", "YAML syntax: " + message);
+
+    [Theory]
+    [InlineData("model: {kind: lstm}\nname: \"x\n", 2, 7, "'\"' is never closed (no matching '\"')")]
+    [InlineData("model: {kind: lstm}\nname: 'x\n", 2, 7, "\"'\" is never closed (no matching \"'\")")]
+    [InlineData("name: \"x\nmodel: {kind: lstm}\n", 1, 7, "'\"' is not closed before line 2 (no matching '\"')")]
+    [InlineData("name: \"x\n---\n\"\n", 1, 7, "'\"' is not closed before line 2 (no matching '\"')")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags: [a, \"b]\n", 3, 11, "'\"' is never closed (no matching '\"')")]
+    public void An_unclosed_quote_is_reported_where_it_opens(string yaml, int line, int column, string message) =>
+        SpecText.ShouldFailWith(yaml, line, column, "", "YAML syntax: " + message);
+
+    [Theory]
+    [InlineData("name: x\nmodel:\n\tkind: mann\n", 3, 1)]
+    [InlineData("name: x\nmodel:\n  kind: mann\ntraining:\n\tseed: 3\n", 5, 1)]
+    [InlineData("name: x\nmodel:\n  kind: mann\n\thidden: 3\n", 4, 1)]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags:\n  - a\n\t- b\n", 5, 1)]
+    [InlineData("name: |\n  a\n\tb\nmodel: {kind: lstm}\n", 3, 1)]
+    [InlineData("\tname: x\nmodel: {kind: lstm}\n", 1, 1)] // YamlDotNet skips it, then fails at line 2
+    [InlineData("name: x\nmodel:\n  \tkind: mann\n", 3, 3)] // YamlDotNet takes it as indentation without a word
+    [InlineData("name: x\nmodel:\n  kind: mann\n  lrua:\n   \tgamma: 0.9\n", 5, 4)]
+    public void A_tab_in_the_indentation_is_reported_where_it_stands(string yaml, int line, int column) =>
+        SpecText.ShouldFailWith(yaml, line, column, "", "YAML syntax: a tab in the indentation: YAML indents with spaces only");
+
+    [Theory]
+    [InlineData("name:\tx\nmodel: {kind: lstm}\n")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags: [a,\n\tb]\n")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntags:\n  -\ta\n")]
+    public void A_tab_that_separates_rather_than_indents_is_allowed(string yaml) =>
+        SpecText.Single(yaml).Name.Should().Be("x");
+
+    [Theory]
+    [InlineData("name: \"a\\qb\"\nmodel: {kind: lstm}\n", 1, 9, "found unknown escape character")]
+    [InlineData("name: \"\\xZZ\"\nmodel: {kind: lstm}\n", 1, 10, "did not find expected hexadecimal number")]
+    [InlineData("name: | junk\n  a\nmodel: {kind: lstm}\n", 1, 9, "did not find expected comment or line break")]
+    [InlineData("model: {kind: lstm}\nname: &[ x\n", 2, 8, "found value containing disallowed")]
+    [InlineData("model: {kind: lstm}\nname: @x\n", 2, 7, "found character that cannot start any token")]
+    public void A_scanner_error_is_at_the_character_that_stops_it(string yaml, int line, int column, string message) =>
+        SpecText.ShouldFailWith(yaml, line, column, "", message);
+
     [Fact]
-    public void An_unclosed_list_is_a_syntax_error_where_the_parser_gives_up() =>
-        SpecText.ShouldFailWith("name: x\nmodel:\n  kind: [mann\n", 4, 1, "", "YAML syntax: While parsing a flow sequence, did not find expected ',' or ']'");
+    public void An_error_inside_a_closed_bracket_stays_where_the_parser_finds_it() =>
+        SpecText.ShouldFailWith("name: x\nmodel: {kind: lstm}\ntags: [a,\n  b: c: d]\n", 4, 7, "",
+            "YAML syntax: While parsing a flow sequence, did not find expected ',' or ']'");
 
     [Fact]
     public void Bad_indentation_is_a_syntax_error_at_the_misplaced_key() =>

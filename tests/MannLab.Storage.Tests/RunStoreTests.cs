@@ -97,9 +97,26 @@ public class RunStoreTests(PostgresFixture pg)
         (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(3);
         (await pg.Scalar<long>($"select count(*) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(2);
 
-        sink.Started(32); // resuming from a checkpoint at episode 32
+        sink.Started(32, RunEnvironment.Capture(TorchSharp.torch.CPU, 1)); // resuming from a checkpoint at episode 32
         (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(2);
         (await pg.Scalar<long>($"select max(step) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(32);
+    }
+
+    [Fact]
+    public async Task The_run_records_the_device_training_used_not_the_specs_auto()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var experiment = Parse("auto.yaml", Small.Replace("NAME", "auto").Replace("episodes: 64}", "episodes: 16, device: auto, threads: 2}"));
+        await new RunStore(pg.DataSource).RegisterAsync(experiment);
+        var run = experiment.Runs.Head;
+        using var folder = new TempFolder();
+
+        new Trainer(run.Spec, run.Id, folder.Sub("checkpoint.bin"), new DatabaseSink(pg.DataSource, run.Id)).Run().Outcome.Should().Be(Outcome.Completed);
+
+        // gpu is null for a run on the CPU, which is where auto trains on a machine without CUDA.
+        (await pg.Scalar<string>($"select gpu from mannlab.runs where id = '{run.Id}'")).Should().Be(TorchSharp.torch.cuda.is_available() ? "cuda" : null);
+        (await pg.Scalar<int>($"select threads from mannlab.runs where id = '{run.Id}'")).Should().Be(2);
+        (await pg.Scalar<string>($"select host from mannlab.runs where id = '{run.Id}'")).Should().Be(Environment.MachineName);
     }
 
     [Fact]

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MannLab.Training;
+
+namespace MannLab.Cli.Tests;
+
+/// <summary><c>mannlab train</c> run as a process: how it ends is its exit code, one of <see cref="TrainingExitCode"/>.</summary>
+public class TrainCommandTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    /// <summary>A small LSTM on synthetic glyphs: a few seconds of training.</summary>
+    private const string Tiny = """
+        name: tiny
+        dataset:
+          source: synthetic
+          image_size: 12
+          synthetic: {alphabets: 6, characters: 8, drawers: 12}
+        task: {classes: 3, instances: 4}
+        model: {kind: lstm, hidden: 32}
+        training: {optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 64, seed: 5, device: auto}
+        evaluation: {every: 32, episodes: 16, instances: [1, 2, 4]}
+        checkpoint: {every: 32}
+        """;
+
+    private JsonElement RunRecord(string folder) => JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "run.json"))).RootElement;
+
+    [Fact]
+    public void A_run_that_trains_to_the_end_exits_completed_and_records_the_device_it_trained_on()
+    {
+        var spec = _folder.Write("tiny.yaml", Tiny);
+
+        var result = Mannlab.Run(_folder.Path, "train", spec, "--out", _folder.Sub("out"));
+
+        result.ExitCode.Should().Be(TrainingExitCode.Completed, result.Err);
+        var record = RunRecord(_folder.Sub("out"));
+        record.GetProperty("status").GetString().Should().Be("completed");
+        // device: auto, on the device torch found: the CPU on a machine without CUDA.
+        record.GetProperty("environment").GetProperty("Device").GetString().Should().Be(TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu");
+    }
+
+    [Fact]
+    public void A_run_whose_loss_diverges_exits_failed()
+    {
+        var spec = _folder.Write("diverges.yaml", Tiny.Replace("lr: 1e-3", "lr: 1e37").Replace("seed: 5", "seed: 5, grad_clip: null"));
+
+        var result = Mannlab.Run(_folder.Path, "train", spec, "--out", _folder.Sub("out"));
+
+        result.ExitCode.Should().Be(TrainingExitCode.Failed, result.Out);
+        result.Err.Should().Contain("failed: the training loss became");
+    }
+
+    [Fact]
+    public void A_spec_that_does_not_validate_exits_not_started()
+    {
+        var spec = _folder.Write("bad.yaml", "name: bad\nmodel: {kind: lstm, hidden: 0}\n");
+
+        var result = Mannlab.Run(_folder.Path, "train", spec, "--out", _folder.Sub("out"));
+
+        result.ExitCode.Should().Be(TrainingExitCode.NotStarted);
+        result.Err.Should().Contain("bad.yaml:2:");
+        Directory.Exists(_folder.Sub("out")).Should().BeFalse("nothing was trained");
+    }
+
+    [Fact]
+    public async Task Ctrl_c_checkpoints_and_exits_interrupted()
+    {
+        var spec = _folder.Write("long.yaml", Tiny.Replace("episodes: 64", "episodes: 10000000"));
+        var output = _folder.Sub("out");
+        using var process = Process.Start(Mannlab.Start(_folder.Path, null, "train", spec, "--out", output))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        // Training is under way once its first checkpoint is on disk.
+        var checkpoint = Path.Combine(output, "checkpoint.bin");
+        while (!File.Exists(checkpoint) && !process.HasExited) await Task.Delay(50);
+        process.HasExited.Should().BeFalse(process.HasExited ? await stderr : "");
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        await process.WaitForExitAsync();
+
+        process.ExitCode.Should().Be(TrainingExitCode.Interrupted, await stdout + await stderr);
+        (await stdout).Should().Contain("Run the same command to resume");
+        var record = RunRecord(output);
+        record.GetProperty("status").GetString().Should().Be("interrupted");
+        Checkpoint.ReadHeader(checkpoint).Episode.Should().Be(record.GetProperty("episodes").GetInt64()).And.BePositive();
+    }
+}
