@@ -40,7 +40,9 @@ public static class BenchCommand
                           $"), {threads} thread{(threads == 1 ? "" : "s")}, {iterations} iterations");
         Console.WriteLine($"  median {r.MedianMs:F1} ms/iteration (min {r.MinMs:F1}, max {r.MaxMs:F1}), {r.EpisodesPerSecond:F1} episodes/s");
         Console.WriteLine($"  forward {r.ForwardMs:F1} ms, backward {r.BackwardMs:F1} ms, optimiser step {r.StepMs:F1} ms (medians)");
-        Console.WriteLine($"  peak resident memory {r.PeakRssBytes / 1e6:F0} MB");
+        Console.WriteLine($"  peak resident memory {r.PeakRssBytes / 1e6:F0} MB; resident memory grew {r.Memory.GrowthMbPer1000Iterations:+0.0;-0.0} MB " +
+                          $"per 1,000 iterations (least squares over iterations {r.Memory.FromIteration}-{r.Memory.ToIteration}: " +
+                          $"{r.Memory.FirstMb:F0} MB to {r.Memory.LastMb:F0} MB)");
         Console.WriteLine($"  GEMM {r.GemmGflops:F1} GFLOP/s here on the model's shapes; the model does {r.ModelGflopPerIteration:F3} GFLOP/iteration " +
                           $"-> compute-bound {r.ComputeBoundMs:F1} ms; achieved/compute-bound {r.RatioToComputeBound:F2}x");
         var data = Benchmark.DataThroughput(r.MedianMs);
@@ -58,6 +60,9 @@ public static class BenchCommand
                 step_ms = Math.Round(r.StepMs, 2),
                 episodes_per_second = Math.Round(r.EpisodesPerSecond, 1),
                 peak_rss_mb = Math.Round(r.PeakRssBytes / 1e6, 1),
+                rss_growth_mb_per_1000_iterations = Math.Round(r.Memory.GrowthMbPer1000Iterations, 2),
+                rss_first_mb = Math.Round(r.Memory.FirstMb, 1),
+                rss_last_mb = Math.Round(r.Memory.LastMb, 1),
                 gemm_gflops = Math.Round(r.GemmGflops, 2),
                 gflop_per_iteration = Math.Round(r.ModelGflopPerIteration, 4),
                 compute_bound_ms = Math.Round(r.ComputeBoundMs, 2),

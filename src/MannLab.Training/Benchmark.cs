@@ -18,10 +18,13 @@ public static class Benchmark
 
     public sealed record Result(string Model, int Threads, int Iterations, double MedianMs, double MinMs, double MaxMs,
         double EpisodesPerSecond, long PeakRssBytes, double GemmGflops, double ModelGflopPerIteration, double ComputeBoundMs,
-        double ForwardMs, double BackwardMs, double StepMs)
+        double ForwardMs, double BackwardMs, double StepMs, MemoryTrend Memory)
     {
         public double RatioToComputeBound => MedianMs / ComputeBoundMs;
     }
+
+    /// <summary>Resident memory over the timed iterations: its least-squares growth, and its first and last reading.</summary>
+    public sealed record MemoryTrend(double GrowthMbPer1000Iterations, double FirstMb, double LastMb, long FromIteration, long ToIteration);
 
     public static Model PaperModel(string kind) => kind switch
     {
@@ -46,6 +49,7 @@ public static class Benchmark
         using var input = rand(Batch, Steps, Pixels + Classes);
         using var targets = randint(0, Classes, [Batch, Steps, 1], ScalarType.Int64);
         List<double> times = [], forward = [], backward = [], step = [];
+        List<(long, double)> resident = [];
         for (var i = 0; i < warmup + iterations; i++)
         {
             var start = Stopwatch.GetTimestamp();
@@ -65,13 +69,29 @@ public static class Benchmark
                     step.Add(Stopwatch.GetElapsedTime(backwardDone).TotalMilliseconds);
                 }
             }
-            if (i >= warmup) times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            if (i >= warmup)
+            {
+                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                resident.Add((i + 1, Rss()));
+            }
         }
         var median = Median(times);
         var gemm = GemmGflops(kind);
         var flop = ModelGflop(kind);
         return new Result(kind, threads, iterations, median, times.Min(), times.Max(), Batch * 1000 / median, PeakRss(), gemm, flop,
-            flop / gemm * 1000, Median(forward), Median(backward), Median(step));
+            flop / gemm * 1000, Median(forward), Median(backward), Median(step), Trend(resident));
+    }
+
+    /// <summary>
+    /// The trend over the later half of the timed iterations: the first ones still fill caches and
+    /// grow the heaps to their working size, which is not a leak.
+    /// </summary>
+    private static MemoryTrend Trend(List<(long Iteration, double Bytes)> resident)
+    {
+        var later = resident.Skip(resident.Count / 2).ToList();
+        if (later.Count < 2) return new MemoryTrend(double.NaN, resident[0].Bytes / 1e6, resident[^1].Bytes / 1e6, resident[0].Iteration, resident[^1].Iteration);
+        return new MemoryTrend(MemoryGrowth.SlopeBytesPerIteration(later) * 1000 / 1e6, later[0].Bytes / 1e6, later[^1].Bytes / 1e6,
+            later[0].Iteration, later[^1].Iteration);
     }
 
     public static double Median(IReadOnlyCollection<double> values)

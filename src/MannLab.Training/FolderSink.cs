@@ -16,6 +16,8 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private string MetricsCsv => Path.Combine(folder, "metrics.csv");
     private string InstancesCsv => Path.Combine(folder, "instances.csv");
+    /// <summary>Every metric recorded so far, by name: metrics.json is written from these, not rebuilt from the CSV.</summary>
+    private readonly Dictionary<string, List<(long Episode, double Value)>> _series = [];
     private readonly JsonObject _run = new()
     {
         ["id"] = runId,
@@ -29,6 +31,12 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "spec.json"), JsonNode.Parse(specJson)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Truncate(MetricsCsv, "episode,name,value", episode);
+        _series.Clear();
+        foreach (var line in File.ReadLines(MetricsCsv).Skip(1))
+        {
+            var parts = line.Split(',');
+            Add(long.Parse(parts[0], Invariant), parts[1], double.Parse(parts[2], Invariant));
+        }
         Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy", episode);
         _run["environment"] = JsonSerializer.SerializeToNode(environment);
         _run["status"] = "running";
@@ -49,6 +57,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances)
     {
         File.AppendAllLines(MetricsCsv, metrics.Select(m => string.Create(Invariant, $"{m.Episode},{m.Name},{m.Value:R}")));
+        foreach (var m in metrics) Add(m.Episode, m.Name, m.Value);
         File.AppendAllLines(InstancesCsv, instances.Select(r =>
             string.Create(Invariant, $"{r.Episode},{r.Split},{r.Instance},{r.Correct},{r.Total},{r.Accuracy:R}")));
     }
@@ -96,18 +105,34 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         File.Move(temp, Path.Combine(folder, "run.json"), overwrite: true);
     }
 
-    /// <summary>metrics.json: {name: [[episode, value], ...]}, rebuilt from metrics.csv.</summary>
+    private void Add(long episode, string name, double value)
+    {
+        if (!_series.TryGetValue(name, out var series)) _series[name] = series = [];
+        series.Add((episode, value));
+    }
+
+    /// <summary>
+    /// metrics.json: {name: [[episode, value], ...]}, streamed from the recorded series. Rebuilding
+    /// it from metrics.csv at every checkpoint made each checkpoint cost more memory than the last.
+    /// </summary>
     private void WriteMetricsJson()
     {
-        if (!File.Exists(MetricsCsv)) return;
-        var byName = new JsonObject();
-        foreach (var line in File.ReadLines(MetricsCsv).Skip(1))
+        using var file = File.Create(Path.Combine(folder, "metrics.json"));
+        using var json = new Utf8JsonWriter(file);
+        json.WriteStartObject();
+        foreach (var (name, series) in _series)
         {
-            var parts = line.Split(',');
-            var value = double.Parse(parts[2], Invariant);
-            if (byName[parts[1]] is not JsonArray series) byName[parts[1]] = series = [];
-            series.Add(new JsonArray(long.Parse(parts[0], Invariant), double.IsFinite(value) ? value : null));
+            json.WriteStartArray(name);
+            foreach (var (episode, value) in series)
+            {
+                json.WriteStartArray();
+                json.WriteNumberValue(episode);
+                if (double.IsFinite(value)) json.WriteNumberValue(value);
+                else json.WriteNullValue();
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
         }
-        File.WriteAllText(Path.Combine(folder, "metrics.json"), byName.ToJsonString());
+        json.WriteEndObject();
     }
 }

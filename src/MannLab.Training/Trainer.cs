@@ -58,7 +58,9 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         TorchRuntime.Seed(t.Seed);
         using var model = ModelFactory.Create(spec.Model, trainSampler.ImagePixels, codec);
         model.to(device);
-        using var optimizer = Optimizers.Create(t.Optimizer, model.parameters());
+        // Listed once: each of TorchSharp's parameters() calls leaves some native memory behind.
+        var parameters = model.parameters().ToArray();
+        using var optimizer = Optimizers.Create(t.Optimizer, parameters);
 
         long episode = 0, iteration = 0;
         if (File.Exists(checkpointFile))
@@ -98,7 +100,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
                                                         "lower training.lr or set training.grad_clip");
                 optimizer.zero_grad();
                 loss.backward();
-                if (t.GradClip is { } clip) nn.utils.clip_grad_norm_(model.parameters(), clip.Value);
+                if (t.GradClip is { } clip) nn.utils.clip_grad_norm_(parameters, clip.Value);
                 optimizer.step();
                 window.Add(value, Scoring.Correct(logits, tensors.Targets, codec), batch.Instances);
             }

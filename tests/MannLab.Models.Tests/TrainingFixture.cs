@@ -41,10 +41,10 @@ public sealed class TrainingFolder : IDisposable
         return (new FolderSink(folder, run.Id, run.Json, run.PointText), folder);
     }
 
-    /// <summary>metrics.csv rows as (episode, name, value), without the wall-clock throughput.</summary>
+    /// <summary>metrics.csv rows as (episode, name, value), without the machine's measurements (throughput, memory).</summary>
     public static List<(long, string, double)> Metrics(string folder) =>
         [.. File.ReadLines(System.IO.Path.Combine(folder, "metrics.csv")).Skip(1)
             .Select(l => l.Split(','))
-            .Where(p => p[1] != "episodes_per_second")
+            .Where(p => !Trainer.MachineMetrics.Contains(p[1]))
             .Select(p => (long.Parse(p[0]), p[1], double.Parse(p[2], CultureInfo.InvariantCulture)))];
 }
