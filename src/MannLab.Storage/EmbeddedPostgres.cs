@@ -60,11 +60,16 @@ public sealed class EmbeddedPostgres : IDisposable
             Own(dataDirectory);
             Run(bin, "initdb", ["-D", dataDirectory, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C"]);
         }
-        if (RunningPort(dataDirectory) is { } running)
+        if (ServerLock.Running(dataDirectory) is { } running)
         {
-            log?.Invoke($"using the PostgreSQL already running on port {running}");
-            return new EmbeddedPostgres(dataDirectory, bin, running, startedHere: false).WithDatabase();
+            log?.Invoke($"using the PostgreSQL already running on port {running.Port}");
+            return new EmbeddedPostgres(dataDirectory, bin, running.Port, startedHere: false).WithDatabase();
         }
+        if (ServerLock.ClearStale(dataDirectory))
+            log?.Invoke("PostgreSQL did not stop cleanly last time (killed, or the machine died): removed its stale postmaster.pid; " +
+                        "it recovers as it starts");
+        // A new port every start: the last one may have been taken meanwhile. Whoever connects
+        // learns it from postmaster.pid (Start), or from the connection string a worker passes on.
         var port = FreePort();
         var logFile = Path.Combine(dataDirectory, "server.log");
         Run(bin, "pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "-o",
@@ -79,26 +84,6 @@ public sealed class EmbeddedPostgres : IDisposable
             $"select 1 from pg_database where datname = '{Database}'"]).Trim() == "1";
         if (!exists) Run(_bin, "createdb", ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", User, Database]);
         return this;
-    }
-
-    /// <summary>The port of the server running on this data directory, if one is (postmaster.pid's fourth line).</summary>
-    private static int? RunningPort(string dataDirectory)
-    {
-        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
-        if (!File.Exists(pidFile)) return null;
-        var lines = File.ReadAllLines(pidFile);
-        if (lines.Length < 4 || !int.TryParse(lines[0], out var pid) || !int.TryParse(lines[3], out var port)) return null;
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return port;
-        }
-        catch (Exception e) when (e is ArgumentException or SocketException or InvalidOperationException)
-        {
-            return null; // a stale pid file: the server is gone
-        }
     }
 
     private static int FreePort()
@@ -166,7 +151,7 @@ public sealed class EmbeddedPostgres : IDisposable
     public static bool Stop(string dataDirectory)
     {
         dataDirectory = Path.GetFullPath(dataDirectory);
-        if (RunningPort(dataDirectory) is null) return false;
+        if (ServerLock.Running(dataDirectory) is null) return false;
         Run(FindBinaries(), "pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"]);
         return true;
     }
