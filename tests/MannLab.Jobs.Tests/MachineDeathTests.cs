@@ -16,12 +16,6 @@ namespace MannLab.Jobs.Tests;
 /// </summary>
 public sealed class MachineDeathTests : IDisposable
 {
-    /// <summary>
-    /// What measures the machine rather than the model. Until the trainer names them itself
-    /// (Trainer.MachineMetrics), they are listed here: resident_memory_mb is on its way.
-    /// </summary>
-    private static readonly string[] MachineMetrics = ["episodes_per_second", "resident_memory_mb"];
-
     private readonly TempFolder _home = new();
     private readonly List<Process> _processes = [];
 
@@ -77,7 +71,7 @@ public sealed class MachineDeathTests : IDisposable
             File.WriteAllLines(pidFile, [stranger.Id.ToString(CultureInfo.InvariantCulture), .. File.ReadAllLines(pidFile).Skip(1)]);
 
             // Bounded: a server taken for running when it is not leaves `up` waiting on the squatter forever.
-            var again = await Testing.Command.RunAsync(Mannlab.Start(_home.Path, Environment,
+            var again = await Command.RunAsync(Mannlab.Start(_home.Path, Environment,
                 "up", "--experiments", "experiments", "--workers", "1", "--port", "0", "--exit-when-done"), TimeSpan.FromMinutes(10));
 
             again.ExitCode.Should().Be(0, again.Out + again.Err);
@@ -100,13 +94,10 @@ public sealed class MachineDeathTests : IDisposable
         File.ReadAllText(Path.Combine(_home.Path, ".mannlab", "work", run, "attempt-2.log"))
             .Should().Contain($"resuming at episode {checkpoint}", "it resumed from the checkpoint the database held when the machine died");
 
-        var metrics = await Metrics(db, run);
-        var expected = Csv(_home.Sub("straight/metrics.csv")).Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), p[1], Finite(p[2]))).ToList();
-        expected.Should().Contain(m => m.Item2 == "eval_acc_2").And.Contain(m => m.Item1 == episodes);
-        Bits(metrics).Should().Equal(Bits(expected), "every metric at every step, to the last bit, none missing and none twice");
-        var instances = await Column<string>(db, "select step || ',' || split || ',' || instance || ',' || correct || ',' || total from mannlab.instance_accuracy where run_id = @run", run);
-        instances.Order(StringComparer.Ordinal).Should().Equal(
-            Csv(_home.Sub("straight/instances.csv")).Select(p => string.Join(',', p[..5])).Order(StringComparer.Ordinal));
+        var expected = RunRecord.MetricsOf(_home.Sub("straight"));
+        expected.Should().Contain(m => m.Contains(" eval_acc_2 ")).And.Contain(m => m.StartsWith($"{episodes} "));
+        (await RunRecord.MetricsOf(db, run)).Should().Equal(expected, "every metric at every step, to the last bit, none missing and none twice");
+        (await RunRecord.InstancesOf(db, run)).Should().Equal(RunRecord.InstancesOf(_home.Sub("straight")));
     }
 
     private static bool IsRoot => System.Environment.UserName == "root";
@@ -144,7 +135,7 @@ public sealed class MachineDeathTests : IDisposable
 
     private Process Start(StringBuilder output, params string[] command)
     {
-        var start = command[0] == "up" ? Mannlab.Start(_home.Path, Environment, command) : Testing.Command.StartInfo(command);
+        var start = command[0] == "up" ? Mannlab.Start(_home.Path, Environment, command) : Command.StartInfo(command);
         start.RedirectStandardOutput = start.RedirectStandardError = true;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
@@ -173,33 +164,12 @@ public sealed class MachineDeathTests : IDisposable
 
     private static Task Until(Func<bool> done, string what, StringBuilder output) => Until(() => Task.FromResult(done()), what, output);
 
-    private static async Task<List<T>> Column<T>(NpgsqlDataSource db, string sql, string? run = null)
+    private static async Task<List<T>> Column<T>(NpgsqlDataSource db, string sql)
     {
         await using var command = db.CreateCommand(sql);
-        if (run is not null) command.Parameters.AddWithValue("run", run);
         await using var rows = await command.ExecuteReaderAsync();
         var values = new List<T>();
         while (await rows.ReadAsync()) values.Add(rows.GetFieldValue<T>(0));
         return values;
     }
-
-    private static async Task<List<(long, string, double?)>> Metrics(NpgsqlDataSource db, string run)
-    {
-        await using var command = db.CreateCommand("select step, name, value from mannlab.metrics where run_id = @run");
-        command.Parameters.AddWithValue("run", run);
-        await using var rows = await command.ExecuteReaderAsync();
-        var metrics = new List<(long, string, double?)>();
-        while (await rows.ReadAsync()) metrics.Add((rows.GetInt64(0), rows.GetString(1), rows.IsDBNull(2) ? null : rows.GetDouble(2)));
-        return metrics;
-    }
-
-    private static IEnumerable<string[]> Csv(string file) => File.ReadLines(file).Skip(1).Select(l => l.Split(','));
-
-    /// <summary>The database stores what is not finite as null.</summary>
-    private static double? Finite(string text) => double.Parse(text, CultureInfo.InvariantCulture) is var v && double.IsFinite(v) ? v : null;
-
-    /// <summary>The model's metrics in a fixed order, each value as its bits.</summary>
-    private static List<string> Bits(IEnumerable<(long Step, string Name, double? Value)> metrics) =>
-        [.. metrics.Where(m => !MachineMetrics.Contains(m.Name)).OrderBy(m => m.Step).ThenBy(m => m.Name, StringComparer.Ordinal)
-            .Select(m => $"{m.Step} {m.Name} {(m.Value is { } v ? BitConverter.DoubleToInt64Bits(v).ToString("x16") : "null")}")];
 }
