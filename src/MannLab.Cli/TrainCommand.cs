@@ -75,7 +75,7 @@ public static class TrainCommand
                     return TrainingExitCode.Failed;
             }
         }
-        catch (DataException e)
+        catch (Exception e) when (e is DataException or DiskFullException) // a full disk can keep the failure itself from being recorded
         {
             display.End();
             Console.Error.WriteLine("error: " + e.Message);

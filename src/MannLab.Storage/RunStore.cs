@@ -206,10 +206,7 @@ public sealed class RunStore(NpgsqlDataSource db)
         await using var rows = await command.ExecuteReaderAsync(cancel);
         if (await rows.ReadAsync(cancel) && (local is null || rows.GetInt64(0) > local))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            var partial = file + ".restore";
-            await File.WriteAllBytesAsync(partial, (byte[])rows[1], cancel);
-            File.Move(partial, file, overwrite: true);
+            SafeFile.Write(file, (byte[])rows[1]);
             return rows.GetInt64(0);
         }
         if (local is null && File.Exists(file)) File.Delete(file);

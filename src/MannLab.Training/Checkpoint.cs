@@ -8,9 +8,9 @@ namespace MannLab.Training;
 
 /// <summary>
 /// A run's checkpoint: the run id, the step, the model's parameters, the optimiser's state and a
-/// persistent-memory MANN's carried memory, in one file written atomically (a temporary file, then
-/// a rename), so a crash never leaves a torn one. Files from before the carried memory was stored
-/// end after the optimiser's state, and load as carrying none.
+/// persistent-memory MANN's carried memory, in one file written atomically (<see cref="SafeFile"/>),
+/// so neither a crash nor a full disk leaves a torn one: the previous checkpoint stays. Files from
+/// before the carried memory was stored end after the optimiser's state, and load as carrying none.
 /// </summary>
 public static class Checkpoint
 {
@@ -30,10 +30,7 @@ public static class Checkpoint
             ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
             WriteCarriedMemory(writer, (model as MannModel)?.CarriedMemory);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-        var temp = $"{file}.{Environment.ProcessId}.tmp";
-        File.WriteAllBytes(temp, stream.ToArray());
-        File.Move(temp, file, overwrite: true);
+        SafeFile.Write(file, stream.ToArray());
     }
 
     /// <summary>Reads only the header: which run and how far.</summary>

@@ -9,7 +9,8 @@ namespace MannLab.Training;
 /// A run's results as files, for `mannlab train`: the resolved spec, the run record, metrics (CSV,
 /// and JSON by metric), per-instance accuracies (CSV), the final per-instance table and the
 /// checkpoint. A resumed run first drops whatever was recorded after its checkpoint, so nothing is
-/// duplicated.
+/// duplicated. Every write is whole or nothing (<see cref="SafeFile"/>): a full disk fails the run
+/// naming the file, and leaves every file as it was.
 /// </summary>
 public sealed class FolderSink(string folder, string runId, string specJson, string pointText) : ITrainingSink
 {
@@ -29,7 +30,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     public void Started(long episode, RunEnvironment environment)
     {
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "spec.json"), JsonNode.Parse(specJson)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        SafeFile.WriteText(Path.Combine(folder, "spec.json"), JsonNode.Parse(specJson)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Truncate(MetricsCsv, "episode,name,value", episode);
         _series.Clear();
         foreach (var line in File.ReadLines(MetricsCsv).Skip(1))
@@ -51,14 +52,14 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         var kept = File.Exists(file)
             ? File.ReadLines(file).Skip(1).Where(l => long.Parse(l[..l.IndexOf(',')], Invariant) <= episode).ToList()
             : [];
-        File.WriteAllLines(file, [header, .. kept]);
+        SafeFile.WriteLines(file, [header, .. kept]);
     }
 
     public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances)
     {
-        File.AppendAllLines(MetricsCsv, metrics.Select(m => string.Create(Invariant, $"{m.Episode},{m.Name},{m.Value:R}")));
+        SafeFile.AppendLines(MetricsCsv, metrics.Select(m => string.Create(Invariant, $"{m.Episode},{m.Name},{m.Value:R}")));
         foreach (var m in metrics) Add(m.Episode, m.Name, m.Value);
-        File.AppendAllLines(InstancesCsv, instances.Select(r =>
+        SafeFile.AppendLines(InstancesCsv, instances.Select(r =>
             string.Create(Invariant, $"{r.Episode},{r.Split},{r.Instance},{r.Correct},{r.Total},{r.Accuracy:R}")));
     }
 
@@ -79,10 +80,10 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         if (!Directory.Exists(folder)) return;
         WriteMetricsJson();
         if (result.FinalEvaluation.Count == 0) return;
-        File.WriteAllText(Path.Combine(folder, "final-instances.json"), JsonSerializer.Serialize(
+        SafeFile.WriteText(Path.Combine(folder, "final-instances.json"), JsonSerializer.Serialize(
             result.FinalEvaluation.Select(r => new { episode = r.Episode, instance = r.Instance, correct = r.Correct, total = r.Total, accuracy = r.Accuracy }),
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-        File.WriteAllText(Path.Combine(folder, "final-instances.txt"), FinalTable(result.FinalEvaluation));
+        SafeFile.WriteText(Path.Combine(folder, "final-instances.txt"), FinalTable(result.FinalEvaluation));
     }
 
     /// <summary>The final per-instance table, as printed by `mannlab train`.</summary>
@@ -100,9 +101,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     private void WriteRun()
     {
         if (!Directory.Exists(folder)) return;
-        var temp = Path.Combine(folder, "run.json.tmp");
-        File.WriteAllText(temp, _run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, Path.Combine(folder, "run.json"), overwrite: true);
+        SafeFile.WriteText(Path.Combine(folder, "run.json"), _run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private void Add(long episode, string name, double value)
@@ -115,9 +114,8 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     /// metrics.json: {name: [[episode, value], ...]}, streamed from the recorded series. Rebuilding
     /// it from metrics.csv at every checkpoint made each checkpoint cost more memory than the last.
     /// </summary>
-    private void WriteMetricsJson()
+    private void WriteMetricsJson() => SafeFile.Write(Path.Combine(folder, "metrics.json"), file =>
     {
-        using var file = File.Create(Path.Combine(folder, "metrics.json"));
         using var json = new Utf8JsonWriter(file);
         json.WriteStartObject();
         foreach (var (name, series) in _series)
@@ -134,5 +132,5 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
             json.WriteEndArray();
         }
         json.WriteEndObject();
-    }
+    });
 }

@@ -37,7 +37,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         {
             return Train(cancel);
         }
-        catch (Exception e) when (e is TrainingDivergedException or DataException)
+        catch (Exception e) when (e is TrainingDivergedException or DataException or DiskFullException)
         {
             var failed = new TrainingResult(Outcome.Failed, 0, e.Message, []);
             sink.Finished(failed);
