@@ -74,12 +74,24 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId) : ITrainingS
 
     /// <summary>
     /// The checkpoint's bytes go to the database too, so a run resumes on whichever machine picks it
-    /// up next (a MANN checkpoint with its optimiser state is a few megabytes).
+    /// up next (a MANN checkpoint with its optimiser state is a few megabytes). One statement: when
+    /// the database's disk is full, the previous checkpoint stays whole, and the run fails saying so.
     /// </summary>
-    public void Checkpointed(long episode, string file) => Run(connection => Execute(connection, """
-        insert into mannlab.checkpoints (run_id, episode, path, bytes) values (@run, @episode, @path, @bytes)
-        on conflict (run_id) do update set episode = excluded.episode, path = excluded.path, bytes = excluded.bytes, updated_at = now()
-        """, ("run", runId), ("episode", episode), ("path", Path.GetFullPath(file)), ("bytes", File.ReadAllBytes(file))));
+    public void Checkpointed(long episode, string file)
+    {
+        try
+        {
+            Run(connection => Execute(connection, """
+                insert into mannlab.checkpoints (run_id, episode, path, bytes) values (@run, @episode, @path, @bytes)
+                on conflict (run_id) do update set episode = excluded.episode, path = excluded.path, bytes = excluded.bytes, updated_at = now()
+                """, ("run", runId), ("episode", episode), ("path", Path.GetFullPath(file)), ("bytes", File.ReadAllBytes(file))));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DiskFull)
+        {
+            throw new DiskFullException($"cannot store the checkpoint of episode {episode} in the database: its disk is full ({e.MessageText}); " +
+                                        "the previous checkpoint is kept", e);
+        }
+    }
 
     /// <summary>The picture of the memory at a checkpoint (see memory_snapshots).</summary>
     public void MemorySnapshot(long episode, byte[] png) => Run(connection => Execute(connection, """
