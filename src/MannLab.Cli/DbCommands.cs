@@ -5,14 +5,15 @@ using MannLab.Storage;
 
 namespace MannLab.Cli;
 
-/// <summary><c>mannlab db url|psql|stop</c>: the database, for psql, notebooks and other tools.</summary>
+/// <summary><c>mannlab db url|psql|info|stop</c>: the database, for psql, notebooks and other tools, and the embedded clusters.</summary>
 public static class DbCommands
 {
     public static Command Create()
     {
-        var command = new Command("db", "MannLab's PostgreSQL: its address, a psql session on it, stopping the embedded server");
+        var command = new Command("db", "MannLab's PostgreSQL: its address, a psql session on it, the embedded clusters, stopping and removing one");
         command.Subcommands.Add(Url());
         command.Subcommands.Add(Psql());
+        command.Subcommands.Add(Info());
         command.Subcommands.Add(Stop());
         return command;
     }
@@ -74,17 +75,81 @@ public static class DbCommands
         return command;
     }
 
-    private static Command Stop()
+    private static Command Info()
     {
-        var command = new Command("stop", "Stop the embedded PostgreSQL server (under .mannlab/postgres) if it is running");
+        var command = new Command("info", $"This project's database, and every cluster under {OutsideClusters.Root} with its project, size and state");
         command.SetAction(_ =>
         {
+            var home = MannLabHome.Path;
+            if (Database.Configured(null) is { } configured)
+            {
+                Console.WriteLine($"database: {Database.UriOf(configured)} (MANNLAB_DB)");
+            }
+            else
+            {
+                var folder = Database.EmbeddedFolderFor(home);
+                Console.WriteLine($"database: MannLab's PostgreSQL in {folder}: " + (!File.Exists(Path.Combine(folder, "PG_VERSION"))
+                    ? "not created yet (`mannlab up` or `mannlab db url` creates it)"
+                    : $"{Server(ServerLock.Running(folder)?.Port)}, {Megabytes(OutsideClusters.Size(folder))}"));
+            }
+            var outside = OutsideClusters.List();
+            if (outside.Count == 0)
+            {
+                Console.WriteLine($"no clusters under {OutsideClusters.Root}");
+                return 0;
+            }
+            Console.WriteLine($"clusters under {OutsideClusters.Root}, kept there for projects the postgres user cannot enter:");
+            TextTable.Write(Console.Out, ["cluster", "project", "project folder", "size", "server"], outside.Select(c => (IReadOnlyList<string>)
+                [c.Folder, c.Project ?? "unknown (made before clusters noted their project)", c.Project is null ? "?" : c.ProjectExists ? "exists" : "gone",
+                 Megabytes(c.Bytes), Server(c.Port)]));
+            Console.WriteLine("`mannlab db stop --remove CLUSTER` stops one and deletes it, with every run, metric and checkpoint in it.");
+            return 0;
+        });
+        return command;
+
+        static string Server(int? port) => port is { } p ? $"running on port {p}" : "stopped";
+    }
+
+    private static Command Stop()
+    {
+        var cluster = new Argument<string?>("cluster")
+        {
+            Description = $"A cluster under {OutsideClusters.Root} that `mannlab db info` lists (default: this project's)", Arity = ArgumentArity.ZeroOrOne,
+        };
+        var remove = new Option<bool>("--remove") { Description = "Delete the cluster too, with every run, metric and checkpoint in it" };
+        var command = new Command("stop", "Stop the embedded PostgreSQL server (this project's, or the cluster given) if it is running; --remove deletes the cluster");
+        command.Arguments.Add(cluster);
+        command.Options.Add(remove);
+        command.SetAction(parse =>
+        {
             var folder = Database.EmbeddedFolderFor(MannLabHome.Path);
+            if (parse.GetValue(cluster) is { } given)
+            {
+                var full = Path.GetFullPath(given);
+                if (OutsideClusters.List().FirstOrDefault(c => c.Folder == full || c.DataDirectory == full) is not { } listed)
+                {
+                    Console.Error.WriteLine($"error: {given} is not a cluster under {OutsideClusters.Root} (`mannlab db info` lists them)");
+                    return 1;
+                }
+                folder = listed.DataDirectory;
+            }
             Console.WriteLine(EmbeddedPostgres.Stop(folder) ? $"stopped the server in {folder}" : $"no server is running in {folder}");
+            if (!parse.GetValue(remove)) return 0;
+            var doomed = OutsideClusters.FolderOf(folder) ?? folder;
+            if (!Directory.Exists(doomed))
+            {
+                Console.WriteLine($"no cluster in {doomed}: nothing to remove");
+                return 0;
+            }
+            var size = OutsideClusters.Size(doomed);
+            Directory.Delete(doomed, recursive: true);
+            Console.WriteLine($"deleted {doomed} ({Megabytes(size)}): the cluster, with every run, metric and checkpoint in it");
             return 0;
         });
         return command;
     }
+
+    private static string Megabytes(long bytes) => $"{bytes / 1e6:F1} MB";
 
     private static Database? Open(string? db)
     {

@@ -90,6 +90,7 @@ public sealed class Database : IDisposable
     public static async Task<Database> OpenAsync(string? connectionString, string home, Action<string>? log = null, CancellationToken cancel = default)
     {
         var embedded = connectionString is null ? EmbeddedPostgres.Start(EmbeddedFolderFor(home, log), log) : null;
+        if (embedded is not null) OutsideClusters.NoteProject(embedded.DataDirectory, home);
         var database = new Database(connectionString ?? embedded!.ConnectionString, embedded) { _log = log };
         try
         {
@@ -107,14 +108,13 @@ public sealed class Database : IDisposable
     /// <summary>
     /// Where the embedded cluster of the project at <paramref name="home"/> lives: .mannlab/postgres,
     /// unless the server's user cannot reach it (a project under /root, run as root); then a folder
-    /// of that project's own under /var/lib/mannlab.
+    /// of that project's own under /var/lib/mannlab (<see cref="OutsideClusters"/>).
     /// </summary>
     public static string EmbeddedFolderFor(string home, Action<string>? log = null)
     {
         var folder = Path.Combine(home, ".mannlab", "postgres");
         if (EmbeddedPostgres.ServerCanReach(folder)) return folder;
-        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(home))))[..12];
-        var elsewhere = Path.Combine("/var/lib/mannlab", $"{Path.GetFileName(Path.GetFullPath(home))}-{key}", "postgres");
+        var elsewhere = OutsideClusters.DataDirectoryFor(home);
         log?.Invoke($"the postgres user cannot enter {folder} (a folder above it is closed to other users); the cluster lives in {elsewhere}");
         return elsewhere;
     }
