@@ -10,9 +10,6 @@ namespace MannLab.Testing;
 /// </summary>
 public static class RunRecord
 {
-    /// <summary>Until the trainer names them itself (Trainer.MachineMetrics): resident_memory_mb is on its way.</summary>
-    private static readonly string[] MachineMetrics = ["episodes_per_second", "resident_memory_mb"];
-
     public static List<string> MetricsOf(string folder) =>
         Lines(Csv(folder, "metrics.csv").Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), p[1],
             double.Parse(p[2], CultureInfo.InvariantCulture) is var v && double.IsFinite(v) ? v : (double?)null)));
@@ -45,6 +42,6 @@ public static class RunRecord
 
     /// <summary>The database stores what is not finite as null; so does this.</summary>
     private static List<string> Lines(IEnumerable<(long Step, string Name, double? Value)> metrics) =>
-        [.. metrics.Where(m => !MachineMetrics.Contains(m.Name)).OrderBy(m => m.Step).ThenBy(m => m.Name, StringComparer.Ordinal)
+        [.. metrics.Where(m => !MannLab.Training.Trainer.MachineMetrics.Contains(m.Name)).OrderBy(m => m.Step).ThenBy(m => m.Name, StringComparer.Ordinal)
             .Select(m => $"{m.Step} {m.Name} {(m.Value is { } v ? BitConverter.DoubleToInt64Bits(v).ToString("x16") : "null")}")];
 }
