@@ -73,9 +73,9 @@ public static class UpCommand
                 {
                     RunsCommand.Write(Console.Out, runs);
                     var invalid = watcher.Files.OfType<FileOutcome.Invalid>().Count();
-                    exit = runs.All(r => r.Status == "succeeded") && invalid == 0 ? 0 : 1;
+                    exit = runs.All(r => r.Status == RunStatus.Succeeded) && invalid == 0 ? 0 : 1;
                     board.Log(exit == 0 ? $"all {runs.Count} run(s) succeeded" :
-                        $"done: {runs.Count(r => r.Status == "succeeded")} of {runs.Count} run(s) succeeded" + (invalid > 0 ? $", {invalid} invalid file(s)" : ""));
+                        $"done: {runs.Count(r => r.Status == RunStatus.Succeeded)} of {runs.Count} run(s) succeeded" + (invalid > 0 ? $", {invalid} invalid file(s)" : ""));
                     break;
                 }
                 stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
@@ -138,21 +138,21 @@ public static class UpCommand
                 var known = _status.TryGetValue(run.Id, out var before);
                 if (known && before == run.Status) continue;
                 _status[run.Id] = run.Status;
-                if (!known && run.Status is "queued") continue; // the file's line said so
+                if (!known && run.Status is RunStatus.Queued) continue; // the file's line said so
                 Log($"run {run.Id} {run.Name} [{RunsCommand.Point(run)}]: {run.Status}" + run.Status switch
                 {
-                    "succeeded" => ": " + Accuracies(run),
-                    "failed" => ": " + run.Error?.Split('\n')[0],
-                    "running" => $" (attempt {run.Attempt}, from episode {run.EpisodesDone})",
+                    RunStatus.Succeeded => ": " + Accuracies(run),
+                    RunStatus.Failed => ": " + run.Error?.Split('\n')[0],
+                    RunStatus.Running => $" (attempt {run.Attempt}, from episode {run.EpisodesDone})",
                     _ => "",
                 });
             }
             var now = DateTime.UtcNow;
             if (now - _lastLine < TimeSpan.FromSeconds(_terminal ? 1 : 30)) return;
             _lastLine = now;
-            var counts = string.Join(", ", new[] { "queued", "running", "interrupted", "succeeded", "failed", "cancelled" }
+            var counts = string.Join(", ", RunStatus.All
                 .Select(s => (s, n: runs.Count(r => r.Status == s))).Where(x => x.n > 0).Select(x => $"{x.n} {x.s}"));
-            var running = string.Join(" | ", runs.Where(r => r.Status == "running")
+            var running = string.Join(" | ", runs.Where(r => r.Status == RunStatus.Running)
                 .Select(r => $"{r.Id[..6]} {RunsCommand.Progress(r)} {Accuracies(r)}".TrimEnd()));
             var line = $"runs: {(counts == "" ? "none yet" : counts)}{(running == "" ? "" : " | " + running)}";
             lock (_gate)

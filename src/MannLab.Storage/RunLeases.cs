@@ -78,8 +78,8 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await using var state = await look.ExecuteReaderAsync(cancel);
         if (!await state.ReadAsync(cancel)) throw new InvalidOperationException($"run {runId} is not in the database");
         var status = state.GetString(0);
-        if (status is "succeeded" or "failed" or "cancelled") return new LeaseResult.Finished(status);
-        if (state.GetBoolean(1)) return new LeaseResult.Finished("cancelled");
+        if (RunStatus.IsFinished(status)) return new LeaseResult.Finished(status);
+        if (state.GetBoolean(1)) return new LeaseResult.Finished(RunStatus.Cancelled);
         return new LeaseResult.HeldBy(state.IsDBNull(2) ? "?" : state.GetString(2), state.IsDBNull(3) ? DateTime.MinValue : state.GetDateTime(3));
     }
 
@@ -180,7 +180,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await using (var rows = await command.ExecuteReaderAsync(cancel))
             while (await rows.ReadAsync(cancel))
                 candidates.Add((new OrphanRun(rows.GetString(0), rows.GetString(1), rows.GetString(2)),
-                    rows.IsDBNull(3) ? null : rows.GetString(3), rows.GetString(4) == "running"));
+                    rows.IsDBNull(3) ? null : rows.GetString(3), rows.GetString(4) == RunStatus.Running));
         var pending = pendingJobs([.. candidates.Where(c => c.Job is not null).Select(c => c.Job!)]);
         // A lease that ran out means its worker is gone, whatever the queue still says about its job.
         return [.. candidates.Where(c => c.LeaseRanOut || c.Job is null || !pending.Contains(c.Job)).Select(c => c.Run)];

@@ -13,7 +13,7 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
     string Point, long EpisodesDone, long EpisodesTotal, string? Worker, string? Error, string? JobId, int Attempt,
     IReadOnlyDictionary<string, double?> Latest)
 {
-    public bool Finished => Status is "succeeded" or "failed" or "cancelled";
+    public bool Finished => RunStatus.IsFinished(Status);
 
     /// <summary>The swept values, short: "gamma=0.95 model=lstm" (a swept section shows its kind); "-" for none.</summary>
     public string PointLabel

@@ -27,7 +27,7 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
             <form class="filters" method="get" action="/">
             {Select("experiment", "Experiment", await data.Distinct("experiment"), experiment)}
             {Select("tag", "Tag", await data.Distinct("tag"), tag)}
-            {Select("status", "Status", ["queued", "running", "interrupted", "succeeded", "failed", "cancelled"], status)}
+            {Select("status", "Status", RunStatus.All, status)}
             {Select("model", "Model", await data.Distinct("model"), model)}
             <button type="submit">Filter</button></form>
             <form method="get" action="/compare">{live}<p><button type="submit">Compare the selected runs</button></p></form>

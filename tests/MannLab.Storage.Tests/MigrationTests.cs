@@ -23,6 +23,19 @@ public class MigrationTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task The_database_accepts_exactly_the_statuses_the_code_knows()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+
+        var check = await pg.Scalar<string>("""
+            select pg_get_constraintdef(oid) from pg_constraint where conrelid = 'mannlab.runs'::regclass and conname = 'runs_status_check'
+            """);
+
+        System.Text.RegularExpressions.Regex.Matches(check!, "'([a-z]+)'").Select(m => m.Groups[1].Value)
+            .Should().BeEquivalentTo(RunStatus.All, $"the check reads: {check}");
+    }
+
+    [Fact]
     public async Task Concurrent_starts_apply_each_migration_once()
     {
         await using (var reset = pg.DataSource.CreateCommand("drop schema if exists mannlab cascade")) await reset.ExecuteNonQueryAsync();
