@@ -85,8 +85,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
 
     /// <summary>
     /// Renews the lease. Null when the worker no longer holds it; otherwise whether cancellation was
-    /// asked for. The status is not consulted: the training process records its own end a moment
-    /// before it exits, and the lease is the worker's until it releases it.
+    /// asked for. The status is not consulted: the lease is the worker's until it releases it.
     /// </summary>
     public async Task<bool?> RenewAsync(string runId, string worker, TimeSpan lease, CancellationToken cancel = default)
     {
@@ -102,21 +101,21 @@ public sealed class RunLeases(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// Ends an attempt: records its outcome and gives the lease back. <paramref name="status"/>, when
-    /// given, overrides what the training process recorded (cancelled, or interrupted after a crash).
+    /// Ends an attempt: records its outcome, the run's status (the worker is its only writer: it
+    /// decides from how its training process ended) and error, and gives the lease back.
     /// </summary>
-    public async Task ReleaseAsync(string runId, string worker, int attempt, string outcome, string? status, string? error)
+    public async Task ReleaseAsync(string runId, string worker, int attempt, string outcome, string status, string? error)
     {
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var release = new NpgsqlCommand("""
             update mannlab.runs
-            set status = coalesce(@status, status), error = coalesce(@error, error), lease_until = null,
-                finished_at = case when coalesce(@status, status) in ('succeeded', 'failed', 'cancelled') then coalesce(finished_at, now()) else null end
+            set status = @status, error = @error, lease_until = null,
+                finished_at = case when @status in ('succeeded', 'failed', 'cancelled') then now() end
             where id = @run and worker = @worker
             """, connection, transaction))
         {
-            release.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+            release.Parameters.AddWithValue("status", status);
             release.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
             release.Parameters.AddWithValue("run", runId);
             release.Parameters.AddWithValue("worker", worker);

@@ -66,4 +66,21 @@ public class RunLeasesTests(PostgresFixture pg)
         (await leases.OrphansAsync(jobs => jobs.Where(j => j == "42").ToHashSet())).Select(o => o.Id).Should().NotContain(run, "its job is pending");
         (await leases.OrphansAsync(_ => new HashSet<string>())).Select(o => o.Id).Should().Contain(run, "its job is gone");
     }
+
+    private Task<T?> Of<T>(string run, string column) => pg.Scalar<T>($"select {column} from mannlab.runs where id = '{run}'");
+
+    [Fact]
+    public async Task The_final_status_is_the_one_the_worker_releases_with()
+    {
+        var run = await Register("released");
+        var leases = new RunLeases(pg.DataSource);
+        await leases.TryAcquireAsync(run, "worker-a", TimeSpan.FromMinutes(1), null);
+
+        await leases.ReleaseAsync(run, "worker-a", 1, "failed", RunStatus.Failed, "NaN loss at episode 320");
+
+        (await Of<string>(run, "status")).Should().Be(RunStatus.Failed);
+        (await Of<string>(run, "error")).Should().Be("NaN loss at episode 320");
+        (await Of<DateTime?>(run, "finished_at")).Should().NotBeNull();
+        (await pg.Scalar<string>($"select outcome || ': ' || error from mannlab.run_attempts where run_id = '{run}'")).Should().Be("failed: NaN loss at episode 320");
+    }
 }
