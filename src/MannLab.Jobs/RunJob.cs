@@ -46,6 +46,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     [DisplayName("train run {0}")]
     [AutomaticRetry(Attempts = MaxCrashes, DelaysInSeconds = [5, 30, 120], ExceptOn = [typeof(RunFailedException)],
         OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [KeepQueue]
     public void Train(string runId, PerformContext? context, CancellationToken cancel)
     {
         var jobId = context?.BackgroundJob.Id;

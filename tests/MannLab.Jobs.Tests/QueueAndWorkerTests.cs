@@ -214,4 +214,36 @@ public sealed class QueueAndWorkerTests(PostgresFixture pg) : IDisposable
         writes.Should().NotContain(w => w.EndsWith(RunTraining.TrainingApplication), "the training process writes metrics, never the status");
         (await _lab.Scalar<long>("select count(*) from mannlab.metrics where name = 'train_loss'")).Should().BeGreaterThan(0);
     }
+
+    [Fact]
+    public async Task A_training_process_that_dies_alone_is_retried_by_Hangfire_on_its_own_queue_and_resumes()
+    {
+        var run = (await _lab.Submit("crash.yaml", JobsHarness.Spec("crash", 96000, 96000, 3200, "priority: low"))).Runs.Head.Id;
+        using var workers = _lab.Jobs.StartWorkers(["cpu"], 1);
+        await _lab.Until(async () => await _lab.Scalar<long>("select coalesce(max(episode), 0) from mannlab.checkpoints") > 0, "a first checkpoint");
+
+        // The worker runs in this test host, so its training process is a child of ours: kill that one alone.
+        var child = Directory.GetDirectories("/proc").Select(Path.GetFileName).OfType<string>().Where(d => d.All(char.IsAsciiDigit)).Select(int.Parse)
+            .Single(pid => ParentOf(pid) == Environment.ProcessId && CommandLine(pid).Contains($"_train\0{run}"));
+        using (var process = Process.GetProcessById(child)) process.Kill();
+
+        await _lab.Until(async () => await _lab.Scalar<string>("select status from mannlab.runs") == RunStatus.Succeeded && await _lab.AllFinished(1),
+            "Hangfire's retry to resume the run");
+        var attempts = await _lab.Column<string>("select attempt || ' ' || outcome || ' ' || from_episode from mannlab.run_attempts order by attempt");
+        attempts.Should().HaveCount(2);
+        attempts[0].Should().StartWith("1 crashed ");
+        attempts[1].Should().StartWith("2 succeeded ");
+        long.Parse(attempts[1].Split(' ')[2]).Should().BeGreaterThan(0, "it resumed from its checkpoint");
+
+        static int ParentOf(int pid)
+        {
+            try { return int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1]); }
+            catch (IOException) { return -1; } // gone meanwhile
+        }
+        static string CommandLine(int pid)
+        {
+            try { return File.ReadAllText($"/proc/{pid}/cmdline"); }
+            catch (IOException) { return ""; }
+        }
+    }
 }
