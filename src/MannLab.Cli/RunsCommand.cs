@@ -42,6 +42,9 @@ public static class RunsCommand
                 .. sights.Select(k => Percent(r.EvalAccuracy(k))), r.Attempt.ToString()]));
         foreach (var failed in runs.Where(r => r.Status == RunStatus.Failed && r.Error is not null))
             output.WriteLine($"run {failed.Id} failed: {failed.Error!.Split('\n')[0]}");
+        foreach (var waiting in runs.Where(r => r.Status == RunStatus.Waiting).GroupBy(r => r.WaitReason ?? "waiting for its data"))
+            output.WriteLine((waiting.Count() == 1 ? "run " : "runs ") + string.Join(", ", waiting.Select(r => $"{r.Id} ({r.Name})")) +
+                             (waiting.Count() == 1 ? " is " : " are ") + waiting.Key);
     }
 
     public static string Progress(StoredRun r) =>

@@ -14,12 +14,13 @@ public sealed class RunFailedException(string message) : Exception(message);
 public sealed class TrainingProcessDiedException(string message) : Exception(message);
 
 /// <summary>
-/// The Hangfire job of one run. It takes the run's lease (a duplicate delivery finds it taken and
-/// ends), trains the run in a child process, renews the lease on every heartbeat, and stops the
-/// child, which checkpoints, when the run is cancelled (<c>mannlab cancel</c>, or the job deleted
-/// in the dashboard) or the worker shuts down. On shutdown the job goes back to its queue and the
-/// run resumes from its checkpoint wherever it is picked up next. The job, not the child, records
-/// how the run ended.
+/// The Hangfire job of one run. A run whose data is missing here waits instead of training.
+/// Otherwise the job takes the run's lease (a duplicate delivery finds it taken and ends), trains
+/// the run in a child process, renews the lease on every heartbeat, and stops the child, which
+/// checkpoints, when the run is cancelled (<c>mannlab cancel</c>, or the job deleted in the
+/// dashboard) or the worker shuts down. On shutdown the job goes back to its queue and the run
+/// resumes from its checkpoint wherever it is picked up next. The job, not the child, records how
+/// the run ended.
 /// </summary>
 public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSettings settings, JobStorage storage, Action<string>? log = null)
 {
@@ -27,6 +28,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     public const int MaxCrashes = 3;
 
     private readonly RunLeases _leases = new(db);
+    private readonly DataWaits _waits = new(new RunLeases(db), new RunStore(db));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TrainingProcess, string> _live = new();
 
     /// <summary>
@@ -50,6 +52,11 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     public void Train(string runId, PerformContext? context, CancellationToken cancel)
     {
         var jobId = context?.BackgroundJob.Id;
+        if (_waits.ParkIfMissingAsync(runId, cancel).GetAwaiter().GetResult() is { } missing)
+        {
+            log?.Invoke($"run {runId}: {missing.Reason}");
+            return;
+        }
         var worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         var lease = TakeLease(runId, worker, jobId, cancel);
         if (lease is null) return;

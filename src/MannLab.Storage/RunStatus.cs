@@ -9,6 +9,9 @@ public static class RunStatus
     /// <summary>Registered, with or without a queue job; a worker will take it.</summary>
     public const string Queued = "queued";
 
+    /// <summary>Its dataset is missing where its worker looks; it is queued again by itself once the data is there.</summary>
+    public const string Waiting = "waiting";
+
     /// <summary>A worker holds its lease and trains it.</summary>
     public const string Running = "running";
 
@@ -20,7 +23,7 @@ public static class RunStatus
     public const string Cancelled = "cancelled";
 
     /// <summary>Every status, in the order a run goes through them.</summary>
-    public static readonly IReadOnlyList<string> All = [Queued, Running, Interrupted, Succeeded, Failed, Cancelled];
+    public static readonly IReadOnlyList<string> All = [Queued, Waiting, Running, Interrupted, Succeeded, Failed, Cancelled];
 
     /// <summary>Nothing will happen to the run unless someone retries it.</summary>
     public static bool IsFinished(string status) => status is Succeeded or Failed or Cancelled;

@@ -58,6 +58,7 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
         var live = new StringBuilder($"<div id=\"live\" data-finished=\"{(run.Finished ? "true" : "false")}\">");
         live.Append($"<p>{E(run.Name)} [{E(run.PointLabel)}] · {E(run.Model)} · <span class=\"status-{E(run.Status)}\">{E(run.Status)}</span> · " +
                     $"{E(run.EpisodesDone)}/{E(run.EpisodesTotal)} episodes · attempt {run.Attempt}{(run.Error is null ? "" : " · " + E(run.Error.Split('\n')[0]))}</p>");
+        if (run.WaitReason is not null) live.Append($"<p class=\"status-waiting\">{E(run.WaitReason)}</p>");
         live.Append("<div class=\"charts\">");
         var curves = await data.InstanceCurves(id);
         live.Append(curves.Count == 0 ? "<p>No evaluation yet.</p>"

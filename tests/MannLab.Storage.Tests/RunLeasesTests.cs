@@ -51,7 +51,7 @@ public class RunLeasesTests(PostgresFixture pg)
         requested.Should().Be(("running", (string?)null), "a run being trained is stopped by its worker, not here");
         (await leases.RenewAsync(run, "worker-a", lease)).Should().BeTrue();
         await leases.ReleaseAsync(run, "worker-a", 1, "cancelled", "cancelled", null);
-        (await leases.TryAcquireAsync(run, "worker-b", lease, null)).Should().Be(new LeaseResult.Finished("cancelled"));
+        (await leases.TryAcquireAsync(run, "worker-b", lease, null)).Should().Be(new LeaseResult.NothingToDo("cancelled"));
         (await pg.Scalar<string>($"select status from mannlab.runs where id = '{run}'")).Should().Be("cancelled");
     }
 
@@ -68,6 +68,39 @@ public class RunLeasesTests(PostgresFixture pg)
     }
 
     private Task<T?> Of<T>(string run, string column) => pg.Scalar<T>($"select {column} from mannlab.runs where id = '{run}'");
+
+    [Fact]
+    public async Task A_run_waits_only_while_no_worker_holds_it_and_is_queued_again_when_woken()
+    {
+        var (held, free) = (await Register("waiting-held"), await Register("waiting-free"));
+        var leases = new RunLeases(pg.DataSource);
+        await leases.TryAcquireAsync(held, "worker-a", TimeSpan.FromMinutes(1), null);
+
+        (await leases.MarkWaitingAsync(held, "waiting for Omniglot")).Should().BeFalse("a worker holds it: a duplicate job without the data must not park it");
+        (await leases.MarkWaitingAsync(free, "waiting for Omniglot; run `./mannlab data fetch omniglot`")).Should().BeTrue();
+
+        (await Of<string>(held, "status")).Should().Be(RunStatus.Running);
+        (await Of<string>(free, "status")).Should().Be(RunStatus.Waiting);
+        (await Of<string>(free, "wait_reason")).Should().Contain("data fetch omniglot");
+        (await leases.TryAcquireAsync(free, "worker-b", TimeSpan.FromMinutes(1), null)).Should().Be(new LeaseResult.NothingToDo(RunStatus.Waiting));
+        (await leases.OrphansAsync(jobs => jobs.ToHashSet())).Select(o => o.Id).Should().NotContain(free, "a waiting run gets no job");
+        (await leases.WaitingAsync()).Select(w => w.Id).Should().Contain(free).And.NotContain(held);
+
+        (await leases.WakeAsync([free, held])).Should().Equal(free);
+        (await Of<string>(free, "status")).Should().Be(RunStatus.Queued);
+        (await Of<string>(free, "wait_reason")).Should().BeNull();
+        (await leases.TryAcquireAsync(free, "worker-b", TimeSpan.FromMinutes(1), null)).Should().BeOfType<LeaseResult.Acquired>();
+    }
+
+    [Fact]
+    public async Task A_waiting_run_is_cancelled_at_once()
+    {
+        var run = await Register("waiting-cancelled");
+        var leases = new RunLeases(pg.DataSource);
+        await leases.MarkWaitingAsync(run, "waiting for Omniglot");
+
+        (await leases.RequestCancelAsync(run)).Should().Be((RunStatus.Cancelled, (string?)null));
+    }
 
     [Fact]
     public async Task The_final_status_is_the_one_the_worker_releases_with()
