@@ -13,6 +13,24 @@ public static class JobHistory
             ? [.. history.AsEnumerable().Reverse().Select(h => (h.StateName, h.Data))]
             : [];
 
+    /// <summary>
+    /// Whether the job was enqueued again after it had ended (succeeded, failed or deleted): only
+    /// a person does that (the Hangfire dashboard's Requeue). Hangfire's own retries and a dead
+    /// worker's job handed out again never pass through an end.
+    /// </summary>
+    public static bool RequeuedAfterEnd(JobStorage storage, string jobId) => RequeuedAfterEnd(States(storage, jobId).Select(s => s.State));
+
+    public static bool RequeuedAfterEnd(IEnumerable<string> statesOldestFirst)
+    {
+        var ended = false;
+        foreach (var state in statesOldestFirst)
+        {
+            if (state == SucceededState.StateName || state == FailedState.StateName || state == DeletedState.StateName) ended = true;
+            else if (ended && state == EnqueuedState.StateName) return true;
+        }
+        return false;
+    }
+
     /// <summary>The queue the job was first put on.</summary>
     public static string? FirstQueue(JobStorage storage, string jobId) =>
         States(storage, jobId).Where(s => s.State == EnqueuedState.StateName).Select(s => s.Data.TryGetValue("Queue", out var queue) ? queue : null)

@@ -63,5 +63,9 @@ public sealed class JobSystem : IDisposable
         return r.Status;
     }
 
+    /// <summary>Queues a failed, cancelled or interrupted run again, as a new attempt from its last checkpoint.</summary>
+    /// <returns>What happened, or null if there is no such run.</returns>
+    public Task<RetryResult?> RetryAsync(string runId, CancellationToken cancel = default) => Dispatcher.RetryAsync(runId, cancel);
+
     public void Dispose() => Database.Dispose();
 }

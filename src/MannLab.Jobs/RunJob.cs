@@ -14,13 +14,13 @@ public sealed class RunFailedException(string message) : Exception(message);
 public sealed class TrainingProcessDiedException(string message) : Exception(message);
 
 /// <summary>
-/// The Hangfire job of one run. A run whose data is missing here waits instead of training.
-/// Otherwise the job takes the run's lease (a duplicate delivery finds it taken and ends), trains
-/// the run in a child process, renews the lease on every heartbeat, and stops the child, which
-/// checkpoints, when the run is cancelled (<c>mannlab cancel</c>, or the job deleted in the
-/// dashboard) or the worker shuts down. On shutdown the job goes back to its queue and the run
-/// resumes from its checkpoint wherever it is picked up next. The job, not the child, records how
-/// the run ended.
+/// The Hangfire job of one run. A job requeued by hand in the dashboard retries its run. A run
+/// whose data is missing here waits instead of training. Otherwise the job takes the run's lease
+/// (a duplicate delivery finds it taken and ends), trains the run in a child process, renews the
+/// lease on every heartbeat, and stops the child, which checkpoints, when the run is cancelled
+/// (<c>mannlab cancel</c>, or the job deleted in the dashboard) or the worker shuts down. On
+/// shutdown the job goes back to its queue and the run resumes from its checkpoint wherever it is
+/// picked up next. The job, not the child, records how the run ended.
 /// </summary>
 public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSettings settings, JobStorage storage, Action<string>? log = null)
 {
@@ -52,6 +52,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     public void Train(string runId, PerformContext? context, CancellationToken cancel)
     {
         var jobId = context?.BackgroundJob.Id;
+        if (jobId is not null && JobHistory.RequeuedAfterEnd(storage, jobId)) Retry(runId, jobId);
         if (_waits.ParkIfMissingAsync(runId, cancel).GetAwaiter().GetResult() is { } missing)
         {
             log?.Invoke($"run {runId}: {missing.Reason}");
@@ -62,6 +63,17 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         if (lease is null) return;
         log?.Invoke($"run {runId}: attempt {lease.Attempt} from episode {lease.Episode} on {worker}");
         TrainInChild(runId, worker, jobId, lease, cancel);
+    }
+
+    /// <summary>
+    /// A job requeued after it ended asks for its run again: the same retry as <c>mannlab retry</c>
+    /// and the run page (a run that is not failed, cancelled or interrupted is left as it is), with
+    /// this job to train it.
+    /// </summary>
+    private void Retry(string runId, string jobId)
+    {
+        if (_leases.RetryAsync(runId, jobId).GetAwaiter().GetResult() is RetryResult.Queued queued)
+            log?.Invoke($"run {runId}: job {jobId} requeued; retrying it ({queued.Was} before) as attempt {queued.Attempt}");
     }
 
     /// <summary>

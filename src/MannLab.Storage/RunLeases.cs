@@ -19,6 +19,25 @@ public abstract record LeaseResult
 /// <summary>A run that needs a queue job: queued without one, or orphaned by a worker that died.</summary>
 public sealed record OrphanRun(string Id, string Queue, string Priority);
 
+/// <summary>What asking to retry a run did.</summary>
+public abstract record RetryResult
+{
+    /// <summary>Queued again, having been <paramref name="Was"/>: its next attempt is <paramref name="Attempt"/>, from <paramref name="Checkpoint"/> (null: from the start).</summary>
+    public sealed record Queued(string Was, int Attempt, long? Checkpoint) : RetryResult
+    {
+        public override string ToString() =>
+            $"{Was}, queued again: attempt {Attempt} resumes {(Checkpoint is { } e ? $"from its checkpoint at episode {e}" : "from the start (it has no checkpoint)")}";
+    }
+
+    /// <summary>Left as it is: only failed, cancelled and interrupted runs are retried.</summary>
+    public sealed record NotRetryable(string Status) : RetryResult
+    {
+        public override string ToString() => Status == RunStatus.Waiting
+            ? "waiting for its data, not retried: it starts by itself once the data is there"
+            : $"{Status}, not retried: only failed, cancelled or interrupted runs are";
+    }
+}
+
 /// <summary>A run waiting for its data, with its resolved spec, for a worker to check again.</summary>
 public sealed record WaitingRun(string Id, string SpecJson);
 
@@ -213,10 +232,13 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await command.ExecuteNonQueryAsync(cancel);
     }
 
-    /// <summary>How many attempts at the run ended with its training process dying.</summary>
+    /// <summary>How many attempts at the run since it was last retried ended with its training process dying.</summary>
     public async Task<int> CrashCountAsync(string runId)
     {
-        await using var command = db.CreateCommand("select count(*) from mannlab.run_attempts where run_id = @run and outcome = 'crashed'");
+        await using var command = db.CreateCommand("""
+            select count(*) from mannlab.run_attempts a join mannlab.runs r on r.id = a.run_id
+            where a.run_id = @run and a.outcome = 'crashed' and a.attempt > r.retried_at_attempt
+            """);
         command.Parameters.AddWithValue("run", runId);
         return Convert.ToInt32(await command.ExecuteScalarAsync());
     }
@@ -278,5 +300,36 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await using var rows = await command.ExecuteReaderAsync(cancel);
         while (await rows.ReadAsync(cancel)) woken.Add(rows.GetString(0));
         return woken;
+    }
+
+    /// <summary>
+    /// Queues a failed, cancelled or interrupted run again as a new attempt, which resumes from its
+    /// last checkpoint: the one way a run comes back, whether asked by <c>mannlab retry</c>, the run
+    /// page or a requeue in the Hangfire dashboard. Its crashes so far no longer count against it.
+    /// </summary>
+    /// <param name="jobId">The queue job that will train it (a requeued job), or null to let the dispatcher give it one.</param>
+    /// <returns>What happened, or null if there is no such run.</returns>
+    public async Task<RetryResult?> RetryAsync(string runId, string? jobId, CancellationToken cancel = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancel);
+        await using (var retry = new NpgsqlCommand("""
+            with target as (select id, status from mannlab.runs where id = @run for update)
+            update mannlab.runs r
+            set status = 'queued', cancel_requested = false, error = null, wait_reason = null, finished_at = null,
+                retried_at_attempt = r.attempt, job_id = coalesce(@job, r.job_id)
+            from target
+            where r.id = target.id and target.status in ('failed', 'cancelled', 'interrupted') and (r.lease_until is null or r.lease_until < now())
+            returning target.status, r.attempt + 1, (select c.episode from mannlab.checkpoints c where c.run_id = r.id and c.bytes is not null)
+            """, connection))
+        {
+            retry.Parameters.AddWithValue("run", runId);
+            retry.Parameters.AddWithValue("job", NpgsqlDbType.Text, (object?)jobId ?? DBNull.Value);
+            await using var rows = await retry.ExecuteReaderAsync(cancel);
+            if (await rows.ReadAsync(cancel))
+                return new RetryResult.Queued(rows.GetString(0), rows.GetInt32(1), rows.IsDBNull(2) ? null : rows.GetInt64(2));
+        }
+        await using var look = new NpgsqlCommand("select status from mannlab.runs where id = @run", connection);
+        look.Parameters.AddWithValue("run", runId);
+        return await look.ExecuteScalarAsync(cancel) is string status ? new RetryResult.NotRetryable(status) : null;
     }
 }

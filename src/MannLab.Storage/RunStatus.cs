@@ -27,4 +27,7 @@ public static class RunStatus
 
     /// <summary>Nothing will happen to the run unless someone retries it.</summary>
     public static bool IsFinished(string status) => status is Succeeded or Failed or Cancelled;
+
+    /// <summary>What <c>mannlab retry</c> (and the run page's retry, and a requeue in the Hangfire dashboard) queues again.</summary>
+    public static bool IsRetryable(string status) => status is Failed or Cancelled or Interrupted;
 }

@@ -116,4 +116,43 @@ public class RunLeasesTests(PostgresFixture pg)
         (await Of<DateTime?>(run, "finished_at")).Should().NotBeNull();
         (await pg.Scalar<string>($"select outcome || ': ' || error from mannlab.run_attempts where run_id = '{run}'")).Should().Be("failed: NaN loss at episode 320");
     }
+
+    [Fact]
+    public async Task Retrying_queues_a_failed_cancelled_or_interrupted_run_as_a_new_attempt_and_nothing_else()
+    {
+        var run = await Register("retried");
+        var leases = new RunLeases(pg.DataSource);
+        var lease = TimeSpan.FromMinutes(1);
+        // Three attempts whose training process crashed, the last of which failed the run.
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            await leases.TryAcquireAsync(run, "worker-a", lease, null);
+            await leases.ReleaseAsync(run, "worker-a", attempt, "crashed", attempt < 3 ? RunStatus.Interrupted : RunStatus.Failed, "exited with code 139");
+        }
+        (await leases.CrashCountAsync(run)).Should().Be(3);
+        (await leases.RetryAsync("no-such-run", null)).Should().BeNull();
+
+        var retried = await leases.RetryAsync(run, "77");
+
+        retried.Should().Be(new RetryResult.Queued(RunStatus.Failed, 4, null));
+        retried!.ToString().Should().Contain("attempt 4").And.Contain("from the start");
+        (await Of<string>(run, "status")).Should().Be(RunStatus.Queued);
+        (await Of<string>(run, "job_id")).Should().Be("77", "a requeued job brings itself");
+        (await Of<string>(run, "error")).Should().BeNull();
+        (await Of<DateTime?>(run, "finished_at")).Should().BeNull();
+        (await leases.CrashCountAsync(run)).Should().Be(0, "crashes before the retry no longer count against it");
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.NotRetryable(RunStatus.Queued), "asking twice queues it once");
+
+        (await leases.TryAcquireAsync(run, "worker-b", lease, null)).Should().Be(new LeaseResult.Acquired(4, 0));
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.NotRetryable(RunStatus.Running));
+        await leases.RequestCancelAsync(run);
+        await leases.ReleaseAsync(run, "worker-b", 4, "cancelled", RunStatus.Cancelled, null);
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.Queued(RunStatus.Cancelled, 5, null));
+        (await Of<bool>(run, "cancel_requested")).Should().BeFalse("a retried run is no longer being cancelled");
+
+        await leases.TryAcquireAsync(run, "worker-b", lease, null);
+        await leases.ReleaseAsync(run, "worker-b", 5, "succeeded", RunStatus.Succeeded, null);
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.NotRetryable(RunStatus.Succeeded));
+        (await Of<string>(run, "status")).Should().Be(RunStatus.Succeeded);
+    }
 }
