@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MannLab.Storage;
 
 namespace MannLab.Cli;
 
@@ -22,8 +23,8 @@ public static class CancelCommand
                 var status = jobs.CancelAsync(id).GetAwaiter().GetResult();
                 Console.WriteLine(status switch
                 {
-                    "cancelled" => $"run {id}: cancelled",
-                    "running" => $"run {id}: stopping; its worker checkpoints it and records it as cancelled",
+                    RunStatus.Cancelled => $"run {id}: cancelled",
+                    RunStatus.Running => $"run {id}: stopping; its worker checkpoints it and records it as cancelled",
                     _ => $"run {id}: already {status}, nothing to cancel",
                 });
             }

@@ -17,6 +17,18 @@ public static class DataCommands
         return data;
     }
 
+    /// <summary>Where Omniglot is downloaded from: <c>data fetch --from/--checksums</c>, and <c>up --data-from/--data-checksums</c>.</summary>
+    public sealed record SourceOptions(Option<string?> From, Option<string?> Checksums)
+    {
+        public static SourceOptions Create(string prefix = "") => new(
+            new Option<string?>($"--{prefix}from") { Description = "Base URL to download Omniglot from (default: the dataset authors' location)" },
+            new Option<string?>($"--{prefix}checksums") { Description = "A SHA256SUMS file naming the archives to fetch (default: the authors' two archives)" });
+
+        public IEnumerable<Option> All => [From, Checksums];
+
+        public OmniglotFetcher.Source Resolve(ParseResult parse) => OmniglotFetcher.Source.From(parse.GetValue(From), parse.GetValue(Checksums));
+    }
+
     /// <summary>Runs a data action; a DataException is the user's problem to fix, so it is printed, not thrown.</summary>
     private static int Guarded(Func<int> action)
     {
@@ -37,7 +49,7 @@ public static class DataCommands
         command.Options.Add(size);
         command.SetAction(parse => Guarded(() =>
         {
-            var source = parse.GetValue(path) ?? Datasets.OmniglotPath();
+            var source = parse.GetValue(path) ?? Datasets.LocateOmniglot().Path;
             var imageSize = parse.GetValue(size);
             var parts = OmniglotReader.Locate(source);
             Console.WriteLine($"Omniglot at {Path.GetFullPath(source)}");
@@ -61,21 +73,18 @@ public static class DataCommands
         var dataset = new Argument<string>("dataset") { Description = "The dataset to download: omniglot" };
         dataset.AcceptOnlyFromAmong("omniglot");
         var dest = new Option<string?>("--dest") { Description = "Where to put the archives (default: data/omniglot in MannLab's folder)" };
-        var from = new Option<string?>("--from") { Description = "Base URL to download from (default: the dataset authors' location)" };
-        var sums = new Option<string?>("--checksums") { Description = "A SHA256SUMS file naming the archives to fetch (default: the authors' two archives)" };
+        var from = SourceOptions.Create();
         var command = new Command("fetch", "Download a dataset's archives, with progress, checksum verification and resume");
         command.Arguments.Add(dataset);
         command.Options.Add(dest);
-        command.Options.Add(from);
-        command.Options.Add(sums);
+        foreach (var option in from.All) command.Options.Add(option);
         command.SetAction(parse => Guarded(() =>
         {
-            var destination = parse.GetValue(dest) ?? Path.Combine(MannLabHome.Path, "data", "omniglot");
-            var source = parse.GetValue(from) is { } url ? new Uri(url.EndsWith('/') ? url : url + "/") : OmniglotFetcher.AuthorsLocation;
-            var checksums = parse.GetValue(sums) is { } file ? OmniglotFetcher.ReadChecksums(file) : OmniglotFetcher.AuthorsChecksums;
-            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+            var destination = parse.GetValue(dest) ?? Datasets.FetchedOmniglot;
+            var source = from.Resolve(parse);
+            using var http = OmniglotFetcher.Client();
             var progress = new ConsoleProgress();
-            var outcomes = OmniglotFetcher.FetchAsync(source, destination, checksums, progress, http).GetAwaiter().GetResult();
+            var outcomes = OmniglotFetcher.FetchAsync(source, destination, progress, http).GetAwaiter().GetResult();
             progress.Finish();
             foreach (var (name, outcome) in outcomes) Console.WriteLine($"{Path.Combine(destination, name)}: {outcome}, checksum verified");
             return 0;
@@ -92,13 +101,11 @@ public static class DataCommands
         public void Report(OmniglotFetcher.Progress p)
         {
             var now = Stopwatch.GetTimestamp();
-            var complete = p.Total is { } t && p.Done >= t;
-            if (p.File == _file && !complete && Stopwatch.GetElapsedTime(_lastTicks, now) < TimeSpan.FromMilliseconds(250)) return;
+            if (p.File == _file && !p.Complete && Stopwatch.GetElapsedTime(_lastTicks, now) < TimeSpan.FromMilliseconds(250)) return;
             if (p.File != _file && _file is not null) Console.Error.WriteLine();
             _file = p.File;
             _lastTicks = now;
-            var share = p.Total is { } total and > 0 ? $"{100.0 * p.Done / total,5:F1}% of {total / 1e6:F1} MB" : $"{p.Done / 1e6:F1} MB";
-            Console.Error.Write($"\r{p.File}: {share}   ");
+            Console.Error.Write($"\r{p}   ");
         }
 
         public void Finish()

@@ -15,6 +15,7 @@ root.Subcommands.Add(SubmitCommand.Create());
 root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(RunsCommand.Create());
 root.Subcommands.Add(CancelCommand.Create());
+root.Subcommands.Add(RetryCommand.Create());
 root.Subcommands.Add(DbCommands.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());

@@ -7,13 +7,11 @@ namespace MannLab.Cli;
 /// <summary><c>mannlab runs [--experiment X] [--status S]</c>: the runs in the database, with progress and per-instance accuracies.</summary>
 public static class RunsCommand
 {
-    private static readonly string[] Statuses = ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"];
-
     public static Command Create()
     {
         var experiment = new Option<string?>("--experiment") { Description = "Only this experiment (its spec's name)" };
-        var status = new Option<string?>("--status") { Description = "Only runs in this status: " + string.Join(", ", Statuses) };
-        status.AcceptOnlyFromAmong(Statuses);
+        var status = new Option<string?>("--status") { Description = "Only runs in this status: " + string.Join(", ", RunStatus.All) };
+        status.AcceptOnlyFromAmong([.. RunStatus.All]);
         var db = JobCommandSupport.DbOption();
         var command = new Command("runs", "List runs with their status, progress and latest held-out accuracy at each sight");
         command.Options.Add(experiment);
@@ -42,8 +40,11 @@ public static class RunsCommand
         TextTable.Write(output, ["run", "experiment", "point", "model", "status", "progress", .. sights.Select(FolderSink.Ordinal), "attempts"],
             runs.Select(r => (IReadOnlyList<string>)[r.Id, r.Name, Point(r), r.Model, r.Status, Progress(r),
                 .. sights.Select(k => Percent(r.EvalAccuracy(k))), r.Attempt.ToString()]));
-        foreach (var failed in runs.Where(r => r.Status == "failed" && r.Error is not null))
+        foreach (var failed in runs.Where(r => r.Status == RunStatus.Failed && r.Error is not null))
             output.WriteLine($"run {failed.Id} failed: {failed.Error!.Split('\n')[0]}");
+        foreach (var waiting in runs.Where(r => r.Status == RunStatus.Waiting).GroupBy(r => r.WaitReason ?? "waiting for its data"))
+            output.WriteLine((waiting.Count() == 1 ? "run " : "runs ") + string.Join(", ", waiting.Select(r => $"{r.Id} ({r.Name})")) +
+                             (waiting.Count() == 1 ? " is " : " are ") + waiting.Key);
     }
 
     public static string Progress(StoredRun r) =>

@@ -9,8 +9,8 @@ namespace MannLab.Cli;
 /// <summary>
 /// <c>mannlab up</c>: the whole lab on one machine. Starts (or reuses) the embedded PostgreSQL and
 /// migrates it, starts workers (one per core), the web host with the Hangfire dashboard, queues
-/// the experiments folder and keeps watching it, and shows progress until Ctrl-C, which
-/// checkpoints the running runs; the next <c>up</c> resumes them.
+/// the experiments folder and keeps watching it, fetches Omniglot when a run needs it, and shows
+/// progress until Ctrl-C, which checkpoints the running runs; the next <c>up</c> resumes them.
 /// </summary>
 public static class UpCommand
 {
@@ -19,14 +19,16 @@ public static class UpCommand
         var experiments = new Option<string>("--experiments") { Description = "The folder of specs to queue and watch", DefaultValueFactory = _ => "experiments" };
         var exitWhenDone = new Option<bool>("--exit-when-done")
         {
-            Description = "Exit once every run of the folder has finished: 0 if all succeeded and every file is valid, 1 otherwise",
+            Description = "Exit once no run of the folder is left to train (each finished, or waiting for data): 0 if all succeeded and every file is valid, 1 otherwise",
         };
+        var fetchFrom = DataCommands.SourceOptions.Create("data-");
         var web = ServeCommand.WebOptions();
         var queues = WorkerCommand.QueuesOption();
         var workers = WorkerCommand.WorkersOption();
         var db = JobCommandSupport.DbOption();
         var command = new Command("up", "Run the lab: database, workers, the web pages at http://127.0.0.1:8470/ (jobs at /hangfire), and the experiments folder queued and watched");
-        foreach (var option in new Option[] { experiments, exitWhenDone, queues, workers, db }.Concat(web.All)) command.Options.Add(option);
+        foreach (var option in new Option[] { experiments, exitWhenDone, queues, workers, db }.Concat(fetchFrom.All).Concat(web.All))
+            command.Options.Add(option);
         command.SetAction(parse =>
         {
             if (WorkerCommand.Validate(parse.GetValue(queues)!, parse.GetValue(workers)) is not { } devices) return 1;
@@ -36,14 +38,24 @@ public static class UpCommand
                 Console.Error.WriteLine($"error: --experiments {folder}: no such folder");
                 return 1;
             }
-            return Run(folder, parse.GetValue(exitWhenDone), parse, web, devices, parse.GetValue(workers), parse.GetValue(db))
+            OmniglotFetcher.Source source;
+            try
+            {
+                source = fetchFrom.Resolve(parse);
+            }
+            catch (DataException e)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
+            return Run(folder, parse.GetValue(exitWhenDone), parse, web, devices, parse.GetValue(workers), parse.GetValue(db), source)
                 .GetAwaiter().GetResult();
         });
         return command;
     }
 
     private static async Task<int> Run(string folder, bool exitWhenDone, ParseResult parse, ServeCommand.Options webOptions, string[] devices, int workers,
-        string? db)
+        string? db, OmniglotFetcher.Source source)
     {
         using var stop = new JobCommandSupport.StopSignal("stopping: running runs checkpoint; `mannlab up` again resumes them...");
         var board = new StatusBoard();
@@ -58,6 +70,7 @@ public static class UpCommand
         await watcher.ScanAsync(stop.Token);
         using var workerHost = jobs.StartWorkers(devices, workers, board.Log);
         board.Log($"{workers} worker(s) on queue(s) {string.Join(",", devices)}; watching {folder}");
+        using var fetch = new UpFetch(source, board.Log);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var watch = watcher.WatchAsync(watching.Token);
         var exit = 0;
@@ -65,17 +78,23 @@ public static class UpCommand
         {
             while (!stop.Token.IsCancellationRequested)
             {
-                var ids = watcher.Files.OfType<FileOutcome.Queued>().SelectMany(f => f.Runs).ToHashSet();
-                var runs = await jobs.Store.ListAsync(ids: ids);
+                var specs = watcher.Files.OfType<FileOutcome.Queued>().SelectMany(f => f.Runs).DistinctBy(r => r.Id).ToDictionary(r => r.Id, r => r.Spec);
+                var runs = await jobs.Store.ListAsync(ids: specs.Keys);
                 board.Show(runs);
+                // As this process sees it, which is as its workers (and their training processes) do.
+                var missing = runs.Where(r => !r.Finished).Select(r => (r.Id, Missing: MissingData.Of(specs[r.Id].Dataset)))
+                    .Where(m => m.Missing is not null).ToDictionary(m => m.Id, m => m.Missing!);
+                fetch.StartFor(missing.Values);
                 if (exitWhenDone && watch.IsCompleted) throw new InvalidOperationException("the experiments watcher stopped", watch.Exception);
-                if (exitWhenDone && watcher.Scanned && runs.All(r => r.Finished))
+                if (exitWhenDone && watcher.Scanned && !fetch.Busy && runs.All(r => r.Finished || r.Status == RunStatus.Waiting && missing.ContainsKey(r.Id)))
                 {
                     RunsCommand.Write(Console.Out, runs);
                     var invalid = watcher.Files.OfType<FileOutcome.Invalid>().Count();
-                    exit = runs.All(r => r.Status == "succeeded") && invalid == 0 ? 0 : 1;
+                    var (succeeded, waiting) = (runs.Count(r => r.Status == RunStatus.Succeeded), runs.Count(r => r.Status == RunStatus.Waiting));
+                    exit = succeeded == runs.Count && invalid == 0 ? 0 : 1;
                     board.Log(exit == 0 ? $"all {runs.Count} run(s) succeeded" :
-                        $"done: {runs.Count(r => r.Status == "succeeded")} of {runs.Count} run(s) succeeded" + (invalid > 0 ? $", {invalid} invalid file(s)" : ""));
+                        $"done: {succeeded} of {runs.Count} run(s) succeeded" + (waiting > 0 ? $", {waiting} waiting for data (see above)" : "") +
+                        (invalid > 0 ? $", {invalid} invalid file(s)" : ""));
                     break;
                 }
                 stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
@@ -138,21 +157,22 @@ public static class UpCommand
                 var known = _status.TryGetValue(run.Id, out var before);
                 if (known && before == run.Status) continue;
                 _status[run.Id] = run.Status;
-                if (!known && run.Status is "queued") continue; // the file's line said so
-                Log($"run {run.Id} {run.Name} [{RunsCommand.Point(run)}]: {run.Status}" + run.Status switch
+                if (!known && run.Status is RunStatus.Queued) continue; // the file's line said so
+                Log($"run {run.Id} {run.Name} [{RunsCommand.Point(run)}]: " + run.Status switch
                 {
-                    "succeeded" => ": " + Accuracies(run),
-                    "failed" => ": " + run.Error?.Split('\n')[0],
-                    "running" => $" (attempt {run.Attempt}, from episode {run.EpisodesDone})",
-                    _ => "",
+                    RunStatus.Succeeded => $"{run.Status}: {Accuracies(run)}",
+                    RunStatus.Failed => $"{run.Status}: {run.Error?.Split('\n')[0]}",
+                    RunStatus.Running => $"{run.Status} (attempt {run.Attempt}, from episode {run.EpisodesDone})",
+                    RunStatus.Waiting => run.WaitReason ?? run.Status,
+                    _ => run.Status,
                 });
             }
             var now = DateTime.UtcNow;
             if (now - _lastLine < TimeSpan.FromSeconds(_terminal ? 1 : 30)) return;
             _lastLine = now;
-            var counts = string.Join(", ", new[] { "queued", "running", "interrupted", "succeeded", "failed", "cancelled" }
+            var counts = string.Join(", ", RunStatus.All
                 .Select(s => (s, n: runs.Count(r => r.Status == s))).Where(x => x.n > 0).Select(x => $"{x.n} {x.s}"));
-            var running = string.Join(" | ", runs.Where(r => r.Status == "running")
+            var running = string.Join(" | ", runs.Where(r => r.Status == RunStatus.Running)
                 .Select(r => $"{r.Id[..6]} {RunsCommand.Progress(r)} {Accuracies(r)}".TrimEnd()));
             var line = $"runs: {(counts == "" ? "none yet" : counts)}{(running == "" ? "" : " | " + running)}";
             lock (_gate)

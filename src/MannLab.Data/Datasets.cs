@@ -16,6 +16,9 @@ public sealed record PreparedData(GlyphSet Set, DataSplit Split, IReadOnlyList<C
          new EpisodeSampler(Set, TestClasses, spec.Task, augment: null, spec.Dataset.SplitSeed, stream: 2));
 }
 
+/// <summary>Where Omniglot is looked for, and what said so.</summary>
+public enum OmniglotOrigin { Spec, Environment, Fetched, Shared }
+
 /// <summary>Loads datasets named by specs, through the preprocessed-array cache.</summary>
 public static class Datasets
 {
@@ -34,23 +37,26 @@ public static class Datasets
     public static GlyphSet Load(Dataset dataset, Action<string>? log = null) => dataset.Source switch
     {
         DatasetSource.Synthetic s => GlyphGenerator.Generate(s.glyphs, dataset.ImageSize),
-        DatasetSource.Omniglot o => LoadOmniglot(OmniglotPath(o.path), dataset.ImageSize, log),
+        DatasetSource.Omniglot o => LoadOmniglot(LocateOmniglot(o.path).Path, dataset.ImageSize, log),
         _ => throw new ArgumentOutOfRangeException(nameof(dataset)),
     };
 
+    /// <summary>Where `mannlab data fetch omniglot` puts the archives: data/omniglot under MannLab's folder.</summary>
+    public static string FetchedOmniglot => Path.Combine(MannLabHome.Path, "data", "omniglot");
+
     /// <summary>
     /// The spec's path; else $MANNLAB_OMNIGLOT; else data/omniglot under MannLab's folder (where
-    /// `mannlab data fetch omniglot` puts it); else ../shared/omniglot beside MannLab's folder.
+    /// `mannlab data fetch omniglot` puts it); else ../shared/omniglot beside MannLab's folder, if
+    /// it exists. Read from this process's environment and file system.
     /// </summary>
-    public static string OmniglotPath(FSharpOption<string>? specPath = null)
+    public static (string Path, OmniglotOrigin Origin) LocateOmniglot(FSharpOption<string>? specPath = null)
     {
-        if (FSharpOption<string>.get_IsSome(specPath)) return specPath!.Value;
-        if (Environment.GetEnvironmentVariable("MANNLAB_OMNIGLOT") is { Length: > 0 } env) return env;
-        var home = MannLabHome.Path;
-        var fetched = Path.Combine(home, "data", "omniglot");
-        if (Directory.Exists(fetched)) return fetched;
-        var shared = Path.GetFullPath(Path.Combine(home, "..", "shared", "omniglot"));
-        return Directory.Exists(shared) ? shared : fetched;
+        if (FSharpOption<string>.get_IsSome(specPath)) return (specPath!.Value, OmniglotOrigin.Spec);
+        if (Environment.GetEnvironmentVariable("MANNLAB_OMNIGLOT") is { Length: > 0 } env) return (env, OmniglotOrigin.Environment);
+        var fetched = FetchedOmniglot;
+        if (Directory.Exists(fetched)) return (fetched, OmniglotOrigin.Fetched);
+        var shared = Path.GetFullPath(Path.Combine(MannLabHome.Path, "..", "shared", "omniglot"));
+        return Directory.Exists(shared) ? (shared, OmniglotOrigin.Shared) : (fetched, OmniglotOrigin.Fetched);
     }
 
     /// <summary>The cache file of a source and image size, and the key its content must carry.</summary>

@@ -6,21 +6,52 @@ namespace MannLab.Data;
 
 /// <summary>
 /// Downloads the authors' two Omniglot archives, resuming an interrupted download (HTTP Range on
-/// the .part file) and verifying each archive's SHA-256 before it takes its final name.
+/// the .part file) and verifying each archive's SHA-256. The archives take their final names
+/// together once all are verified, so a reader never sees one subset without the other.
 /// </summary>
 public static class OmniglotFetcher
 {
+    /// <summary>An archive being downloaded: the file's name with this suffix, until it is verified.</summary>
+    public const string PartSuffix = ".part";
+
     /// <summary>The dataset authors' public location (github.com/brendenlake/omniglot, python/).</summary>
-    public static readonly Uri AuthorsLocation = new("https://raw.githubusercontent.com/brendenlake/omniglot/master/python/");
+    private static readonly Uri AuthorsLocation = new("https://raw.githubusercontent.com/brendenlake/omniglot/master/python/");
 
     /// <summary>SHA-256 of the authors' archives.</summary>
-    public static readonly IReadOnlyDictionary<string, string> AuthorsChecksums = new Dictionary<string, string>
+    private static readonly IReadOnlyDictionary<string, string> AuthorsChecksums = new Dictionary<string, string>
     {
         ["images_background.zip"] = "6215212b4791250ba69eb49202c8d40d749d3db87cc22e78c79f16e49e040373",
         ["images_evaluation.zip"] = "953c04c9ba94a90535cd5b6583163b1d96a46f4585d8893fb3f83c253ace7e5e",
     };
 
-    public sealed record Progress(string File, long Done, long? Total);
+    public sealed record Progress(string File, long Done, long? Total)
+    {
+        public bool Complete => Total is { } t && Done >= t;
+
+        /// <summary>"images_background.zip: 42.0% of 9.5 MB" (or the megabytes so far when the size is unknown).</summary>
+        public override string ToString() =>
+            $"{File}: {(Total is { } total and > 0 ? $"{100.0 * Done / total:F1}% of {total / 1e6:F1} MB" : $"{Done / 1e6:F1} MB")}";
+    }
+
+    /// <summary>Where to download from: a base URL, and the archives to fetch with their SHA-256.</summary>
+    public sealed record Source(Uri Url, IReadOnlyDictionary<string, string> Checksums)
+    {
+        /// <summary>The authors' location and archives, or a mirror's (<paramref name="url"/>) and a SHA256SUMS file's.</summary>
+        public static Source From(string? url, string? checksumsFile)
+        {
+            var location = url is null ? AuthorsLocation
+                : Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var given) && given.Scheme is "http" or "https" ? given
+                : throw new DataException($"{url}: expected an http:// or https:// URL to download from");
+            return new Source(location, checksumsFile is null ? AuthorsChecksums : ReadChecksums(checksumsFile));
+        }
+    }
+
+    /// <summary>
+    /// The client downloads go through: a connection that can't be made fails in seconds (offline
+    /// machines drop packets rather than refuse them), an archive may take long to arrive.
+    /// </summary>
+    public static HttpClient Client() =>
+        new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(20) }) { Timeout = TimeSpan.FromMinutes(30) };
 
     /// <summary>Reads a sha256sum-style file: "hex  name" per line.</summary>
     public static IReadOnlyDictionary<string, string> ReadChecksums(string file)
@@ -37,14 +68,15 @@ public static class OmniglotFetcher
         return result;
     }
 
-    /// <summary>Fetches every archive named in <paramref name="checksums"/> into <paramref name="destination"/>.</summary>
+    /// <summary>Fetches every archive named in <paramref name="source"/>'s checksums into <paramref name="destination"/>.</summary>
     /// <returns>What happened to each file: "downloaded", "resumed" or "already present".</returns>
-    public static async Task<IReadOnlyList<(string File, string Outcome)>> FetchAsync(Uri source, string destination,
-        IReadOnlyDictionary<string, string> checksums, IProgress<Progress>? progress, HttpClient http, CancellationToken cancel = default)
+    public static async Task<IReadOnlyList<(string File, string Outcome)>> FetchAsync(Source source, string destination,
+        IProgress<Progress>? progress, HttpClient http, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(destination);
         var outcomes = new List<(string, string)>();
-        foreach (var (name, expected) in checksums.OrderBy(c => c.Key, StringComparer.Ordinal))
+        var verified = new List<(string Part, string Final)>();
+        foreach (var (name, expected) in source.Checksums.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             var final = Path.Combine(destination, name);
             if (File.Exists(final) && await Sha256Async(final, cancel) == expected)
@@ -52,17 +84,19 @@ public static class OmniglotFetcher
                 outcomes.Add((name, "already present"));
                 continue;
             }
-            var part = final + ".part";
-            var resumed = await DownloadAsync(new Uri(source, name), part, name, progress, http, cancel);
+            var part = final + PartSuffix;
+            var resumed = await DownloadAsync(new Uri(source.Url, name), part, name, progress, http, cancel);
             var actual = await Sha256Async(part, cancel);
             if (actual != expected)
             {
                 File.Delete(part);
                 throw new DataException($"{final}: checksum mismatch (SHA-256 {actual}, expected {expected}); the download was removed, run the command again");
             }
-            File.Move(part, final, overwrite: true);
+            verified.Add((part, final));
             outcomes.Add((name, resumed ? "resumed" : "downloaded"));
         }
+        // Until the last move, a .part is left beside the archives, which readers take as "not there yet".
+        foreach (var (part, final) in verified) File.Move(part, final, overwrite: true);
         return outcomes;
     }
 

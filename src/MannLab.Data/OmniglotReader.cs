@@ -23,17 +23,33 @@ public static class OmniglotReader
     /// <summary>The full set's two subsets; the small ones are used only where these are absent.</summary>
     private static readonly string[] FullSubsets = ["images_background", "images_evaluation"];
 
+    /// <summary>
+    /// Why Omniglot is not at <paramref name="path"/>, or null when something is there to read (a
+    /// file, or a folder of images_* folders or archives; whether it reads is the reader's to say).
+    /// A download in progress or broken off (an archive's .part beside it) is not there yet.
+    /// </summary>
+    public static string? Absence(string path)
+    {
+        if (File.Exists(path)) return null;
+        if (!Directory.Exists(path)) return $"{path}: no such folder";
+        if (Directory.EnumerateFiles(path, "images_*.zip" + OmniglotFetcher.PartSuffix).Any())
+            return $"{path}: a download of the archives is unfinished";
+        if (!Directory.EnumerateDirectories(path, "images_*").Any() && !Directory.EnumerateFiles(path, "images_*.zip").Any())
+            return $"{path}: holds neither images_*/ folders nor images_*.zip archives of Omniglot";
+        return null;
+    }
+
     public static IReadOnlyList<OmniglotPart> Locate(string path)
     {
+        if (Absence(path) is { } absence)
+            throw new DataException($"{absence}. Omniglot is read from a folder holding images_background/ and images_evaluation/ " +
+                                    "or their .zip archives; `mannlab data fetch omniglot` downloads them.");
         if (File.Exists(path))
         {
             if (!path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
                 throw new DataException($"{path}: not an Omniglot archive (expected images_background.zip, images_evaluation.zip or a folder holding them)");
             return [new OmniglotPart(Path.GetFileNameWithoutExtension(path), Path.GetFullPath(path), true)];
         }
-        if (!Directory.Exists(path))
-            throw new DataException($"{path}: no such folder. Omniglot is read from a folder holding images_background/ and images_evaluation/ " +
-                                    "or their .zip archives; `mannlab data fetch omniglot` downloads them.");
         List<OmniglotPart> Pick(IEnumerable<OmniglotPart> parts)
         {
             var all = parts.OrderBy(p => p.Subset, StringComparer.Ordinal).ToList();
@@ -43,10 +59,8 @@ public static class OmniglotReader
         var folders = Pick(Directory.GetDirectories(path, "images_*")
             .Select(d => new OmniglotPart(Path.GetFileName(d), Path.GetFullPath(d), false)));
         if (folders.Count > 0) return folders;
-        var archives = Pick(Directory.GetFiles(path, "images_*.zip")
+        return Pick(Directory.GetFiles(path, "images_*.zip")
             .Select(f => new OmniglotPart(Path.GetFileNameWithoutExtension(f), Path.GetFullPath(f), true)));
-        if (archives.Count > 0) return archives;
-        throw new DataException($"{path}: holds neither images_*/ folders nor images_*.zip archives of Omniglot");
     }
 
     /// <summary>SHA-256 over the parts' contents (archive bytes, or every file's path and bytes).</summary>

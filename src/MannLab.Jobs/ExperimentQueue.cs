@@ -10,8 +10,8 @@ namespace MannLab.Jobs;
 /// <summary>What happened to one spec file when it was queued.</summary>
 public abstract record FileOutcome(string File)
 {
-    /// <summary>Valid: its runs are recorded; <paramref name="Added"/> are the ones new to the database.</summary>
-    public sealed record Queued(string File, IReadOnlyList<string> Runs, IReadOnlyList<string> Added) : FileOutcome(File);
+    /// <summary>Valid: its runs are recorded; <paramref name="Added"/> are the ids of the ones new to the database.</summary>
+    public sealed record Queued(string File, IReadOnlyList<Run> Runs, IReadOnlyList<string> Added) : FileOutcome(File);
 
     /// <summary>Invalid: nothing of it was queued.</summary>
     public sealed record Invalid(string File, IReadOnlyList<string> Errors) : FileOutcome(File);
@@ -34,7 +34,7 @@ public sealed class ExperimentQueue(RunStore store, RunDispatcher dispatcher)
     public async Task<FileOutcome.Queued> RegisterAsync(ExperimentFile experiment, CancellationToken cancel = default)
     {
         var added = await store.RegisterAsync(experiment, cancel);
-        return new FileOutcome.Queued(experiment.File, [.. experiment.Runs.Select(r => r.Id)], added);
+        return new FileOutcome.Queued(experiment.File, [.. experiment.Runs], added);
     }
 
     public Task<IReadOnlyList<string>> DispatchAsync(CancellationToken cancel = default) => dispatcher.DispatchAsync(cancel);

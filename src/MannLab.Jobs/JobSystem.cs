@@ -59,9 +59,13 @@ public sealed class JobSystem : IDisposable
         var result = await Leases.RequestCancelAsync(runId, cancel);
         if (result is not { } r) return null;
         // Deleting the job takes it out of its queue, and wakes a worker training it sooner than its next heartbeat.
-        if (r.JobId is not null && r.Status is "cancelled" or "running") new BackgroundJobClient(Storage).Delete(r.JobId);
+        if (r.JobId is not null && r.Status is RunStatus.Cancelled or RunStatus.Running) new BackgroundJobClient(Storage).Delete(r.JobId);
         return r.Status;
     }
+
+    /// <summary>Queues a failed, cancelled or interrupted run again, as a new attempt from its last checkpoint.</summary>
+    /// <returns>What happened, or null if there is no such run.</returns>
+    public Task<RetryResult?> RetryAsync(string runId, CancellationToken cancel = default) => Dispatcher.RetryAsync(runId, cancel);
 
     public void Dispose() => Database.Dispose();
 }

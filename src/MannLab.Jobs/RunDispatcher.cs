@@ -48,4 +48,17 @@ public sealed class RunDispatcher(NpgsqlDataSource db, JobStorage storage)
             await release.ExecuteScalarAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// Retries a failed, cancelled or interrupted run (<see cref="RunLeases.RetryAsync"/>) and gives
+    /// it a job: what <c>mannlab retry</c> and the run page do. (A requeue in the Hangfire dashboard
+    /// brings its own job; <see cref="RunJob"/> retries the run through the same RunLeases call.)
+    /// </summary>
+    public async Task<RetryResult?> RetryAsync(string runId, CancellationToken cancel = default)
+    {
+        var result = await new RunLeases(db).RetryAsync(runId, jobId: null, cancel);
+        // Another process dispatching right now leaves it to the next recovery pass.
+        if (result is RetryResult.Queued) await DispatchAsync(cancel);
+        return result;
+    }
 }

@@ -15,11 +15,13 @@ public sealed class RunFailedException(string message) : Exception(message);
 public sealed class TrainingProcessDiedException(string message) : Exception(message);
 
 /// <summary>
-/// The Hangfire job of one run. It takes the run's lease (a duplicate delivery finds it taken and
-/// ends), trains the run in a child process, renews the lease on every heartbeat, and stops the
-/// child, which checkpoints, when the run is cancelled (<c>mannlab cancel</c>, or the job deleted
-/// in the dashboard) or the worker shuts down. On shutdown the job goes back to its queue and the
-/// run resumes from its checkpoint wherever it is picked up next.
+/// The Hangfire job of one run. A job requeued by hand in the dashboard retries its run. A run
+/// whose data is missing here waits instead of training. Otherwise the job takes the run's lease
+/// (a duplicate delivery finds it taken and ends), trains the run in a child process, renews the
+/// lease on every heartbeat, and stops the child, which checkpoints, when the run is cancelled
+/// (<c>mannlab cancel</c>, or the job deleted in the dashboard) or the worker shuts down. On
+/// shutdown the job goes back to its queue and the run resumes from its checkpoint wherever it is
+/// picked up next. The job, not the child, records how the run ended.
 /// </summary>
 public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSettings settings, JobStorage storage, Action<string>? log = null)
 {
@@ -27,6 +29,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     public const int MaxCrashes = 3;
 
     private readonly RunLeases _leases = new(db);
+    private readonly DataWaits _waits = new(new RunLeases(db), new RunStore(db));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TrainingProcess, string> _live = new();
 
     /// <summary>
@@ -46,14 +49,32 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     [DisplayName("train run {0}")]
     [AutomaticRetry(Attempts = MaxCrashes, DelaysInSeconds = [5, 30, 120], ExceptOn = [typeof(RunFailedException)],
         OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [KeepQueue]
     public void Train(string runId, PerformContext? context, CancellationToken cancel)
     {
         var jobId = context?.BackgroundJob.Id;
+        if (jobId is not null && JobHistory.RequeuedAfterEnd(storage, jobId)) Retry(runId, jobId);
+        if (_waits.ParkIfMissingAsync(runId, cancel).GetAwaiter().GetResult() is { } missing)
+        {
+            log?.Invoke($"run {runId}: {missing.Reason}");
+            return;
+        }
         var worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         var lease = TakeLease(runId, worker, jobId, cancel);
         if (lease is null) return;
         log?.Invoke($"run {runId}: attempt {lease.Attempt} from episode {lease.Episode} on {worker}");
         TrainInChild(runId, worker, jobId, lease, cancel);
+    }
+
+    /// <summary>
+    /// A job requeued after it ended asks for its run again: the same retry as <c>mannlab retry</c>
+    /// and the run page (a run that is not failed, cancelled or interrupted is left as it is), with
+    /// this job to train it.
+    /// </summary>
+    private void Retry(string runId, string jobId)
+    {
+        if (_leases.RetryAsync(runId, jobId).GetAwaiter().GetResult() is RetryResult.Queued queued)
+            log?.Invoke($"run {runId}: job {jobId} requeued; retrying it ({queued.Was} before) as attempt {queued.Attempt}");
     }
 
     /// <summary>
@@ -137,42 +158,51 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         }
     }
 
+    /// <summary>Records how the attempt ended, and with it the run's status: the worker is its only writer.</summary>
     private void Finish(string runId, string worker, int attempt, StopReason reason, int exit, string errorTail, CancellationToken cancel)
     {
         switch (exit)
         {
             case TrainingExitCode.Completed:
-                Release("succeeded", null, null);
+                Release("succeeded", RunStatus.Succeeded, null);
                 log?.Invoke($"run {runId}: succeeded");
                 return;
             case TrainingExitCode.Interrupted when reason == StopReason.Cancelled:
-                Release("cancelled", "cancelled", null);
+                Release("cancelled", RunStatus.Cancelled, null);
                 return;
             case TrainingExitCode.Interrupted:
-                Release("interrupted", "interrupted", null);
+                Release("interrupted", RunStatus.Interrupted, null);
                 // Back to the queue: on shutdown Hangfire requeues a job that ends cancelled.
                 cancel.ThrowIfCancellationRequested();
                 throw new TrainingProcessDiedException($"the training process of run {runId} was stopped from outside its worker");
             case TrainingExitCode.Failed:
-                Release("failed", null, null);
-                throw new RunFailedException($"run {runId} failed: {LastLine(errorTail)}");
+                var reported = Reported(errorTail);
+                Release("failed", RunStatus.Failed, reported);
+                throw new RunFailedException($"run {runId} failed: {reported}");
             default:
                 var error = $"the training process exited with code {exit}{(exit > 128 ? $" (signal {exit - 128})" : "")}" +
                             (errorTail.Length > 0 ? ":\n" + errorTail : "");
                 if (_leases.CrashCountAsync(runId).GetAwaiter().GetResult() + 1 >= MaxCrashes)
                 {
-                    Release("crashed", "failed", error);
+                    Release("crashed", RunStatus.Failed, error);
                     throw new RunFailedException($"run {runId}: {error}");
                 }
-                Release("crashed", "interrupted", error);
+                Release("crashed", RunStatus.Interrupted, error);
                 throw new TrainingProcessDiedException($"run {runId}: {error}");
         }
 
-        void Release(string outcome, string? status, string? error) =>
+        void Release(string outcome, string status, string? error) =>
             _leases.ReleaseAsync(runId, worker, attempt, outcome, status, error).GetAwaiter().GetResult();
     }
 
-    private static string LastLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "see the run's error";
+    /// <summary>Why the training process says the run failed: what follows its last <see cref="RunTraining.ErrorPrefix"/> line.</summary>
+    private static string Reported(string errorTail)
+    {
+        var lines = errorTail.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var last = Array.FindLastIndex(lines, l => l.StartsWith(RunTraining.ErrorPrefix, StringComparison.Ordinal));
+        return last < 0 ? lines.LastOrDefault() ?? "the training process gave no reason; see its log"
+            : string.Join("\n", lines[last..])[RunTraining.ErrorPrefix.Length..];
+    }
 
     /// <summary>Whether the job was deleted (the dashboard's cancel) rather than its worker shutting down.</summary>
     private bool WasDeleted(string? jobId)

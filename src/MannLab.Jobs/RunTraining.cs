@@ -15,6 +15,12 @@ namespace MannLab.Jobs;
 /// </summary>
 public static class RunTraining
 {
+    /// <summary>How the process reports why a run failed: its last line on stderr starts so, and its worker records the rest.</summary>
+    public const string ErrorPrefix = "error: ";
+
+    /// <summary>The PostgreSQL application name of training processes.</summary>
+    public const string TrainingApplication = "mannlab _train";
+
     /// <param name="drawMemory">Draws a MANN checkpoint's memory at work (a PNG); its picture is stored at every checkpoint.</param>
     public static int Run(string runId, string worker, string checkpoint, Func<Spec.Spec, string, byte[]> drawMemory, TextWriter output, TextWriter errors)
     {
@@ -24,12 +30,13 @@ public static class RunTraining
             errors.WriteLine("error: MANNLAB_DB is not set; `_train` is started by a worker, not by hand (use `mannlab train FILE`)");
             return TrainingExitCode.NotStarted;
         }
-        using var db = NpgsqlDataSource.Create(connectionString);
+        // Named, so a run's writes can be told from its worker's (pg_stat_activity, tests).
+        using var db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = TrainingApplication }.ConnectionString);
         var store = new RunStore(db);
         var spec = Experiments.specOfJson(store.SpecJsonAsync(runId).GetAwaiter().GetResult());
         if (spec.IsError)
         {
-            errors.WriteLine($"error: run {runId}'s stored spec no longer reads: {string.Join("; ", spec.ErrorValue)}");
+            errors.WriteLine($"{ErrorPrefix}run {runId}'s stored spec no longer reads: {string.Join("; ", spec.ErrorValue)}");
             return TrainingExitCode.Failed;
         }
         var from = store.RestoreCheckpointAsync(runId, checkpoint).GetAwaiter().GetResult();
@@ -69,7 +76,7 @@ public static class RunTraining
                 output.WriteLine($"run {runId}: checkpointed and stopped at episode {result.Episodes}");
                 return TrainingExitCode.Interrupted;
             default:
-                errors.WriteLine($"error: {result.Reason}");
+                errors.WriteLine(ErrorPrefix + result.Reason);
                 return TrainingExitCode.Failed;
         }
     }

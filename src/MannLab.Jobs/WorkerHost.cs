@@ -1,13 +1,14 @@
 using Hangfire;
+using MannLab.Storage;
 using Npgsql;
 
 namespace MannLab.Jobs;
 
 /// <summary>
 /// A Hangfire server training runs: one worker per slot (each run in its own one-thread training
-/// process), listening on the given device queues, plus the recovery pass that gives orphaned
-/// runs new jobs. Disposing it stops the workers: each training process checkpoints and the jobs
-/// go back to their queues.
+/// process), listening on the given device queues, plus the recovery pass that queues waiting runs
+/// whose data has come (as this process sees it) and gives orphaned runs new jobs. Disposing it
+/// stops the workers: each training process checkpoints and the jobs go back to their queues.
 /// </summary>
 public sealed class WorkerHost : IDisposable
 {
@@ -20,6 +21,7 @@ public sealed class WorkerHost : IDisposable
         IEnumerable<string> devices, int workers, Action<string>? log = null)
     {
         _job = new RunJob(db, connectionString, settings, storage, log);
+        var waits = new DataWaits(new RunLeases(db), new RunStore(db));
         _server = new BackgroundJobServer(new BackgroundJobServerOptions
         {
             ServerName = $"{Environment.MachineName}:{Environment.ProcessId}",
@@ -38,6 +40,8 @@ public sealed class WorkerHost : IDisposable
             {
                 try
                 {
+                    var woken = await waits.WakeAsync(_stop.Token);
+                    if (woken.Count > 0) log?.Invoke($"the data of {woken.Count} waiting run(s) is here now: queued again");
                     var dispatched = await dispatcher.DispatchAsync(_stop.Token);
                     if (dispatched.Count > 0) log?.Invoke($"recovery: queued {dispatched.Count} unfinished run(s) again");
                 }

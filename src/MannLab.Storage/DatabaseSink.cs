@@ -99,15 +99,11 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId) : ITrainingS
         on conflict (run_id, step) do update set png = excluded.png
         """, ("run", runId), ("step", episode), ("png", png)));
 
-    public void Finished(TrainingResult result) => Run(connection => Execute(connection, """
-        update mannlab.runs set status = @status, error = @error, finished_at = case when @status = 'interrupted' then null else now() end
-        where id = @run
-        """, ("run", runId), ("status", result.Outcome switch
-        {
-            Outcome.Completed => "succeeded",
-            Outcome.Interrupted => "interrupted",
-            _ => "failed",
-        }), ("error", (object?)result.Reason ?? DBNull.Value)));
+    /// <summary>
+    /// Nothing to write: the run's status and error have one writer, its worker, which records them
+    /// from how the training process exited (RunLeases.ReleaseAsync).
+    /// </summary>
+    public void Finished(TrainingResult result) { }
 
     private void Run(Func<NpgsqlConnection, Task> action)
     {

@@ -9,8 +9,8 @@ public abstract record LeaseResult
     /// <summary>The worker holds the lease: this is attempt <paramref name="Attempt"/>, resuming at <paramref name="Episode"/>.</summary>
     public sealed record Acquired(int Attempt, long Episode) : LeaseResult;
 
-    /// <summary>Nothing to train: the run finished (or was cancelled) already.</summary>
-    public sealed record Finished(string Status) : LeaseResult;
+    /// <summary>Nothing to train: the run finished, was cancelled, or waits for its data.</summary>
+    public sealed record NothingToDo(string Status) : LeaseResult;
 
     /// <summary>Another worker holds a live lease on the run.</summary>
     public sealed record HeldBy(string Worker, DateTime Until) : LeaseResult;
@@ -18,6 +18,28 @@ public abstract record LeaseResult
 
 /// <summary>A run that needs a queue job: queued without one, or orphaned by a worker that died.</summary>
 public sealed record OrphanRun(string Id, string Queue, string Priority);
+
+/// <summary>What asking to retry a run did.</summary>
+public abstract record RetryResult
+{
+    /// <summary>Queued again, having been <paramref name="Was"/>: its next attempt is <paramref name="Attempt"/>, from <paramref name="Checkpoint"/> (null: from the start).</summary>
+    public sealed record Queued(string Was, int Attempt, long? Checkpoint) : RetryResult
+    {
+        public override string ToString() =>
+            $"{Was}, queued again: attempt {Attempt} resumes {(Checkpoint is { } e ? $"from its checkpoint at episode {e}" : "from the start (it has no checkpoint)")}";
+    }
+
+    /// <summary>Left as it is: only failed, cancelled and interrupted runs are retried.</summary>
+    public sealed record NotRetryable(string Status) : RetryResult
+    {
+        public override string ToString() => Status == RunStatus.Waiting
+            ? "waiting for its data, not retried: it starts by itself once the data is there"
+            : $"{Status}, not retried: only failed, cancelled or interrupted runs are";
+    }
+}
+
+/// <summary>A run waiting for its data, with its resolved spec, for a worker to check again.</summary>
+public sealed record WaitingRun(string Id, string SpecJson);
 
 /// <summary>
 /// The guard that keeps a run from being trained by two workers at once, even when the queue hands
@@ -28,16 +50,26 @@ public sealed record OrphanRun(string Id, string Queue, string Priority);
 /// </summary>
 public sealed class RunLeases(NpgsqlDataSource db)
 {
+    /// <summary>A run a worker may start: unfinished, not being cancelled, and nobody's lease live on it.</summary>
+    private const string Takeable =
+        "status in ('queued', 'interrupted', 'running') and not cancel_requested and (lease_until is null or lease_until < now())";
+
+    /// <summary>Closes the attempt a dead worker left open (its lease ran out).</summary>
+    private const string CloseLostAttempt = """
+        update mannlab.run_attempts set outcome = 'lost', finished_at = now(), error = 'its worker stopped renewing the lease',
+            to_episode = (select episodes_done from mannlab.runs where id = @run)
+        where run_id = @run and finished_at is null
+        """;
+
     public async Task<LeaseResult> TryAcquireAsync(string runId, string worker, TimeSpan lease, string? jobId, CancellationToken cancel = default)
     {
         await using var connection = await db.OpenConnectionAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
-        await using (var take = new NpgsqlCommand("""
+        await using (var take = new NpgsqlCommand($"""
             update mannlab.runs
             set worker = @worker, lease_until = now() + @lease, heartbeat_at = now(), status = 'running', attempt = attempt + 1,
-                started_at = coalesce(started_at, now()), job_id = coalesce(@job, job_id), error = null
-            where id = @run and status in ('queued', 'interrupted', 'running') and not cancel_requested
-              and (lease_until is null or lease_until < now())
+                started_at = coalesce(started_at, now()), job_id = coalesce(@job, job_id), error = null, wait_reason = null
+            where id = @run and {Takeable}
             returning attempt, episodes_done
             """, connection, transaction))
         {
@@ -51,10 +83,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
                 var (attempt, episode) = (rows.GetInt32(0), rows.GetInt64(1));
                 await rows.DisposeAsync();
                 // An attempt still open belonged to a worker whose lease ran out: it is over.
-                await using (var close = new NpgsqlCommand("""
-                    update mannlab.run_attempts set outcome = 'lost', finished_at = now(), error = 'its worker stopped renewing the lease'
-                    where run_id = @run and finished_at is null
-                    """, connection, transaction))
+                await using (var close = new NpgsqlCommand(CloseLostAttempt, connection, transaction))
                 {
                     close.Parameters.AddWithValue("run", runId);
                     await close.ExecuteNonQueryAsync(cancel);
@@ -78,15 +107,14 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await using var state = await look.ExecuteReaderAsync(cancel);
         if (!await state.ReadAsync(cancel)) throw new InvalidOperationException($"run {runId} is not in the database");
         var status = state.GetString(0);
-        if (status is "succeeded" or "failed" or "cancelled") return new LeaseResult.Finished(status);
-        if (state.GetBoolean(1)) return new LeaseResult.Finished("cancelled");
+        if (RunStatus.IsFinished(status) || status == RunStatus.Waiting) return new LeaseResult.NothingToDo(status);
+        if (state.GetBoolean(1)) return new LeaseResult.NothingToDo(RunStatus.Cancelled);
         return new LeaseResult.HeldBy(state.IsDBNull(2) ? "?" : state.GetString(2), state.IsDBNull(3) ? DateTime.MinValue : state.GetDateTime(3));
     }
 
     /// <summary>
     /// Renews the lease. Null when the worker no longer holds it; otherwise whether cancellation was
-    /// asked for. The status is not consulted: the training process records its own end a moment
-    /// before it exits, and the lease is the worker's until it releases it.
+    /// asked for. The status is not consulted: the lease is the worker's until it releases it.
     /// </summary>
     public async Task<bool?> RenewAsync(string runId, string worker, TimeSpan lease, CancellationToken cancel = default)
     {
@@ -102,21 +130,21 @@ public sealed class RunLeases(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// Ends an attempt: records its outcome and gives the lease back. <paramref name="status"/>, when
-    /// given, overrides what the training process recorded (cancelled, or interrupted after a crash).
+    /// Ends an attempt: records its outcome, the run's status (the worker is its only writer: it
+    /// decides from how its training process ended) and error, and gives the lease back.
     /// </summary>
-    public async Task ReleaseAsync(string runId, string worker, int attempt, string outcome, string? status, string? error)
+    public async Task ReleaseAsync(string runId, string worker, int attempt, string outcome, string status, string? error)
     {
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var release = new NpgsqlCommand("""
             update mannlab.runs
-            set status = coalesce(@status, status), error = coalesce(@error, error), lease_until = null,
-                finished_at = case when coalesce(@status, status) in ('succeeded', 'failed', 'cancelled') then coalesce(finished_at, now()) else null end
+            set status = @status, error = @error, lease_until = null,
+                finished_at = case when @status in ('succeeded', 'failed', 'cancelled') then now() end
             where id = @run and worker = @worker
             """, connection, transaction))
         {
-            release.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+            release.Parameters.AddWithValue("status", status);
             release.Parameters.AddWithValue("error", NpgsqlDbType.Text, (object?)error ?? DBNull.Value);
             release.Parameters.AddWithValue("run", runId);
             release.Parameters.AddWithValue("worker", worker);
@@ -148,9 +176,9 @@ public sealed class RunLeases(NpgsqlDataSource db)
             with target as (select id, status, lease_until from mannlab.runs where id = @run for update)
             update mannlab.runs r
             set cancel_requested = r.status not in ('succeeded', 'failed', 'cancelled'),
-                status = case when r.status in ('queued', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
+                status = case when r.status in ('queued', 'waiting', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
                               then 'cancelled' else r.status end,
-                finished_at = case when r.status in ('queued', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
+                finished_at = case when r.status in ('queued', 'waiting', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
                                    then now() else r.finished_at end
             from target where r.id = target.id
             returning r.status, r.job_id
@@ -180,7 +208,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await using (var rows = await command.ExecuteReaderAsync(cancel))
             while (await rows.ReadAsync(cancel))
                 candidates.Add((new OrphanRun(rows.GetString(0), rows.GetString(1), rows.GetString(2)),
-                    rows.IsDBNull(3) ? null : rows.GetString(3), rows.GetString(4) == "running"));
+                    rows.IsDBNull(3) ? null : rows.GetString(3), rows.GetString(4) == RunStatus.Running));
         var pending = pendingJobs([.. candidates.Where(c => c.Job is not null).Select(c => c.Job!)]);
         // A lease that ran out means its worker is gone, whatever the queue still says about its job.
         return [.. candidates.Where(c => c.LeaseRanOut || c.Job is null || !pending.Contains(c.Job)).Select(c => c.Run)];
@@ -192,10 +220,8 @@ public sealed class RunLeases(NpgsqlDataSource db)
     /// </summary>
     public async Task AssignJobAsync(string runId, string jobId, CancellationToken cancel = default)
     {
-        await using var command = db.CreateCommand("""
-            update mannlab.run_attempts a set outcome = 'lost', finished_at = now(), error = 'its worker stopped renewing the lease',
-                to_episode = (select episodes_done from mannlab.runs where id = @run)
-            where a.run_id = @run and a.finished_at is null
+        await using var command = db.CreateCommand($"""
+            {CloseLostAttempt}
               and exists (select 1 from mannlab.runs r where r.id = @run and r.status = 'running' and (r.lease_until is null or r.lease_until < now()));
             update mannlab.runs set job_id = @job,
                 status = case when status = 'running' and (lease_until is null or lease_until < now()) then 'interrupted' else status end
@@ -206,10 +232,13 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await command.ExecuteNonQueryAsync(cancel);
     }
 
-    /// <summary>How many attempts at the run ended with its training process dying.</summary>
+    /// <summary>How many attempts at the run since it was last retried ended with its training process dying.</summary>
     public async Task<int> CrashCountAsync(string runId)
     {
-        await using var command = db.CreateCommand("select count(*) from mannlab.run_attempts where run_id = @run and outcome = 'crashed'");
+        await using var command = db.CreateCommand("""
+            select count(*) from mannlab.run_attempts a join mannlab.runs r on r.id = a.run_id
+            where a.run_id = @run and a.outcome = 'crashed' and a.attempt > r.retried_at_attempt
+            """);
         command.Parameters.AddWithValue("run", runId);
         return Convert.ToInt32(await command.ExecuteScalarAsync());
     }
@@ -222,5 +251,85 @@ public sealed class RunLeases(NpgsqlDataSource db)
             where cancel_requested and status in ('queued', 'running', 'interrupted') and (lease_until is null or lease_until < now())
             """);
         await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    /// <summary>
+    /// Parks a run whose data is missing: it waits, with <paramref name="reason"/>, instead of being
+    /// trained. Only a run a worker could start is parked; a run leased, finished or being
+    /// cancelled is left alone (false).
+    /// </summary>
+    public async Task<bool> MarkWaitingAsync(string runId, string reason, CancellationToken cancel = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        await using (var park = new NpgsqlCommand($"update mannlab.runs set status = 'waiting', wait_reason = @reason where id = @run and {Takeable}",
+                         connection, transaction))
+        {
+            park.Parameters.AddWithValue("reason", reason);
+            park.Parameters.AddWithValue("run", runId);
+            if (await park.ExecuteNonQueryAsync(cancel) == 0) return false;
+        }
+        await using (var close = new NpgsqlCommand(CloseLostAttempt, connection, transaction))
+        {
+            close.Parameters.AddWithValue("run", runId);
+            await close.ExecuteNonQueryAsync(cancel);
+        }
+        await transaction.CommitAsync(cancel);
+        return true;
+    }
+
+    /// <summary>The runs waiting for their data, oldest first.</summary>
+    public async Task<IReadOnlyList<WaitingRun>> WaitingAsync(CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("select id, spec::text from mannlab.runs where status = 'waiting' order by created_at, sweep_index");
+        var runs = new List<WaitingRun>();
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        while (await rows.ReadAsync(cancel)) runs.Add(new WaitingRun(rows.GetString(0), rows.GetString(1)));
+        return runs;
+    }
+
+    /// <summary>Queues waiting runs again (their data is there now); the dispatcher gives them jobs.</summary>
+    /// <returns>The runs that were still waiting and are queued now.</returns>
+    public async Task<IReadOnlyList<string>> WakeAsync(IReadOnlyCollection<string> runIds, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            update mannlab.runs set status = 'queued', wait_reason = null where id = any(@runs) and status = 'waiting' returning id
+            """);
+        command.Parameters.AddWithValue("runs", runIds.ToArray());
+        var woken = new List<string>();
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        while (await rows.ReadAsync(cancel)) woken.Add(rows.GetString(0));
+        return woken;
+    }
+
+    /// <summary>
+    /// Queues a failed, cancelled or interrupted run again as a new attempt, which resumes from its
+    /// last checkpoint: the one way a run comes back, whether asked by <c>mannlab retry</c>, the run
+    /// page or a requeue in the Hangfire dashboard. Its crashes so far no longer count against it.
+    /// </summary>
+    /// <param name="jobId">The queue job that will train it (a requeued job), or null to let the dispatcher give it one.</param>
+    /// <returns>What happened, or null if there is no such run.</returns>
+    public async Task<RetryResult?> RetryAsync(string runId, string? jobId, CancellationToken cancel = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancel);
+        await using (var retry = new NpgsqlCommand("""
+            with target as (select id, status from mannlab.runs where id = @run for update)
+            update mannlab.runs r
+            set status = 'queued', cancel_requested = false, error = null, wait_reason = null, finished_at = null,
+                retried_at_attempt = r.attempt, job_id = coalesce(@job, r.job_id)
+            from target
+            where r.id = target.id and target.status in ('failed', 'cancelled', 'interrupted') and (r.lease_until is null or r.lease_until < now())
+            returning target.status, r.attempt + 1, (select c.episode from mannlab.checkpoints c where c.run_id = r.id and c.bytes is not null)
+            """, connection))
+        {
+            retry.Parameters.AddWithValue("run", runId);
+            retry.Parameters.AddWithValue("job", NpgsqlDbType.Text, (object?)jobId ?? DBNull.Value);
+            await using var rows = await retry.ExecuteReaderAsync(cancel);
+            if (await rows.ReadAsync(cancel))
+                return new RetryResult.Queued(rows.GetString(0), rows.GetInt32(1), rows.IsDBNull(2) ? null : rows.GetInt64(2));
+        }
+        await using var look = new NpgsqlCommand("select status from mannlab.runs where id = @run", connection);
+        look.Parameters.AddWithValue("run", runId);
+        return await look.ExecuteScalarAsync(cancel) is string status ? new RetryResult.NotRetryable(status) : null;
     }
 }

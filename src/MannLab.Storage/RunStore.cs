@@ -11,9 +11,9 @@ namespace MannLab.Storage;
 /// <summary>A run as the database holds it, with the latest value of each metric (from the run summary).</summary>
 public sealed record StoredRun(string Id, string Name, string Model, string Status, string Queue, string Priority, int SweepIndex,
     string Point, long EpisodesDone, long EpisodesTotal, string? Worker, string? Error, string? JobId, int Attempt,
-    IReadOnlyDictionary<string, double?> Latest)
+    IReadOnlyDictionary<string, double?> Latest, string? WaitReason)
 {
-    public bool Finished => Status is "succeeded" or "failed" or "cancelled";
+    public bool Finished => RunStatus.IsFinished(Status);
 
     /// <summary>The swept values, short: "gamma=0.95 model=lstm" (a swept section shows its kind); "-" for none.</summary>
     public string PointLabel
@@ -112,7 +112,7 @@ public sealed class RunStore(NpgsqlDataSource db)
     {
         await using var command = db.CreateCommand("""
             select r.id, r.name, r.model, r.status, r.queue, r.priority, r.sweep_index, r.point::text, r.episodes_done, r.episodes_total,
-                   r.worker, r.error, r.job_id, r.attempt, coalesce(s.latest, '{}')::text
+                   r.worker, r.error, r.job_id, r.attempt, coalesce(s.latest, '{}')::text, r.wait_reason
             from mannlab.runs r left join mannlab.run_summary s on s.run_id = r.id
             where (@name::text is null or r.name = @name) and (@status::text is null or r.status = @status)
               and (@ids::text[] is null or r.id = any(@ids))
@@ -133,7 +133,7 @@ public sealed class RunStore(NpgsqlDataSource db)
             runs.Add(new StoredRun(rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4), rows.GetString(5),
                 rows.GetInt32(6), rows.GetString(7), rows.GetInt64(8), rows.GetInt64(9),
                 rows.IsDBNull(10) ? null : rows.GetString(10), rows.IsDBNull(11) ? null : rows.GetString(11),
-                rows.IsDBNull(12) ? null : rows.GetString(12), rows.GetInt32(13), latest));
+                rows.IsDBNull(12) ? null : rows.GetString(12), rows.GetInt32(13), latest, rows.IsDBNull(15) ? null : rows.GetString(15)));
         }
         return runs;
     }

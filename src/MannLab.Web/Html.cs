@@ -34,7 +34,7 @@ public static class Html
           th { background: #f2f4f7; } .num { text-align: right; font-variant-numeric: tabular-nums; }
           .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { border: 1px solid #e3e6ea; }
           .error { color: #a40000; background: #fff0f0; padding: 6px 10px; border: 1px solid #f3c0c0; white-space: pre-wrap; font-family: monospace; }
-          .status-running { color: #0a6ebd; } .status-succeeded { color: #177a2c; } .status-failed { color: #a40000; } .status-cancelled { color: #777; }
+          .status-running { color: #0a6ebd; } .status-succeeded { color: #177a2c; } .status-failed { color: #a40000; } .status-cancelled { color: #777; } .status-waiting { color: #9a6700; }
           pre { background: #f6f8fa; padding: 8px; max-height: 420px; overflow: auto; } form.filters > * { margin-right: 8px; }
           .diff-changed { background: #fff7d6; }
         </style></head>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using MannLab.Drawing;
+using MannLab.Jobs;
 using MannLab.Storage;
 using MannLab.Training;
 using Microsoft.AspNetCore.Http;
@@ -9,10 +10,10 @@ using static MannLab.Web.Html;
 
 namespace MannLab.Web;
 
-/// <summary>MannLab's pages: runs, one run, compare, and the file-defined dashboards.</summary>
-public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder)
+/// <summary>MannLab's pages: runs, one run (with its retry action), compare, and the file-defined dashboards.</summary>
+public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder, RunDispatcher dispatcher)
 {
-    private static IResult Send(string html) => Results.Content(html, "text/html; charset=utf-8");
+    private static IResult Send(string html, int status = StatusCodes.Status200OK) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);
 
     private static bool Partial(HttpRequest request) => request.Headers["X-Requested-With"] == "live";
 
@@ -27,7 +28,7 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
             <form class="filters" method="get" action="/">
             {Select("experiment", "Experiment", await data.Distinct("experiment"), experiment)}
             {Select("tag", "Tag", await data.Distinct("tag"), tag)}
-            {Select("status", "Status", ["queued", "running", "interrupted", "succeeded", "failed", "cancelled"], status)}
+            {Select("status", "Status", RunStatus.All, status)}
             {Select("model", "Model", await data.Distinct("model"), model)}
             <button type="submit">Filter</button></form>
             <form method="get" action="/compare">{live}<p><button type="submit">Compare the selected runs</button></p></form>
@@ -58,6 +59,10 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
         var live = new StringBuilder($"<div id=\"live\" data-finished=\"{(run.Finished ? "true" : "false")}\">");
         live.Append($"<p>{E(run.Name)} [{E(run.PointLabel)}] · {E(run.Model)} · <span class=\"status-{E(run.Status)}\">{E(run.Status)}</span> · " +
                     $"{E(run.EpisodesDone)}/{E(run.EpisodesTotal)} episodes · attempt {run.Attempt}{(run.Error is null ? "" : " · " + E(run.Error.Split('\n')[0]))}</p>");
+        if (run.WaitReason is not null) live.Append($"<p class=\"status-waiting\">{E(run.WaitReason)}</p>");
+        if (RunStatus.IsRetryable(run.Status))
+            live.Append($"<form method=\"post\" action=\"/runs/{E(id)}/retry\"><button type=\"submit\">Retry</button> " +
+                        "from its last checkpoint, as a new attempt</form>");
         live.Append("<div class=\"charts\">");
         var curves = await data.InstanceCurves(id);
         live.Append(curves.Count == 0 ? "<p>No evaluation yet.</p>"
@@ -85,6 +90,19 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
             <p><a href="/compare?run={E(id)}">Compare with other runs</a></p>
             """;
         return Send(Page($"Run {id}", body, $"/runs/{id}"));
+    }
+
+    /// <summary>The run page's Retry: the same retry as <c>mannlab retry</c>; back to the run page, or why it was not retried.</summary>
+    public async Task<IResult> Retry(string id)
+    {
+        var result = await dispatcher.RetryAsync(id);
+        return result switch
+        {
+            null => Results.NotFound($"no run {id}"),
+            RetryResult.Queued => Results.Redirect($"/runs/{Uri.EscapeDataString(id)}"),
+            _ => Send(Page($"Run {id}", $"<p>Run {E(id)}: {E(result)}.</p><p><a href=\"/runs/{E(id)}\">Back to the run</a></p>"),
+                StatusCodes.Status409Conflict),
+        };
     }
 
     public async Task<IResult> Memory(string id, long step) =>

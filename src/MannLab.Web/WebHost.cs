@@ -1,5 +1,6 @@
 using System.Net;
 using Hangfire;
+using MannLab.Jobs;
 using MannLab.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -16,8 +17,8 @@ namespace MannLab.Web;
 public sealed record WebOptions(string Host, int Port, string? Token, string DashboardsFolder, string ReadOnlyConnectionString);
 
 /// <summary>
-/// The web host: MannLab's pages (runs, run, compare, dashboards) and the Hangfire dashboard at
-/// /hangfire, on 127.0.0.1 by default.
+/// The web host: MannLab's pages (runs, run, compare, dashboards), the run page's retry action,
+/// and the Hangfire dashboard at /hangfire, on 127.0.0.1 by default.
 /// </summary>
 public sealed class WebHost : IAsyncDisposable
 {
@@ -49,7 +50,7 @@ public sealed class WebHost : IAsyncDisposable
         var app = builder.Build();
         var readOnly = NpgsqlDataSource.Create(options.ReadOnlyConnectionString);
         var data = new SiteData(db, readOnly);
-        var pages = new Pages(new RunStore(db), data, options.DashboardsFolder);
+        var pages = new Pages(new RunStore(db), data, options.DashboardsFolder, new RunDispatcher(db, storage));
         var access = new Access(options.Token);
         app.Use((context, next) => access.Guard(context, () => next(context)));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
@@ -61,6 +62,7 @@ public sealed class WebHost : IAsyncDisposable
         }, storage);
         app.MapGet("/", (HttpRequest request) => pages.Runs(request));
         app.MapGet("/runs/{id}", (string id, HttpRequest request) => pages.Run(id, request));
+        app.MapPost("/runs/{id}/retry", (string id) => pages.Retry(id));
         app.MapGet("/runs/{id}/memory/{step:long}.png", (string id, long step) => pages.Memory(id, step));
         app.MapGet("/compare", (HttpRequest request) => pages.Compare(request));
         app.MapGet("/dashboards", () => pages.DashboardList());

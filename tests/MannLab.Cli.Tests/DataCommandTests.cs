@@ -91,6 +91,11 @@ public class DataCommandTests : IDisposable
         result.Err.Should().Contain($"{Path.Combine(dest, "images_evaluation.zip")}: checksum mismatch");
         File.Exists(Path.Combine(dest, "images_evaluation.zip")).Should().BeFalse();
         File.Exists(Path.Combine(dest, "images_evaluation.zip.part")).Should().BeFalse();
+        // The verified archive waits for the other before taking its name: nobody reads half a set.
+        File.Exists(Path.Combine(dest, "images_background.zip")).Should().BeFalse();
+        var info = Mannlab.Run(_folder.Path, "data", "info", "--path", dest);
+        info.ExitCode.Should().Be(1);
+        info.Err.Should().Contain($"{dest}: a download of the archives is unfinished").And.Contain("mannlab data fetch omniglot");
     }
 
     [Fact]

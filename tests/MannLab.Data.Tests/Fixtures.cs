@@ -70,7 +70,7 @@ public static class OmniglotFixture
 /// <summary>The real Omniglot archives, found as MannLab finds them ($MANNLAB_OMNIGLOT, else ../shared/omniglot beside the repository).</summary>
 public static class RealOmniglot
 {
-    public static string Path => Datasets.OmniglotPath();
+    public static string Path => Datasets.LocateOmniglot().Path;
 }
 
 public static class Tasks

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hangfire;
 using Hangfire.States;
+using MannLab.Storage;
 
 namespace MannLab.Jobs.Tests;
 
@@ -187,5 +188,62 @@ public sealed class QueueAndWorkerTests(PostgresFixture pg) : IDisposable
         (await _lab.Scalar<long>("select count(*) from hangfire.job")).Should().Be(2, "a file already queued is not queued again");
         runs.ExitCode.Should().Be(0, runs.Err);
         runs.Out.Split('\n').Count(l => l.Contains(" once ") && l.Contains("queued")).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task The_final_status_is_written_once_by_the_worker_not_by_the_training_process()
+    {
+        // Every write of mannlab.runs.status, with the application that made it.
+        await using (var watch = _lab.Db.CreateCommand("""
+            create table status_writes (seq serial, old text, new text, app text);
+            create function log_status() returns trigger language plpgsql as $$
+            begin
+                insert into status_writes (old, new, app) values (old.status, new.status, current_setting('application_name'));
+                return new;
+            end $$;
+            create trigger status_written after update of status on mannlab.runs for each row execute function log_status();
+            """))
+            await watch.ExecuteNonQueryAsync();
+        await _lab.Submit("once.yaml", JobsHarness.Spec("once", 320, 160, 160));
+
+        using (_lab.Jobs.StartWorkers(["cpu"], 1))
+            await _lab.Until(() => _lab.AllFinished(1), "the run to finish");
+
+        var writes = await _lab.Column<string>("select old || '>' || new || ' ' || app from status_writes order by seq");
+        writes.Where(w => w.Contains(">succeeded")).Should().Equal(["running>succeeded mannlab"], string.Join("; ", writes));
+        writes.Should().NotContain(w => w.EndsWith(RunTraining.TrainingApplication), "the training process writes metrics, never the status");
+        (await _lab.Scalar<long>("select count(*) from mannlab.metrics where name = 'train_loss'")).Should().BeGreaterThan(0);
+    }
+
+    [Fact]
+    public async Task A_training_process_that_dies_alone_is_retried_by_Hangfire_on_its_own_queue_and_resumes()
+    {
+        var run = (await _lab.Submit("crash.yaml", JobsHarness.Spec("crash", 96000, 96000, 3200, "priority: low"))).Runs.Head.Id;
+        using var workers = _lab.Jobs.StartWorkers(["cpu"], 1);
+        await _lab.Until(async () => await _lab.Scalar<long>("select coalesce(max(episode), 0) from mannlab.checkpoints") > 0, "a first checkpoint");
+
+        // The worker runs in this test host, so its training process is a child of ours: kill that one alone.
+        var child = Directory.GetDirectories("/proc").Select(Path.GetFileName).OfType<string>().Where(d => d.All(char.IsAsciiDigit)).Select(int.Parse)
+            .Single(pid => ParentOf(pid) == Environment.ProcessId && CommandLine(pid).Contains($"_train\0{run}"));
+        using (var process = Process.GetProcessById(child)) process.Kill();
+
+        await _lab.Until(async () => await _lab.Scalar<string>("select status from mannlab.runs") == RunStatus.Succeeded && await _lab.AllFinished(1),
+            "Hangfire's retry to resume the run");
+        var attempts = await _lab.Column<string>("select attempt || ' ' || outcome || ' ' || from_episode from mannlab.run_attempts order by attempt");
+        attempts.Should().HaveCount(2);
+        attempts[0].Should().StartWith("1 crashed ");
+        attempts[1].Should().StartWith("2 succeeded ");
+        long.Parse(attempts[1].Split(' ')[2]).Should().BeGreaterThan(0, "it resumed from its checkpoint");
+
+        static int ParentOf(int pid)
+        {
+            try { return int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1]); }
+            catch (IOException) { return -1; } // gone meanwhile
+        }
+        static string CommandLine(int pid)
+        {
+            try { return File.ReadAllText($"/proc/{pid}/cmdline"); }
+            catch (IOException) { return ""; }
+        }
     }
 }

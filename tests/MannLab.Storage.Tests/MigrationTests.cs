@@ -14,12 +14,26 @@ public class MigrationTests(PostgresFixture pg)
         var second = await Migrations.ApplyAsync(pg.DataSource);
 
         first.Should().Equal(Migrations.All().Select(m => m.Name));
-        first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql", "0005_memory_snapshots.sql");
+        first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql", "0005_memory_snapshots.sql",
+            "0006_waiting.sql", "0007_retry.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
             .Should().Be(10); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations
         (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(5);
         (await pg.Scalar<long>("select count(*) from mannlab.paper_results")).Should().Be(4 * 6, "Table 1: human, feed-forward, LSTM, MANN at six sights");
+    }
+
+    [Fact]
+    public async Task The_database_accepts_exactly_the_statuses_the_code_knows()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+
+        var check = await pg.Scalar<string>("""
+            select pg_get_constraintdef(oid) from pg_constraint where conrelid = 'mannlab.runs'::regclass and conname = 'runs_status_check'
+            """);
+
+        System.Text.RegularExpressions.Regex.Matches(check!, "'([a-z]+)'").Select(m => m.Groups[1].Value)
+            .Should().BeEquivalentTo(RunStatus.All, $"the check reads: {check}");
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public class RunLeasesTests(PostgresFixture pg)
         requested.Should().Be(("running", (string?)null), "a run being trained is stopped by its worker, not here");
         (await leases.RenewAsync(run, "worker-a", lease)).Should().BeTrue();
         await leases.ReleaseAsync(run, "worker-a", 1, "cancelled", "cancelled", null);
-        (await leases.TryAcquireAsync(run, "worker-b", lease, null)).Should().Be(new LeaseResult.Finished("cancelled"));
+        (await leases.TryAcquireAsync(run, "worker-b", lease, null)).Should().Be(new LeaseResult.NothingToDo("cancelled"));
         (await pg.Scalar<string>($"select status from mannlab.runs where id = '{run}'")).Should().Be("cancelled");
     }
 
@@ -65,5 +65,94 @@ public class RunLeasesTests(PostgresFixture pg)
         await leases.AssignJobAsync(run, "42");
         (await leases.OrphansAsync(jobs => jobs.Where(j => j == "42").ToHashSet())).Select(o => o.Id).Should().NotContain(run, "its job is pending");
         (await leases.OrphansAsync(_ => new HashSet<string>())).Select(o => o.Id).Should().Contain(run, "its job is gone");
+    }
+
+    private Task<T?> Of<T>(string run, string column) => pg.Scalar<T>($"select {column} from mannlab.runs where id = '{run}'");
+
+    [Fact]
+    public async Task A_run_waits_only_while_no_worker_holds_it_and_is_queued_again_when_woken()
+    {
+        var (held, free) = (await Register("waiting-held"), await Register("waiting-free"));
+        var leases = new RunLeases(pg.DataSource);
+        await leases.TryAcquireAsync(held, "worker-a", TimeSpan.FromMinutes(1), null);
+
+        (await leases.MarkWaitingAsync(held, "waiting for Omniglot")).Should().BeFalse("a worker holds it: a duplicate job without the data must not park it");
+        (await leases.MarkWaitingAsync(free, "waiting for Omniglot; run `./mannlab data fetch omniglot`")).Should().BeTrue();
+
+        (await Of<string>(held, "status")).Should().Be(RunStatus.Running);
+        (await Of<string>(free, "status")).Should().Be(RunStatus.Waiting);
+        (await Of<string>(free, "wait_reason")).Should().Contain("data fetch omniglot");
+        (await leases.TryAcquireAsync(free, "worker-b", TimeSpan.FromMinutes(1), null)).Should().Be(new LeaseResult.NothingToDo(RunStatus.Waiting));
+        (await leases.OrphansAsync(jobs => jobs.ToHashSet())).Select(o => o.Id).Should().NotContain(free, "a waiting run gets no job");
+        (await leases.WaitingAsync()).Select(w => w.Id).Should().Contain(free).And.NotContain(held);
+
+        (await leases.WakeAsync([free, held])).Should().Equal(free);
+        (await Of<string>(free, "status")).Should().Be(RunStatus.Queued);
+        (await Of<string>(free, "wait_reason")).Should().BeNull();
+        (await leases.TryAcquireAsync(free, "worker-b", TimeSpan.FromMinutes(1), null)).Should().BeOfType<LeaseResult.Acquired>();
+    }
+
+    [Fact]
+    public async Task A_waiting_run_is_cancelled_at_once()
+    {
+        var run = await Register("waiting-cancelled");
+        var leases = new RunLeases(pg.DataSource);
+        await leases.MarkWaitingAsync(run, "waiting for Omniglot");
+
+        (await leases.RequestCancelAsync(run)).Should().Be((RunStatus.Cancelled, (string?)null));
+    }
+
+    [Fact]
+    public async Task The_final_status_is_the_one_the_worker_releases_with()
+    {
+        var run = await Register("released");
+        var leases = new RunLeases(pg.DataSource);
+        await leases.TryAcquireAsync(run, "worker-a", TimeSpan.FromMinutes(1), null);
+
+        await leases.ReleaseAsync(run, "worker-a", 1, "failed", RunStatus.Failed, "NaN loss at episode 320");
+
+        (await Of<string>(run, "status")).Should().Be(RunStatus.Failed);
+        (await Of<string>(run, "error")).Should().Be("NaN loss at episode 320");
+        (await Of<DateTime?>(run, "finished_at")).Should().NotBeNull();
+        (await pg.Scalar<string>($"select outcome || ': ' || error from mannlab.run_attempts where run_id = '{run}'")).Should().Be("failed: NaN loss at episode 320");
+    }
+
+    [Fact]
+    public async Task Retrying_queues_a_failed_cancelled_or_interrupted_run_as_a_new_attempt_and_nothing_else()
+    {
+        var run = await Register("retried");
+        var leases = new RunLeases(pg.DataSource);
+        var lease = TimeSpan.FromMinutes(1);
+        // Three attempts whose training process crashed, the last of which failed the run.
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            await leases.TryAcquireAsync(run, "worker-a", lease, null);
+            await leases.ReleaseAsync(run, "worker-a", attempt, "crashed", attempt < 3 ? RunStatus.Interrupted : RunStatus.Failed, "exited with code 139");
+        }
+        (await leases.CrashCountAsync(run)).Should().Be(3);
+        (await leases.RetryAsync("no-such-run", null)).Should().BeNull();
+
+        var retried = await leases.RetryAsync(run, "77");
+
+        retried.Should().Be(new RetryResult.Queued(RunStatus.Failed, 4, null));
+        retried!.ToString().Should().Contain("attempt 4").And.Contain("from the start");
+        (await Of<string>(run, "status")).Should().Be(RunStatus.Queued);
+        (await Of<string>(run, "job_id")).Should().Be("77", "a requeued job brings itself");
+        (await Of<string>(run, "error")).Should().BeNull();
+        (await Of<DateTime?>(run, "finished_at")).Should().BeNull();
+        (await leases.CrashCountAsync(run)).Should().Be(0, "crashes before the retry no longer count against it");
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.NotRetryable(RunStatus.Queued), "asking twice queues it once");
+
+        (await leases.TryAcquireAsync(run, "worker-b", lease, null)).Should().Be(new LeaseResult.Acquired(4, 0));
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.NotRetryable(RunStatus.Running));
+        await leases.RequestCancelAsync(run);
+        await leases.ReleaseAsync(run, "worker-b", 4, "cancelled", RunStatus.Cancelled, null);
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.Queued(RunStatus.Cancelled, 5, null));
+        (await Of<bool>(run, "cancel_requested")).Should().BeFalse("a retried run is no longer being cancelled");
+
+        await leases.TryAcquireAsync(run, "worker-b", lease, null);
+        await leases.ReleaseAsync(run, "worker-b", 5, "succeeded", RunStatus.Succeeded, null);
+        (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.NotRetryable(RunStatus.Succeeded));
+        (await Of<string>(run, "status")).Should().Be(RunStatus.Succeeded);
     }
 }

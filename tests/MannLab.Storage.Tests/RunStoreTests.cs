@@ -69,9 +69,14 @@ public class RunStoreTests(PostgresFixture pg)
         using var folder = new TempFolder();
         var checkpoint = folder.Sub(run.Id + ".bin");
 
+        var leases = new RunLeases(pg.DataSource);
+        await leases.TryAcquireAsync(run.Id, "worker", TimeSpan.FromMinutes(1), null);
+
         var result = new Trainer(run.Spec, run.Id, checkpoint, sink).Run();
 
         result.Outcome.Should().Be(Outcome.Completed);
+        (await store.ListAsync("db-run")).Single().Status.Should().Be(RunStatus.Running, "the run's status is its worker's to record, not the trainer's");
+        await leases.ReleaseAsync(run.Id, "worker", 1, "succeeded", RunStatus.Succeeded, null);
         (await store.ListAsync("db-run")).Single().Should().Match<StoredRun>(r => r.Status == "succeeded" && r.EpisodesDone == 64);
         var finalSecond = await pg.Scalar<double>(
             $"select accuracy from mannlab.final_instance_accuracy where run_id = '{run.Id}' and split = 'test' and instance = 2");

@@ -20,6 +20,16 @@ public sealed class JobsHarness : IDisposable
         ConnectionString = pg.NewDatabase();
         Settings = new JobSettings(Lease: TimeSpan.FromSeconds(4), Heartbeat: TimeSpan.FromSeconds(1), InvisibilityTimeout: TimeSpan.FromSeconds(10),
             RecoveryInterval: TimeSpan.FromSeconds(1), WorkDirectory: Home.Sub("work"));
+        Environment = new Dictionary<string, string>
+        {
+            ["MANNLAB_DB"] = ConnectionString,
+            ["MANNLAB_HOME"] = Home.Path,
+            ["MANNLAB_LEASE_SECONDS"] = "4",
+            ["MANNLAB_HEARTBEAT_SECONDS"] = "1",
+            ["MANNLAB_INVISIBILITY_SECONDS"] = "10",
+            ["MANNLAB_RECOVERY_SECONDS"] = "1",
+            ["MANNLAB_OMNIGLOT"] = "",
+        };
         Jobs = JobSystem.OpenAsync(ConnectionString, Home.Path, settings: Settings).GetAwaiter().GetResult();
         Db = Jobs.Database.DataSource;
     }
@@ -30,16 +40,12 @@ public sealed class JobsHarness : IDisposable
     public JobSystem Jobs { get; }
     public NpgsqlDataSource Db { get; }
 
-    /// <summary>What a mannlab process of this lab needs: the database, the home, the short timings.</summary>
-    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
-    {
-        ["MANNLAB_DB"] = ConnectionString,
-        ["MANNLAB_HOME"] = Home.Path,
-        ["MANNLAB_LEASE_SECONDS"] = "4",
-        ["MANNLAB_HEARTBEAT_SECONDS"] = "1",
-        ["MANNLAB_INVISIBILITY_SECONDS"] = "10",
-        ["MANNLAB_RECOVERY_SECONDS"] = "1",
-    };
+    /// <summary>
+    /// What a mannlab process of this lab gets: the database, the home, the short timings, and no
+    /// Omniglot unless a test says where (set MANNLAB_OMNIGLOT here before starting the process).
+    /// Workers started in the test host (<c>Jobs.StartWorkers</c>) see the host's environment instead.
+    /// </summary>
+    public Dictionary<string, string> Environment { get; }
 
     public Mannlab.Result Run(params string[] args) => Mannlab.Run(Home.Path, Environment, args);
 
@@ -130,14 +136,17 @@ public sealed class JobsHarness : IDisposable
         Home.Dispose();
     }
 
-    /// <summary>A small, fast synthetic spec: an LSTM on 3-way episodes of 12x12 glyphs.</summary>
-    public static string Spec(string name, int episodes, int evalEvery, int checkpointEvery, string extra = "") => $"""
+    /// <summary>The small spec's dataset: synthetic glyphs.</summary>
+    public const string Synthetic = "{source: synthetic, image_size: 12, synthetic: {alphabets: 6, characters: 10, drawers: 6}, augment: {translate: 0, rotate: 0}}";
+
+    /// <summary>The small spec's dataset on Omniglot, from <paramref name="path"/> (null: wherever the worker looks).</summary>
+    public static string Omniglot(string? path = null) =>
+        $"{{source: omniglot, image_size: 12, augment: {{translate: 0, rotate: 0}}{(path is null ? "" : $", path: '{path}'")}}}";
+
+    /// <summary>A small, fast spec: an LSTM on 3-way episodes of 12x12 images, synthetic unless <paramref name="dataset"/> says otherwise.</summary>
+    public static string Spec(string name, int episodes, int evalEvery, int checkpointEvery, string extra = "", string dataset = Synthetic) => $"""
         name: {name}
-        dataset:
-          source: synthetic
-          image_size: 12
-          synthetic: {"{alphabets: 6, characters: 10, drawers: 6}"}
-          augment: {"{translate: 0, rotate: 0}"}
+        dataset: {dataset}
         task: {"{classes: 3, instances: 4}"}
         model: {"{kind: lstm, hidden: 16}"}
         training: {"{"}optimizer: adam, lr: 3e-3, episodes: {episodes}, batch_size: 16, seed: 1{"}"}

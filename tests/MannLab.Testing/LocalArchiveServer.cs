@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace MannLab.Cli.Tests;
+namespace MannLab.Testing;
 
 /// <summary>
 /// An HTTP server on 127.0.0.1 serving files from memory, honouring Range requests, and recording
@@ -13,14 +13,14 @@ public sealed class LocalArchiveServer : IDisposable
     private readonly Dictionary<string, byte[]> _files;
     private readonly Task _loop;
 
+    /// <summary>Serves the real Omniglot archives, as the dataset's authors do (their names and bytes).</summary>
+    public static LocalArchiveServer RealOmniglot() => new(Directory.GetFiles(OmniglotArchives.Folder, "images_*.zip")
+        .ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes));
+
     public LocalArchiveServer(Dictionary<string, byte[]> files)
     {
         _files = files;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Url = $"http://127.0.0.1:{port}/";
+        Url = FreeUrl();
         _listener.Prefixes.Add(Url);
         _listener.Start();
         _loop = Task.Run(Serve);
@@ -65,6 +65,18 @@ public sealed class LocalArchiveServer : IDisposable
             await response.OutputStream.WriteAsync(bytes.AsMemory(start));
             response.Close();
         }
+    }
+
+    /// <summary>A loopback URL where nothing listens: what an offline machine's download meets, refused at once.</summary>
+    public static string Unreachable() => FreeUrl();
+
+    private static string FreeUrl()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return $"http://127.0.0.1:{port}/";
     }
 
     public void Dispose()
