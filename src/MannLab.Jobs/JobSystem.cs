@@ -10,11 +10,11 @@ namespace MannLab.Jobs;
 /// </summary>
 public sealed class JobSystem : IDisposable
 {
-    private JobSystem(Database database, JobSettings settings)
+    private JobSystem(Database database, JobSettings settings, PostgreSqlStorage storage)
     {
         Database = database;
         Settings = settings;
-        Storage = QueueStorage.Create(database.DataSource, settings);
+        Storage = storage;
         GlobalConfiguration.Configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -40,7 +40,8 @@ public sealed class JobSystem : IDisposable
         var database = await Database.OpenAsync(connectionString, home, log, cancel);
         try
         {
-            return new JobSystem(database, settings ?? JobSettings.FromEnvironment(home));
+            settings ??= JobSettings.FromEnvironment(home);
+            return new JobSystem(database, settings, await QueueStorage.CreateAsync(database.DataSource, settings, cancel));
         }
         catch
         {

@@ -1,4 +1,5 @@
 using Hangfire.PostgreSql;
+using MannLab.Storage;
 using Npgsql;
 
 namespace MannLab.Jobs;
@@ -13,16 +14,26 @@ public static class QueueStorage
 {
     public const string Schema = "hangfire";
 
-    public static PostgreSqlStorage Create(NpgsqlDataSource db, JobSettings settings) => new(new DataSourceConnections(db), new PostgreSqlStorageOptions
-    {
-        SchemaName = Schema,
-        PrepareSchemaIfNecessary = true,
-        UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = settings.InvisibilityTimeout,
-        QueuePollInterval = TimeSpan.FromSeconds(1),
-        // Hangfire keeps finished jobs for a day; MannLab's own tables are the record.
-        JobExpirationCheckInterval = TimeSpan.FromMinutes(30),
-    });
+    /// <summary>
+    /// Prepares Hangfire's schema under <see cref="SchemaLock"/> and opens the storage. Hangfire.PostgreSql
+    /// prepares it with no lock of its own: workers starting together on a fresh database collided
+    /// (23505 on its CREATE SCHEMA), and it only logged that and retried after a backoff.
+    /// </summary>
+    public static Task<PostgreSqlStorage> CreateAsync(NpgsqlDataSource db, JobSettings settings, CancellationToken cancel = default) =>
+        SchemaLock.HoldAsync(db, connection =>
+        {
+            PostgreSqlObjectsInstaller.Install(connection, Schema);
+            return Task.FromResult(new PostgreSqlStorage(new DataSourceConnections(db), new PostgreSqlStorageOptions
+            {
+                SchemaName = Schema,
+                PrepareSchemaIfNecessary = false,
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = settings.InvisibilityTimeout,
+                QueuePollInterval = TimeSpan.FromSeconds(1),
+                // Hangfire keeps finished jobs for a day; MannLab's own tables are the record.
+                JobExpirationCheckInterval = TimeSpan.FromMinutes(30),
+            }));
+        }, cancel);
 
     /// <summary>
     /// Which of <paramref name="jobIds"/> will still run: waiting in their queue, claimed by a

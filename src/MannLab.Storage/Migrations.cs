@@ -7,14 +7,12 @@ namespace MannLab.Storage;
 
 /// <summary>
 /// Applies db/migrations/*.sql in name order, each once, in its own transaction, recorded in
-/// mannlab.schema_migrations with its checksum. An advisory lock serialises workers that start at
-/// the same time. A migration whose text changed after it was applied is an error, not silently
-/// skipped.
+/// mannlab.schema_migrations with its checksum, under <see cref="SchemaLock"/> so that workers
+/// starting at the same time take turns. A migration whose text changed after it was applied is an
+/// error, not silently skipped.
 /// </summary>
 public static class Migrations
 {
-    private const long LockKey = 0x4D414E4E4C4142; // "MANNLAB"
-
     public static IReadOnlyList<(string Name, string Sql)> All()
     {
         var assembly = typeof(Migrations).Assembly;
@@ -29,11 +27,12 @@ public static class Migrations
     }
 
     /// <returns>The migrations applied by this call (none when the database was up to date).</returns>
-    public static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource db, CancellationToken cancel = default)
+    public static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource db, CancellationToken cancel = default) =>
+        SchemaLock.HoldAsync(db, connection => ApplyAsync(connection, cancel), cancel);
+
+    private static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlConnection connection, CancellationToken cancel)
     {
-        await using var connection = await db.OpenConnectionAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
-        await Execute(connection, "select pg_advisory_xact_lock(@key)", cancel, ("key", LockKey));
         await Execute(connection, """
             create schema if not exists mannlab;
             create table if not exists mannlab.schema_migrations (

@@ -39,9 +39,10 @@ public class MigrationTests(PostgresFixture pg)
     [Fact]
     public async Task Concurrent_starts_apply_each_migration_once()
     {
-        await using (var reset = pg.DataSource.CreateCommand("drop schema if exists mannlab cascade")) await reset.ExecuteNonQueryAsync();
-
-        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Migrations.ApplyAsync(pg.DataSource)));
+        // Each session resets the database first, so each has seen the schema missing: a session
+        // that had was the one to fail, when the lock was taken inside the migrations' transaction.
+        var results = await PostgresFixture.AllAtOnce(pg.Server.ConnectionString, 8, db => Migrations.ApplyAsync(db),
+            before: "drop schema if exists mannlab cascade");
 
         results.SelectMany(r => r).Should().Equal(Migrations.All().Select(m => m.Name));
         (await pg.Scalar<long>("select count(*) from mannlab.schema_migrations")).Should().Be(Migrations.All().Count);

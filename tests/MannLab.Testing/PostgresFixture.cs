@@ -36,6 +36,36 @@ public sealed class PostgresFixture : IDisposable
         return new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>
+    /// Makes <paramref name="count"/> calls on <paramref name="connectionString"/> really at once, as
+    /// workers starting together do: each on a thread and a data source of its own, whose one
+    /// connection has run <paramref name="before"/> and waits in its pool when a barrier lets them
+    /// all go, so that none is ahead while the others still connect.
+    /// </summary>
+    public static async Task<T[]> AllAtOnce<T>(string connectionString, int count, Func<NpgsqlDataSource, Task<T>> call, string before = "select 1")
+    {
+        var sources = Enumerable.Range(0, count).Select(_ => NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 1 }.ConnectionString)).ToArray();
+        try
+        {
+            foreach (var source in sources)
+            {
+                await using var command = source.CreateCommand(before);
+                await command.ExecuteNonQueryAsync();
+            }
+            using var gate = new Barrier(count);
+            return await Task.WhenAll(sources.Select(source => Task.Factory.StartNew(() =>
+            {
+                gate.SignalAndWait();
+                return call(source);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()));
+        }
+        finally
+        {
+            foreach (var source in sources) await source.DisposeAsync();
+        }
+    }
+
     public void Dispose()
     {
         DataSource.Dispose();
