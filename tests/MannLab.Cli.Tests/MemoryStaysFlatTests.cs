@@ -32,18 +32,9 @@ public class MemoryStaysFlatTests : IDisposable
     /// memory still crept by 0.5 to 0.9 MB per 1,000 iterations (2 to 6% over the window; the
     /// cause is not found, BENCHMARKS.md, Reliability), which is a checkpoint's cost, not a loop's.
     /// </summary>
-    private static string Spec(string model, int iterations, int evaluateEvery) => $$"""
-        name: memory
-        dataset:
-          source: synthetic
-          image_size: 12
-          synthetic: {alphabets: 6, characters: 8, drawers: 12}
-        task: {classes: 3, instances: 4}
-        model: {{model}}
-        training: {optimizer: adam, lr: 1e-3, batch_size: 8, episodes: {{iterations * 8}}, seed: 5}
-        evaluation: {every: {{evaluateEvery}}, episodes: 24, instances: [1, 2, 4]}
-        checkpoint: {every: 8000}
-        """;
+    private static string Spec(string model, int iterations, int evaluateEvery) => SmallSpec.Yaml("memory", model,
+        $"{{optimizer: adam, lr: 1e-3, batch_size: 8, episodes: {iterations * 8}, seed: 5}}",
+        $"{{every: {evaluateEvery}, episodes: 24, instances: [1, 2, 4]}}", "{every: 8000}");
 
     private const string SmallMann = "{kind: mann, hidden: 32, memory: {slots: 16, width: 8, read_heads: 2}}";
 

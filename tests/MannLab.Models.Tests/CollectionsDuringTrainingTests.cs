@@ -1,3 +1,4 @@
+using MannLab.Testing;
 using MannLab.Training;
 
 namespace MannLab.Models.Tests;
@@ -33,18 +34,8 @@ public class CollectionsDuringTrainingTests : IDisposable
     {
         foreach (var optimizer in new[] { "{optimizer: adam, lr: 1e-3", "{optimizer: rmsprop, lr: 1e-4, grad_clip: 10" })
         {
-            var run = TrainingFolder.Spec($$"""
-                name: collections
-                dataset:
-                  source: synthetic
-                  image_size: 12
-                  synthetic: {alphabets: 6, characters: 8, drawers: 12}
-                task: {classes: 3, instances: 4}
-                model: {{model}}
-                training: {{optimizer}}, batch_size: 8, episodes: 2400, seed: 5}
-                evaluation: {every: 800, episodes: 24, instances: [1, 2, 4]}
-                checkpoint: {every: 800}
-                """);
+            var run = TrainingFolder.Spec(SmallSpec.Yaml("collections", model, $"{optimizer}, batch_size: 8, episodes: 2400, seed: 5}}",
+                "{every: 800, episodes: 24, instances: [1, 2, 4]}", "{every: 800}"));
             var (sink, _) = _folder.Sink(run, $"{run.Id}");
             using var collecting = new CancellationTokenSource();
             var collections = 0;
