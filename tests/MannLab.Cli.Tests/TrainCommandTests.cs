@@ -69,7 +69,13 @@ public class TrainCommandTests : IDisposable
     {
         var spec = _folder.Write("long.yaml", Tiny.Replace("episodes: 64", "episodes: 10000000"));
         var output = _folder.Sub("out");
-        using var process = Process.Start(Mannlab.Start(_folder.Path, null, "train", spec, "--out", output))!;
+        var start = Mannlab.Start(_folder.Path, null, "train", spec, "--out", output);
+        // A shell that starts a command in the background without job control leaves SIGINT ignored,
+        // and .NET keeps an ignored SIGINT ignored: give the child the default back, as a terminal has it.
+        start.ArgumentList.Insert(0, start.FileName);
+        start.ArgumentList.Insert(0, "--default-signal=INT");
+        start.FileName = "env";
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         // Training is under way once its first checkpoint is on disk.
@@ -78,7 +84,17 @@ public class TrainCommandTests : IDisposable
         process.HasExited.Should().BeFalse(process.HasExited ? await stderr : "");
 
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-        await process.WaitForExitAsync();
+        // A bound, not a timing: a child that never stops must fail the test, not hang the suite.
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new Xunit.Sdk.XunitException("mannlab train did not stop within 5 minutes of SIGINT");
+        }
 
         process.ExitCode.Should().Be(TrainingExitCode.Interrupted, await stdout + await stderr);
         (await stdout).Should().Contain("Run the same command to resume");
