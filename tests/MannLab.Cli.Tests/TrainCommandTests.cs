@@ -12,18 +12,9 @@ public class TrainCommandTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     /// <summary>A small LSTM on synthetic glyphs: a few seconds of training.</summary>
-    private const string Tiny = """
-        name: tiny
-        dataset:
-          source: synthetic
-          image_size: 12
-          synthetic: {alphabets: 6, characters: 8, drawers: 12}
-        task: {classes: 3, instances: 4}
-        model: {kind: lstm, hidden: 32}
-        training: {optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 64, seed: 5, device: auto}
-        evaluation: {every: 32, episodes: 16, instances: [1, 2, 4]}
-        checkpoint: {every: 32}
-        """;
+    private static readonly string Tiny = SmallSpec.Yaml("tiny", "{kind: lstm, hidden: 32}",
+        "{optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 64, seed: 5, device: auto}",
+        "{every: 32, episodes: 16, instances: [1, 2, 4]}", "{every: 32}");
 
     private JsonElement RunRecord(string folder) => JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "run.json"))).RootElement;
 
