@@ -63,22 +63,37 @@ public static class RunTraining
         }) { IsBackground = true, Name = "stdin watch" };
         stdin.Start();
 
-        var sink = new DatabaseSink(db, runId);
+        var sink = new DatabaseSink(db, runId, worker, output.WriteLine);
         ITrainingSink withMemory = spec.ResultValue.Model.IsMann ? new MemorySnapshots(sink, spec.ResultValue, drawMemory, errors) : sink;
         var trainer = new Trainer(spec.ResultValue, runId, checkpoint, withMemory, log: output.WriteLine);
-        var result = trainer.Run(stop.Token);
-        switch (result.Outcome)
+        TrainingResult result;
+        bool written;
+        try
         {
-            case Outcome.Completed:
-                output.WriteLine($"run {runId}: completed at episode {result.Episodes}");
-                return TrainingExitCode.Completed;
-            case Outcome.Interrupted:
-                output.WriteLine($"run {runId}: checkpointed and stopped at episode {result.Episodes}");
-                return TrainingExitCode.Interrupted;
-            default:
-                errors.WriteLine(ErrorPrefix + result.Reason);
-                return TrainingExitCode.Failed;
+            result = trainer.Run(stop.Token);
+            // A run is done only once its records are in: training may have outrun an outage.
+            written = sink.Drain(stop.Token);
         }
+        catch (Exception stopped) when (stopped is LeaseLostException or DiskFullException)
+        {
+            errors.WriteLine(ErrorPrefix + stopped.Message);
+            return stopped is LeaseLostException ? TrainingExitCode.Interrupted : TrainingExitCode.Failed;
+        }
+        if (result.Outcome == Outcome.Failed)
+        {
+            errors.WriteLine(ErrorPrefix + result.Reason);
+            return TrainingExitCode.Failed;
+        }
+        if (!written)
+        {
+            output.WriteLine($"run {runId}: stopped at episode {result.Episodes} with {sink.HeldWrites} write(s) the database never took; " +
+                             "the run resumes from the database's checkpoint");
+            return TrainingExitCode.Interrupted;
+        }
+        output.WriteLine(result.Outcome == Outcome.Completed
+            ? $"run {runId}: completed at episode {result.Episodes}"
+            : $"run {runId}: checkpointed and stopped at episode {result.Episodes}");
+        return result.Outcome == Outcome.Completed ? TrainingExitCode.Completed : TrainingExitCode.Interrupted;
     }
 
     /// <summary>Stores a picture of the memory after each checkpoint; a picture that fails to draw is reported, and training goes on.</summary>

@@ -6,7 +6,7 @@ namespace MannLab.Storage;
 /// <summary>What a worker found when it asked for a run's lease.</summary>
 public abstract record LeaseResult
 {
-    /// <summary>The worker holds the lease: this is attempt <paramref name="Attempt"/>, resuming at <paramref name="Episode"/>.</summary>
+    /// <summary>The worker holds the lease: this is attempt <paramref name="Attempt"/>, resuming at <paramref name="Episode"/>, its checkpoint in the database.</summary>
     public sealed record Acquired(int Attempt, long Episode) : LeaseResult;
 
     /// <summary>Nothing to train: the run finished, was cancelled, or waits for its data.</summary>
@@ -70,7 +70,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
             set worker = @worker, lease_until = now() + @lease, heartbeat_at = now(), status = 'running', attempt = attempt + 1,
                 started_at = coalesce(started_at, now()), job_id = coalesce(@job, job_id), error = null, wait_reason = null
             where id = @run and {Takeable}
-            returning attempt, episodes_done
+            returning attempt, coalesce((select c.episode from mannlab.checkpoints c where c.run_id = @run and c.bytes is not null), 0)
             """, connection, transaction))
         {
             take.Parameters.AddWithValue("worker", worker);

@@ -157,59 +157,25 @@ public sealed class RunStore(NpgsqlDataSource db)
         return await command.ExecuteScalarAsync(cancel) as string ?? throw new InvalidOperationException($"run {runId} is not in the database");
     }
 
-    /// <summary>Where and with what the run is being trained: the reproducibility record.</summary>
-    public async Task RecordEnvironmentAsync(string runId, RunEnvironment environment, CancellationToken cancel = default)
-    {
-        await using var command = db.CreateCommand("""
-            update mannlab.runs set git_commit = @commit, git_dirty = @dirty, mannlab_version = @version, packages = @packages,
-                host = @host, cpu = @cpu, gpu = @gpu, threads = @threads
-            where id = @run
-            """);
-        command.Parameters.AddWithValue("commit", NpgsqlDbType.Text, (object?)environment.GitCommit ?? DBNull.Value);
-        command.Parameters.AddWithValue("dirty", NpgsqlDbType.Boolean, (object?)environment.GitDirty ?? DBNull.Value);
-        command.Parameters.AddWithValue("version", environment.MannLabVersion);
-        command.Parameters.AddWithValue("packages", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(new
-        {
-            torchsharp = environment.TorchSharpVersion, dotnet = environment.DotNetVersion, os = environment.Os, cores = environment.LogicalCores,
-        }));
-        command.Parameters.AddWithValue("host", environment.Host);
-        command.Parameters.AddWithValue("cpu", environment.Cpu);
-        command.Parameters.AddWithValue("gpu", NpgsqlDbType.Text, environment.Device == "cpu" ? DBNull.Value : environment.Device);
-        command.Parameters.AddWithValue("threads", environment.Threads);
-        command.Parameters.AddWithValue("run", runId);
-        await command.ExecuteNonQueryAsync(cancel);
-    }
-
     /// <summary>
-    /// Puts the run's latest checkpoint at <paramref name="file"/>: the database's copy, unless the
-    /// local file is of the same run and at least as far along (a process that died between saving
-    /// and uploading). Without either, the file is removed and training starts from scratch.
+    /// Puts the run's latest checkpoint at <paramref name="file"/>: the database's copy, whatever
+    /// the file holds. The database's checkpoint is the one its records are complete up to; a local
+    /// file may be further along (saved while the database was unreachable, or just before a
+    /// crash), but resuming from it would leave a gap in the records. Without a checkpoint in the
+    /// database, the file is removed and training starts from scratch.
     /// </summary>
     /// <returns>The episode the checkpoint is at, or null for none.</returns>
     public async Task<long?> RestoreCheckpointAsync(string runId, string file, CancellationToken cancel = default)
     {
-        long? local = null;
-        if (File.Exists(file))
-        {
-            try
-            {
-                var header = Checkpoint.ReadHeader(file);
-                if (header.RunId == runId) local = header.Episode;
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or JsonException)
-            {
-                // unreadable: a torn file from a crash; the database's copy replaces it
-            }
-        }
         await using var command = db.CreateCommand("select episode, bytes from mannlab.checkpoints where run_id = @run and bytes is not null");
         command.Parameters.AddWithValue("run", runId);
         await using var rows = await command.ExecuteReaderAsync(cancel);
-        if (await rows.ReadAsync(cancel) && (local is null || rows.GetInt64(0) > local))
+        if (await rows.ReadAsync(cancel))
         {
             SafeFile.Write(file, (byte[])rows[1]);
             return rows.GetInt64(0);
         }
-        if (local is null && File.Exists(file)) File.Delete(file);
-        return local;
+        if (File.Exists(file)) File.Delete(file);
+        return null;
     }
 }

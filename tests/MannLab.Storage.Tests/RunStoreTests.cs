@@ -2,6 +2,7 @@ using MannLab.Spec;
 using Task = System.Threading.Tasks.Task;
 using MannLab.Storage;
 using MannLab.Training;
+using Npgsql;
 
 namespace MannLab.Storage.Tests;
 
@@ -61,16 +62,23 @@ public class RunStoreTests(PostgresFixture pg)
         return (store, experiment.Runs.Head);
     }
 
+    /// <summary>A sink for the run, whose lease <see cref="Worker"/> takes: its writes commit only under that lease.</summary>
+    private async Task<DatabaseSink> Leased(string runId)
+    {
+        (await new RunLeases(pg.DataSource).TryAcquireAsync(runId, Worker, TimeSpan.FromMinutes(1), null)).Should().BeOfType<LeaseResult.Acquired>();
+        return new DatabaseSink(pg.DataSource, runId, Worker);
+    }
+
+    private const string Worker = "worker";
+
     [Fact]
     public async Task A_run_trained_into_the_database_can_be_read_through_the_views()
     {
         var (store, run) = await Registered("db-run");
-        var sink = new DatabaseSink(pg.DataSource, run.Id);
+        var sink = await Leased(run.Id);
         using var folder = new TempFolder();
         var checkpoint = folder.Sub(run.Id + ".bin");
-
         var leases = new RunLeases(pg.DataSource);
-        await leases.TryAcquireAsync(run.Id, "worker", TimeSpan.FromMinutes(1), null);
 
         var result = new Trainer(run.Spec, run.Id, checkpoint, sink).Run();
 
@@ -92,7 +100,7 @@ public class RunStoreTests(PostgresFixture pg)
     public async Task Writes_are_idempotent_and_a_restart_voids_what_came_after_its_checkpoint()
     {
         var id = (await Registered("idempotent")).Run.Id;
-        var sink = new DatabaseSink(pg.DataSource, id);
+        var sink = await Leased(id);
         Metric[] batch = [new(32, "train_loss", 1.5), new(32, "eval_acc_2", 0.25), new(64, "train_loss", 1.25)];
         InstanceAccuracy[] rows = [new(32, "test", 1, 3, 10), new(64, "test", 1, 4, 10)];
 
@@ -116,7 +124,7 @@ public class RunStoreTests(PostgresFixture pg)
         var run = experiment.Runs.Head;
         using var folder = new TempFolder();
 
-        new Trainer(run.Spec, run.Id, folder.Sub("checkpoint.bin"), new DatabaseSink(pg.DataSource, run.Id)).Run().Outcome.Should().Be(Outcome.Completed);
+        new Trainer(run.Spec, run.Id, folder.Sub("checkpoint.bin"), await Leased(run.Id)).Run().Outcome.Should().Be(Outcome.Completed);
 
         // gpu is null for a run on the CPU, which is where auto trains on a machine without CUDA.
         (await pg.Scalar<string>($"select gpu from mannlab.runs where id = '{run.Id}'")).Should().Be(TorchSharp.torch.cuda.is_available() ? "cuda" : null);
@@ -130,7 +138,7 @@ public class RunStoreTests(PostgresFixture pg)
         var (store, run) = await Registered("restored");
         using var trainer = new TempFolder();
         var written = trainer.Sub("checkpoint.bin");
-        new Trainer(run.Spec, run.Id, written, new DatabaseSink(pg.DataSource, run.Id)).Run().Outcome.Should().Be(Outcome.Completed);
+        new Trainer(run.Spec, run.Id, written, await Leased(run.Id)).Run().Outcome.Should().Be(Outcome.Completed);
         using var elsewhere = new TempFolder(); // another machine: no local checkpoint
         var restored = elsewhere.Sub("work/checkpoint.bin");
 
@@ -143,5 +151,88 @@ public class RunStoreTests(PostgresFixture pg)
 
         (await store.RestoreCheckpointAsync("000000000000", restored)).Should().BeNull("a checkpoint of another run is no start for this one");
         File.Exists(restored).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task What_is_recorded_while_the_database_is_unreachable_is_held_and_written_in_order_once_it_is_back()
+    {
+        var id = (await Registered("outage")).Run.Id;
+        (await new RunLeases(pg.DataSource).TryAcquireAsync(id, Worker, TimeSpan.FromMinutes(1), null)).Should().BeOfType<LeaseResult.Acquired>();
+        using var proxy = new LoopbackProxy(pg.Server.Port);
+        await using var relayed = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(pg.Server.ConnectionString) { Port = proxy.Port }.ConnectionString);
+        var said = new List<string>();
+        var sink = new DatabaseSink(relayed, id, Worker, said.Add);
+        using var folder = new TempFolder();
+        var checkpoint = folder.Sub("checkpoint.bin");
+
+        sink.Started(0, RunEnvironment.Capture(TorchSharp.torch.CPU, 1));
+        sink.Record([new(10, "train_loss", 2.0)], [new(10, "train", 1, 1, 4)]);
+        proxy.Cut();
+        sink.Record([new(20, "train_loss", 1.5)], []);
+        File.WriteAllBytes(checkpoint, [20]);
+        sink.Checkpointed(20, checkpoint);
+        sink.Record([new(30, "train_loss", 1.25)], [new(30, "train", 1, 2, 4)]);
+        File.WriteAllBytes(checkpoint, [30]);
+        sink.Checkpointed(30, checkpoint);
+
+        sink.HeldWrites.Should().Be(3, "two batches and the newest checkpoint; the older one is worth nothing now");
+        sink.Drain(new CancellationToken(canceled: true)).Should().BeFalse("the database is still away");
+        (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(1);
+        (await pg.Scalar<long>($"select count(*) from mannlab.checkpoints where run_id = '{id}'")).Should().Be(0);
+
+        proxy.Restore();
+        sink.Record([new(40, "train_loss", 1.0)], []);
+
+        sink.HeldWrites.Should().Be(0);
+        (await Column<long>($"select step from mannlab.metrics where run_id = '{id}' order by step")).Should().Equal(10, 20, 30, 40);
+        (await Column<long>($"select step from mannlab.instance_accuracy where run_id = '{id}' order by step")).Should().Equal(10, 30);
+        (await pg.Scalar<byte[]>($"select bytes from mannlab.checkpoints where run_id = '{id}' and episode = 30")).Should().Equal([30]);
+        (await pg.Scalar<long>($"select episodes_done from mannlab.runs where id = '{id}'")).Should().Be(40);
+        said.Should().HaveCount(2, string.Join("\n", said));
+        said[0].Should().StartWith("the database is unreachable").And.Contain("training goes on");
+        said[1].Should().StartWith("the database is back after");
+    }
+
+    [Fact]
+    public async Task A_process_whose_lease_another_worker_took_writes_nothing_more()
+    {
+        var id = (await Registered("taken-over")).Run.Id;
+        var leases = new RunLeases(pg.DataSource);
+        (await leases.TryAcquireAsync(id, Worker, TimeSpan.FromMilliseconds(1), null)).Should().BeOfType<LeaseResult.Acquired>();
+        var stale = new DatabaseSink(pg.DataSource, id, Worker);
+        stale.Record([new(10, "train_loss", 2.0)], []);
+        await Task.Delay(50); // the lease runs out: its worker stalled, or the database was away too long
+        (await leases.TryAcquireAsync(id, "another worker", TimeSpan.FromMinutes(1), null)).Should().BeOfType<LeaseResult.Acquired>();
+
+        var write = () => stale.Record([new(20, "train_loss", 1.5)], [new(20, "train", 1, 1, 4)]);
+
+        write.Should().Throw<LeaseLostException>().WithMessage($"run {id} is leased to another worker now, not {Worker}: the records of episode 20*");
+        (await Column<long>($"select step from mannlab.metrics where run_id = '{id}'")).Should().Equal(10);
+        (await pg.Scalar<long>($"select count(*) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_local_checkpoint_further_along_than_the_databases_gives_way_to_it()
+    {
+        var (store, run) = await Registered("gives-way");
+        var sink = await Leased(run.Id);
+        using var folder = new TempFolder();
+        var file = folder.Sub("checkpoint.bin");
+        File.WriteAllBytes(file, [32]);
+        sink.Checkpointed(32, file);
+        // Saved while the database was away: the records between 32 and 64 may never have reached it.
+        File.WriteAllBytes(file, [64]);
+
+        (await store.RestoreCheckpointAsync(run.Id, file)).Should().Be(32);
+        File.ReadAllBytes(file).Should().Equal([32]);
+    }
+
+    private async Task<List<T>> Column<T>(string sql)
+    {
+        await using var command = pg.DataSource.CreateCommand(sql);
+        await using var rows = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await rows.ReadAsync()) values.Add(rows.GetFieldValue<T>(0));
+        return values;
     }
 }
