@@ -74,12 +74,27 @@ public static class UpCommand
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var watch = watcher.WatchAsync(watching.Token);
         var exit = 0;
+        DateTime? unreachableSince = null;
         try
         {
             while (!stop.Token.IsCancellationRequested)
             {
                 var specs = watcher.Files.OfType<FileOutcome.Queued>().SelectMany(f => f.Runs).DistinctBy(r => r.Id).ToDictionary(r => r.Id, r => r.Spec);
-                var runs = await jobs.Store.ListAsync(ids: specs.Keys);
+                IReadOnlyList<StoredRun> runs;
+                try
+                {
+                    runs = await jobs.Store.ListAsync(ids: specs.Keys);
+                    if (unreachableSince is { } since) board.Log($"the database is back after {(DateTime.UtcNow - since).TotalSeconds:0} s");
+                    unreachableSince = null;
+                }
+                catch (Exception e) when (DatabaseOutage.Is(e))
+                {
+                    // Training goes on meanwhile (see the README, "When the database is away").
+                    if (unreachableSince is null) board.Log($"the database is unreachable ({e.Message}); waiting for it to come back");
+                    unreachableSince ??= DateTime.UtcNow;
+                    stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+                    continue;
+                }
                 board.Show(runs);
                 // As this process sees it, which is as its workers (and their training processes) do.
                 var missing = runs.Where(r => !r.Finished).Select(r => (r.Id, Missing: MissingData.Of(specs[r.Id].Dataset)))

@@ -60,10 +60,13 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
             return;
         }
         var worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
-        var lease = TakeLease(runId, worker, jobId, cancel);
-        if (lease is null) return;
-        log?.Invoke($"run {runId}: attempt {lease.Attempt} from episode {lease.Episode} on {worker}");
-        TrainInChild(runId, worker, jobId, lease, cancel);
+        // Again after an outage that outlasted the lease: the run stopped at a checkpoint, and
+        // resumes here once the database is back, unless another worker took it meanwhile.
+        while (TakeLease(runId, worker, jobId, cancel) is { } lease)
+        {
+            log?.Invoke($"run {runId}: attempt {lease.Attempt} from episode {lease.Episode} on {worker}");
+            if (!TrainInChild(runId, worker, jobId, lease, cancel)) return;
+        }
     }
 
     /// <summary>
@@ -85,7 +88,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     /// </summary>
     private LeaseResult.Acquired? TakeLease(string runId, string worker, string? jobId, CancellationToken cancel)
     {
-        switch (_leases.TryAcquireAsync(runId, worker, settings.Lease, jobId, cancel).GetAwaiter().GetResult())
+        switch (WaitOut(() => _leases.TryAcquireAsync(runId, worker, settings.Lease, jobId, cancel), $"run {runId}: taking its lease", cancel))
         {
             case LeaseResult.Acquired acquired:
                 return acquired;
@@ -97,16 +100,18 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         }
     }
 
-    private enum StopReason { None, Cancelled, Shutdown }
+    /// <summary>Why the worker stopped its training process: an outage stops it when the lease is about to run out.</summary>
+    private enum StopReason { None, Cancelled, Shutdown, Outage }
 
-    private void TrainInChild(string runId, string worker, string? jobId, LeaseResult.Acquired lease, CancellationToken cancel)
+    /// <returns>Whether the run stopped for an outage and should be taken up again, now that the database is back.</returns>
+    private bool TrainInChild(string runId, string worker, string? jobId, LeaseResult.Acquired lease, CancellationToken cancel)
     {
         var logFile = Path.Combine(settings.RunFolder(runId), $"attempt-{lease.Attempt}.log");
         using var child = TrainingProcess.Start(runId, worker, connectionString, Path.Combine(settings.RunFolder(runId), "checkpoint.bin"), logFile);
         _live[child] = runId;
         try
         {
-            Supervise(runId, worker, jobId, lease, child, cancel);
+            return Supervise(runId, worker, jobId, lease, child, cancel);
         }
         finally
         {
@@ -114,62 +119,84 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         }
     }
 
-    private void Supervise(string runId, string worker, string? jobId, LeaseResult.Acquired lease, TrainingProcess child, CancellationToken cancel)
+    private bool Supervise(string runId, string worker, string? jobId, LeaseResult.Acquired lease, TrainingProcess child, CancellationToken cancel)
     {
         var reason = StopReason.None;
         var renewedAt = DateTime.UtcNow;
+        DateTime? unreachableSince = null;
         int? exit;
         // Wake every second, so a deleted job or a stopping worker is noticed quickly; renew the lease every heartbeat.
         while ((exit = child.WaitForExit(TimeSpan.FromSeconds(1))) is null)
         {
-            if (DateTime.UtcNow - renewedAt >= settings.Heartbeat)
+            if (DateTime.UtcNow - renewedAt >= settings.Heartbeat && reason != StopReason.Outage)
             {
                 bool? renewed;
                 try
                 {
                     renewed = _leases.RenewAsync(runId, worker, settings.Lease).GetAwaiter().GetResult();
-                    renewedAt = DateTime.UtcNow;
                 }
-                catch (NpgsqlException e)
+                catch (Exception e) when (DatabaseOutage.Is(e))
                 {
-                    log?.Invoke($"run {runId}: heartbeat failed ({e.Message}); retrying");
-                    continue; // the lease outlives several heartbeats
+                    // The child trains on and holds its records. Before the lease runs out, and another
+                    // worker may take the run, it stops at a checkpoint; the run resumes when the database is back.
+                    if (unreachableSince is null)
+                        log?.Invoke($"run {runId}: the database is unreachable ({e.Message}); training goes on while the lease lasts, " +
+                                    $"until {(renewedAt + settings.Lease).ToLocalTime():HH:mm:ss}");
+                    unreachableSince ??= DateTime.UtcNow;
+                    if (DateTime.UtcNow - renewedAt >= settings.Lease - settings.Heartbeat && reason == StopReason.None) reason = Stop(StopReason.Outage);
+                    continue;
                 }
+                renewedAt = DateTime.UtcNow;
+                if (unreachableSince is { } since)
+                    log?.Invoke($"run {runId}: the database is back after {(renewedAt - since).TotalSeconds:0} s; the lease is renewed");
+                unreachableSince = null;
                 if (renewed is null)
                 {
                     // Someone else owns the run now (we stalled past the lease): stop at once, record nothing.
                     child.Kill();
                     child.WaitForExit(Timeout.InfiniteTimeSpan);
                     log?.Invoke($"run {runId}: lease lost; stopped training");
-                    return;
+                    return false;
                 }
                 if (renewed == true && reason == StopReason.None) reason = Stop(StopReason.Cancelled);
             }
-            if (cancel.IsCancellationRequested && reason == StopReason.None)
+            if (cancel.IsCancellationRequested && reason is StopReason.None or StopReason.Outage)
                 reason = Stop(WasDeleted(jobId) ? StopReason.Cancelled : StopReason.Shutdown);
         }
-        Finish(runId, worker, lease.Attempt, reason, exit.Value, child.ErrorTail, cancel);
+        return Finish(runId, worker, lease.Attempt, reason, exit.Value, child.ErrorTail, cancel);
 
         StopReason Stop(StopReason why)
         {
-            log?.Invoke($"run {runId}: {(why == StopReason.Cancelled ? "cancelled" : "worker stopping")}; checkpointing");
+            log?.Invoke($"run {runId}: {why switch
+            {
+                StopReason.Cancelled => "cancelled",
+                StopReason.Outage => "the database has been unreachable for nearly the lease's length; stopping at a checkpoint until it is back",
+                _ => "worker stopping",
+            }}; checkpointing");
             child.RequestStop();
             return why;
         }
     }
 
-    /// <summary>Records how the attempt ended, and with it the run's status: the worker is its only writer.</summary>
-    private void Finish(string runId, string worker, int attempt, StopReason reason, int exit, string errorTail, CancellationToken cancel)
+    /// <summary>
+    /// Records how the attempt ended, and with it the run's status: the worker is its only writer.
+    /// It waits for the database if it must.
+    /// </summary>
+    /// <returns>Whether the run stopped for an outage, to be taken up again.</returns>
+    private bool Finish(string runId, string worker, int attempt, StopReason reason, int exit, string errorTail, CancellationToken cancel)
     {
         switch (exit)
         {
             case TrainingExitCode.Completed:
                 Release("succeeded", RunStatus.Succeeded, null);
                 log?.Invoke($"run {runId}: succeeded");
-                return;
+                return false;
             case TrainingExitCode.Interrupted when reason == StopReason.Cancelled:
                 Release("cancelled", RunStatus.Cancelled, null);
-                return;
+                return false;
+            case TrainingExitCode.Interrupted when reason == StopReason.Outage:
+                Release("interrupted", RunStatus.Interrupted, "the database was unreachable for longer than the lease");
+                return true;
             case TrainingExitCode.Interrupted:
                 Release("interrupted", RunStatus.Interrupted, null);
                 // Back to the queue: on shutdown Hangfire requeues a job that ends cancelled.
@@ -182,7 +209,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
             default:
                 var error = $"the training process exited with code {exit}{(exit > 128 ? $" (signal {exit - 128})" : "")}" +
                             (errorTail.Length > 0 ? ":\n" + errorTail : "");
-                if (_leases.CrashCountAsync(runId).GetAwaiter().GetResult() + 1 >= MaxCrashes)
+                if (WaitOut(() => _leases.CrashCountAsync(runId), $"run {runId}: counting its crashes", cancel) + 1 >= MaxCrashes)
                 {
                     Release("crashed", RunStatus.Failed, error);
                     throw new RunFailedException($"run {runId}: {error}");
@@ -192,8 +219,13 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         }
 
         void Release(string outcome, string status, string? error) =>
-            _leases.ReleaseAsync(runId, worker, attempt, outcome, status, error).GetAwaiter().GetResult();
+            DatabaseOutage.WaitOutAsync(() => _leases.ReleaseAsync(runId, worker, attempt, outcome, status, error), TimeSpan.FromSeconds(2), log,
+                $"run {runId}: recording that it {outcome}", cancel).GetAwaiter().GetResult();
     }
+
+    /// <summary>Runs a database call, waiting out an outage; gives up only when the worker stops.</summary>
+    private T WaitOut<T>(Func<Task<T>> call, string what, CancellationToken cancel) =>
+        DatabaseOutage.WaitOutAsync(call, TimeSpan.FromSeconds(2), log, what, cancel).GetAwaiter().GetResult();
 
     /// <summary>Why the training process says the run failed: what follows its last <see cref="RunTraining.ErrorPrefix"/> line.</summary>
     private static string Reported(string errorTail)
@@ -204,11 +236,21 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
             : string.Join("\n", lines[last..])[RunTraining.ErrorPrefix.Length..];
     }
 
-    /// <summary>Whether the job was deleted (the dashboard's cancel) rather than its worker shutting down.</summary>
+    /// <summary>
+    /// Whether the job was deleted (the dashboard's cancel) rather than its worker shutting down;
+    /// with the database unreachable, it cannot have been.
+    /// </summary>
     private bool WasDeleted(string? jobId)
     {
         if (jobId is null) return false;
-        using var connection = storage.GetConnection();
-        return connection.GetStateData(jobId)?.Name == DeletedState.StateName;
+        try
+        {
+            using var connection = storage.GetConnection();
+            return connection.GetStateData(jobId)?.Name == DeletedState.StateName;
+        }
+        catch (Exception e) when (DatabaseOutage.Is(e))
+        {
+            return false;
+        }
     }
 }
