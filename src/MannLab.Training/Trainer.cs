@@ -33,6 +33,8 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
 
     public TrainingResult Run(CancellationToken cancel = default)
     {
+        // Before any torch work: a signal handled on this thread mid-gemm corrupted the heap (see AsyncSignals).
+        using var signals = AsyncSignals.KeepOffThisThread();
         try
         {
             return Train(cancel);
