@@ -8,8 +8,17 @@ namespace MannLab.Cli.Tests;
 public class TrainCommandTests : IDisposable
 {
     private readonly TempFolder _folder = new();
+    private readonly List<Process> _processes = [];
 
-    public void Dispose() => _folder.Dispose();
+    public void Dispose()
+    {
+        foreach (var process in _processes)
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.Dispose();
+        }
+        _folder.Dispose();
+    }
 
     /// <summary>A small LSTM on synthetic glyphs: a few seconds of training.</summary>
     private static readonly string Tiny = SmallSpec.Yaml("tiny", "{kind: lstm, hidden: 32}",
@@ -58,40 +67,16 @@ public class TrainCommandTests : IDisposable
     [Fact]
     public async Task Ctrl_c_checkpoints_and_exits_interrupted()
     {
-        var spec = _folder.Write("long.yaml", Tiny.Replace("episodes: 64", "episodes: 10000000"));
-        var output = _folder.Sub("out");
-        var start = Mannlab.Start(_folder.Path, null, "train", spec, "--out", output);
-        // A shell that starts a command in the background without job control leaves SIGINT ignored,
-        // and .NET keeps an ignored SIGINT ignored: give the child the default back, as a terminal has it.
-        start.ArgumentList.Insert(0, start.FileName);
-        start.ArgumentList.Insert(0, "--default-signal=INT");
-        start.FileName = "env";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        // Training is under way once its first checkpoint is on disk.
-        var checkpoint = Path.Combine(output, "checkpoint.bin");
-        while (!File.Exists(checkpoint) && !process.HasExited) await Task.Delay(50);
-        process.HasExited.Should().BeFalse(process.HasExited ? await stderr : "");
+        var (process, stdout, stderr, output) = await StartLongTraining();
 
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-        // A bound, not a timing: a child that never stops must fail the test, not hang the suite.
-        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(bound.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new Xunit.Sdk.XunitException("mannlab train did not stop within 5 minutes of SIGINT");
-        }
+        await Signal("INT", process);
+        await UntilExited(process);
 
         process.ExitCode.Should().Be(TrainingExitCode.Interrupted, await stdout + await stderr);
         (await stdout).Should().Contain("Run the same command to resume");
         var record = RunRecord(output);
         record.GetProperty("status").GetString().Should().Be("interrupted");
-        Checkpoint.ReadHeader(checkpoint).Episode.Should().Be(record.GetProperty("episodes").GetInt64()).And.BePositive();
+        Checkpoint.ReadHeader(Path.Combine(output, "checkpoint.bin")).Episode.Should().Be(record.GetProperty("episodes").GetInt64()).And.BePositive();
     }
 
     [Fact]
@@ -101,22 +86,47 @@ public class TrainCommandTests : IDisposable
         // thread then wrote its frame over the heap (see AsyncSignals). SIGCHLD goes to .NET's same handler
         // as Ctrl-C but does not stop training, so a burst of them hits many batches: before the fix, 200
         // of them corrupted the heap in every one of 5 tries; Ctrl-C alone did about one time in 20.
-        var spec = _folder.Write("long.yaml", Tiny.Replace("episodes: 64", "episodes: 10000000"));
-        var output = _folder.Sub("out");
-        var start = Mannlab.Start(_folder.Path, null, "train", spec, "--out", output);
-        start.ArgumentList.Insert(0, start.FileName);
-        start.ArgumentList.Insert(0, "--default-signal=INT");
-        start.FileName = "env";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        while (!File.Exists(Path.Combine(output, "checkpoint.bin")) && !process.HasExited) await Task.Delay(50);
-        process.HasExited.Should().BeFalse(process.HasExited ? await stderr : "");
+        var (process, stdout, stderr, output) = await StartLongTraining();
 
         var pid = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using (var burst = Process.Start("sh", ["-c", $"i=0; while [ $i -lt 200 ] && kill -CHLD {pid}; do sleep 0.02; i=$((i+1)); done"]))
             await burst.WaitForExitAsync();
-        using (var kill = Process.Start("kill", ["-INT", pid])) await kill.WaitForExitAsync();
+        await Signal("INT", process);
+        await UntilExited(process);
+
+        process.ExitCode.Should().Be(TrainingExitCode.Interrupted, await stdout + await stderr);
+        RunRecord(output).GetProperty("status").GetString().Should().Be("interrupted");
+    }
+
+    /// <summary>`mannlab train` of a run far too long to finish, once its first checkpoint is on disk: the process, its output, and its folder.</summary>
+    private async Task<(Process Process, Task<string> Stdout, Task<string> Stderr, string Output)> StartLongTraining()
+    {
+        var spec = _folder.Write("long.yaml", Tiny.Replace("episodes: 64", "episodes: 10000000"));
+        var output = _folder.Sub("out");
+        var start = Mannlab.Start(_folder.Path, null, "train", spec, "--out", output);
+        // A shell that starts a command in the background without job control leaves SIGINT ignored,
+        // and .NET keeps an ignored SIGINT ignored: give the child the default back, as a terminal has it.
+        start.ArgumentList.Insert(0, start.FileName);
+        start.ArgumentList.Insert(0, "--default-signal=INT");
+        start.FileName = "env";
+        var process = Process.Start(start)!;
+        _processes.Add(process);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        while (!File.Exists(Path.Combine(output, "checkpoint.bin")) && !process.HasExited) await Task.Delay(50);
+        process.HasExited.Should().BeFalse(process.HasExited ? await stderr : "");
+        return (process, stdout, stderr, output);
+    }
+
+    private static async Task Signal(string signal, Process process)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>A bound, not a timing: a child that never stops must fail the test, not hang the suite.</summary>
+    private static async Task UntilExited(Process process)
+    {
         using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         try
         {
@@ -127,8 +137,5 @@ public class TrainCommandTests : IDisposable
             process.Kill(entireProcessTree: true);
             throw new Xunit.Sdk.XunitException("mannlab train did not stop within 5 minutes of SIGINT");
         }
-
-        process.ExitCode.Should().Be(TrainingExitCode.Interrupted, await stdout + await stderr);
-        RunRecord(output).GetProperty("status").GetString().Should().Be("interrupted");
     }
 }
