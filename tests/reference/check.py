@@ -13,6 +13,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 TESTS = HERE.parent / "MannLab.Models.Tests"
 PAIRS = [
     ("lrua_reference.py", "LruaHandComputedTests.cs"),
+    ("ntm_reference.py", "NtmHandComputedTests.cs"),
 ]
 TOLERANCE = 1e-6
 
