@@ -14,6 +14,7 @@ TESTS = HERE.parent / "MannLab.Models.Tests"
 PAIRS = [
     ("lrua_reference.py", "LruaHandComputedTests.cs"),
     ("ntm_reference.py", "NtmHandComputedTests.cs"),
+    ("feedforward_mann_reference.py", "FeedForwardMannHandComputedTests.cs"),
 ]
 TOLERANCE = 1e-6
 
