@@ -8,7 +8,7 @@ namespace MannLab.Models;
 /// NTM-style access (Graves et al. 2014), the paper's Table 2 comparison: R write heads and R read
 /// heads, each addressing by content with a key strength beta, interpolating with its previous
 /// weights (gate g), shifting circularly (a softmax over -S..S) and sharpening (gamma &gt;= 1).
-/// Writes erase then add; reads follow the writes of the same step.
+/// Writes erase (the heads' erase factors multiply) then add; reads follow the writes of the same step.
 /// </summary>
 public sealed class NtmAccess(int slots, int width, int heads, int shiftRange) : IMemoryAccess
 {
@@ -34,8 +34,12 @@ public sealed class NtmAccess(int slots, int width, int heads, int shiftRange) :
         var writeWeights = Address(state.WriteWeights, state.Memory, write);
         var erase = write.narrow(2, AddressingOutputs, width).sigmoid();
         var add = write.narrow(2, AddressingOutputs + width, width).tanh();
-        var transposed = writeWeights.transpose(1, 2);
-        var memory = (state.Memory * Scalars.OneMinus(bmm(transposed, erase))).Plus(bmm(transposed, add));
+        // Eq. 3 for several heads: M(i) scaled by prod_h (1 - w_h(i) e_h), the paper's "erasures can be
+        // performed in any order, as multiplication is commutative" (section 3.2). A sum of the w_h e_h
+        // would differ in the cross terms and could scale a slot by a negative factor.
+        var kept = Scalars.OneMinus(writeWeights.unsqueeze(3) * erase.unsqueeze(2)).prod(1); // [B, N, W]
+        // Eq. 4: the adds sum over the heads.
+        var memory = (state.Memory * kept).Plus(bmm(writeWeights.transpose(1, 2), add));
 
         var readWeights = Address(state.ReadWeights, memory, read);
         return (bmm(readWeights, memory), new MemoryState(memory, readWeights, writeWeights, null, null, null));
