@@ -2,7 +2,15 @@
 # MannLab's test command (the README's, and CI's through .ci/run): installs what the tests need
 # when it is missing, builds everything with warnings as errors, runs every test project, and
 # ends with the plain line "N passed, N failed". Exits non-zero on any failure.
+# `./test.sh --fast` leaves out the tests that train until a model has learned and those that read
+# the whole Omniglot set (TestKind in tests/MannLab.Testing), for development; CI runs everything.
 set -uo pipefail
+filter=()
+case "${1:-}" in
+  "") ;;
+  --fast) filter=(--filter "Kind!=learning&Kind!=full-omniglot") ;;
+  *) echo "usage: ./test.sh [--fast]"; exit 2 ;;
+esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
@@ -35,7 +43,7 @@ if ! dotnet build MannLab.sln -c Release -nologo -v q "-clp:ErrorsOnly;NoSummary
   exit 1
 fi
 
-dotnet test MannLab.sln -c Release --no-build --nologo \
+dotnet test MannLab.sln -c Release --no-build --nologo "${filter[@]}" \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results"
 status=$?
 

@@ -19,6 +19,8 @@ namespace MannLab.Cli.Tests;
 /// only leaving its plateau. Gaps: 32.9, 31.5 and about 22 points; the stated margin, 15 points,
 /// leaves room for another BLAS's rounding to shift the jumps.
 /// </remarks>
+[Trait(TestKind.Trait, TestKind.Learning)]
+[Trait(TestKind.Trait, TestKind.FullOmniglot)]
 public class MannVersusLstmTests : IDisposable
 {
     private readonly TempFolder _folder = new();

@@ -3,6 +3,7 @@ using MannLab.Spec;
 namespace MannLab.Data.Tests;
 
 /// <summary>The real archives from ../shared/omniglot (or $MANNLAB_OMNIGLOT).</summary>
+[Trait(TestKind.Trait, TestKind.FullOmniglot)]
 public class RealOmniglotTests : IDisposable
 {
     private readonly TempFolder _temp = new();

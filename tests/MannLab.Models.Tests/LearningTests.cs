@@ -11,6 +11,7 @@ namespace MannLab.Models.Tests;
 /// On that small task the LSTM keeps up with the MANN, so the comparison of the two is made on the
 /// paper's task, where memory is what separates them (MannLab.Cli.Tests.MannVersusLstmTests).
 /// </summary>
+[Trait(TestKind.Trait, TestKind.Learning)]
 public class LearningTests : IDisposable
 {
     private readonly TrainingFolder _folder = new();
