@@ -45,41 +45,30 @@ public static class Benchmark
         manual_seed(0);
         var codec = new LabelCodec(LabelEncoding.OneHot, Classes);
         using var model = ModelFactory.Create(PaperModel(kind), Pixels, codec);
-        using var optimizer = new Optimizers.RmsProp(model.parameters(), 1e-4, 0.95, 0.9);
+        var parameters = model.parameters().ToArray();
+        using var optimizer = new Optimizers.RmsProp(parameters, 1e-4, 0.95, 0.9);
+        var step = new TrainingStep(model, optimizer, parameters, codec, gradClip: null);
         using var input = rand(Batch, Steps, Pixels + Classes);
         using var targets = randint(0, Classes, [Batch, Steps, 1], ScalarType.Int64);
-        List<double> times = [], forward = [], backward = [], step = [];
+        List<double> times = [], forward = [], backward = [], optimiserStep = [];
         List<(long, double)> resident = [];
         for (var i = 0; i < warmup + iterations; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            using (NewDisposeScope())
-            {
-                var loss = Scoring.Loss(model.forward(input), targets, codec);
-                loss.item<float>(); // the forward pass is complete here
-                var forwardDone = Stopwatch.GetTimestamp();
-                optimizer.zero_grad();
-                loss.backward();
-                var backwardDone = Stopwatch.GetTimestamp();
-                optimizer.step();
-                if (i >= warmup)
-                {
-                    forward.Add(Stopwatch.GetElapsedTime(start, forwardDone).TotalMilliseconds);
-                    backward.Add(Stopwatch.GetElapsedTime(forwardDone, backwardDone).TotalMilliseconds);
-                    step.Add(Stopwatch.GetElapsedTime(backwardDone).TotalMilliseconds);
-                }
-            }
-            if (i >= warmup)
-            {
-                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                resident.Add((i + 1, Rss()));
-            }
+            TrainingStep.Outcome done;
+            using (NewDisposeScope()) done = step.Run(input, targets);
+            if (i < warmup) continue;
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            forward.Add(done.Forward.TotalMilliseconds);
+            backward.Add(done.Backward.TotalMilliseconds);
+            optimiserStep.Add(done.OptimiserStep.TotalMilliseconds);
+            resident.Add((i + 1, Rss()));
         }
         var median = Median(times);
         var gemm = GemmGflops(kind);
         var flop = ModelGflop(kind);
         return new Result(kind, threads, iterations, median, times.Min(), times.Max(), Batch * 1000 / median, PeakRss(), gemm, flop,
-            flop / gemm * 1000, Median(forward), Median(backward), Median(step), Trend(resident));
+            flop / gemm * 1000, Median(forward), Median(backward), Median(optimiserStep), Trend(resident));
     }
 
     /// <summary>

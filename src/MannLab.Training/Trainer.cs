@@ -63,6 +63,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         // Listed once: each of TorchSharp's parameters() calls leaves some native memory behind.
         var parameters = model.parameters().ToArray();
         using var optimizer = Optimizers.Create(t.Optimizer, parameters);
+        var step = new TrainingStep(model, optimizer, parameters, codec, t.GradClip is { } clip ? clip.Value : null);
 
         long episode = 0, iteration = 0;
         if (File.Exists(checkpointFile))
@@ -93,18 +94,11 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             using (NewDisposeScope())
             {
                 var tensors = EpisodeTensors.From(batch, device);
-                model.train();
-                var logits = model.forward(tensors.Input);
-                var loss = Scoring.Loss(logits, tensors.Targets, codec);
-                var value = loss.item<float>();
-                if (!float.IsFinite(value))
-                    throw new TrainingDivergedException($"the training loss became {value} at episode {episode} (iteration {iteration + 1}); " +
+                var done = step.Run(tensors.Input, tensors.Targets);
+                if (!done.Stepped)
+                    throw new TrainingDivergedException($"the training loss became {done.Loss} at episode {episode} (iteration {iteration + 1}); " +
                                                         "lower training.lr or set training.grad_clip");
-                optimizer.zero_grad();
-                loss.backward();
-                if (t.GradClip is { } clip) nn.utils.clip_grad_norm_(parameters, clip.Value);
-                optimizer.step();
-                window.Add(value, Scoring.Correct(logits, tensors.Targets, codec), batch.Instances);
+                window.Add(done.Loss, Scoring.Correct(done.Logits, tensors.Targets, codec), batch.Instances);
             }
             episode += batchSize;
             iteration++;
