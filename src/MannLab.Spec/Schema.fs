@@ -282,3 +282,13 @@ let fields: Field list =
       field checkpointEvery (always _.CheckpointEvery) "" "episodes between checkpoints"
       field queue (always _.Queue) "" "" |> untrained |> shown "cpu (gpu when training.device is cuda)"
       field priority (always _.Priority) "" "" |> untrained ]
+
+/// The README's reference to the language: the table in Markdown, one row per key.
+let reference =
+    let cell (text: string) = text.Replace("|", "\\|")
+    [ yield "| key | type | default | check | applies when | since | in the run id | what |"
+      yield "|---|---|---|---|---|---|---|---|"
+      for f in fields ->
+          sprintf "| `%s` | %s | %s | %s | %s | %d | %s | %s |" f.Path (cell f.Type) (cell f.Default) (cell f.Check) (cell f.Applies)
+              f.Since (if f.Trained then "yes" else "no") (cell f.What) ]
+    |> String.concat "\n"
