@@ -292,3 +292,37 @@ let reference =
           sprintf "| `%s` | %s | %s | %s | %s | %d | %s | %s |" f.Path (cell f.Type) (cell f.Default) (cell f.Check) (cell f.Applies)
               f.Since (if f.Trained then "yes" else "no") (cell f.What) ]
     |> String.concat "\n"
+
+/// A model in a few words, for `plan` and titles: "mann (lstm 200, 128x40, 4 heads, lrua gamma 0.95)".
+let describeModel model =
+    match model with
+    | FeedForward h -> sprintf "feedforward %d" h
+    | Lstm h -> sprintf "lstm %d" h
+    | Mann m ->
+        let access =
+            match m.Access with
+            | Lrua a ->
+                sprintf "lrua gamma %s" (show (Number a.Gamma))
+                + (if a.LearnedKeyStrength then ", key strength" else "")
+                + (if a.AddVector then ", add vector" else "")
+            | Ntm _ -> "ntm"
+        sprintf "mann (%s %d, %dx%d, %d heads, %s)" (show (controller.Write m.Controller)) m.Hidden m.Memory.Slots m.Memory.Width
+            m.Memory.ReadHeads access
+
+/// A task in a few words: "5-way, 10 per class, one-hot".
+let describeTask (t: Task) =
+    let shape = match t.Shape with InstancesPerClass k -> sprintf "%d per class" k | Length l -> sprintf "length %d" l
+    sprintf "%d-way, %s, %s" t.Classes shape (match t.Labels with OneHot -> "one-hot" | StringLabels -> "string labels")
+
+/// A column of `plan`, after the run and its sweep point: a heading and what it shows of a run.
+type Column = { Heading: string; Show: Spec -> string }
+
+/// `plan`'s columns: the model and task in a few words, then keys of the table by their last name.
+let planColumns =
+    let ofKey (k: Key<'a>) =
+        let field = fields |> List.find (fun f -> f.Path = k.Path)
+        { Heading = k.Name; Show = fun s -> field.Of s |> Option.map show |> Option.defaultValue "" }
+    [ { Heading = "architecture"; Show = fun s -> describeModel s.Model }
+      { Heading = "task"; Show = fun s -> describeTask s.Task }
+      ofKey episodes
+      ofKey seed ]
