@@ -73,11 +73,10 @@ let toJson (s: Spec) = json (fun f -> f.Of s)
 let sha256 (text: string) =
     SHA256.HashData(Encoding.UTF8.GetBytes text) |> Array.map (fun b -> b.ToString "x2") |> String.concat ""
 
-/// A run's id: the first 12 hex digits of the SHA-256 of its canonical spec. The same resolved
-/// spec always gives the same id; any change to what is trained gives a new one. The fields that
-/// only describe or schedule a run (not Trained in the table: description, tags, queue,
-/// priority) are hashed at their own defaults, so raising an experiment's priority or retagging
-/// it does not train it again. Fields added to the language later: see Schema.written.
+/// A run's id: the first 12 hex digits of the SHA-256 of its canonical spec, with the keys that
+/// only describe or schedule a run at their defaults. The same resolved spec always gives the
+/// same id; any change to what is trained gives a new one. The policy that keeps ids stable is
+/// stated at Schema.written.
 let runId (s: Spec) =
     let trained (f: Schema.Field) = if f.Trained then f.Of s else f.Plain
     (sha256 (json trained)).Substring(0, 12)

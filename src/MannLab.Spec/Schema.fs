@@ -161,7 +161,7 @@ type Field =
       Applies: string
       /// The version of the language that added the key (see `written`).
       Since: int
-      /// Whether the key changes what is trained, and so the run id (see Canonical.runId).
+      /// Whether the key changes what is trained, and so the run id (see `written`).
       Trained: bool
       What: string
       /// The key's value in a resolved spec; None where it does not apply.
@@ -193,16 +193,17 @@ let private ntm = mann >> Option.bind (fun m -> match m.Access with Ntm a -> Som
 let private rmsprop (s: Spec) = match s.Training.Optimizer with RmsProp o -> Some o | Adam _ -> None
 let private adam (s: Spec) = match s.Training.Optimizer with Adam o -> Some o | RmsProp _ -> None
 
-/// The current version of the language.
-let version = 2
-
 /// Run-id stability, stated once. A run's id hashes its canonical form (Canonical.runId), and
-/// runs already stored must be found again under their ids, not trained again. So each key
-/// records the version of the language that added it (Since), and a key added after version 1
-/// is written only when it differs from its default: a spec that does not use the new key keeps
-/// the form, and the id, it had before the key existed. A new key must therefore default to what
-/// MannLab did before it (so that old runs mean the same), with a default of its own (`Plain`).
-/// Keys of version 1 are always written, every default included.
+/// runs already stored must be found again under their ids, not trained again. Two rules:
+/// - Keys that only describe or schedule a run (Trained = false: description, tags, queue,
+///   priority) are hashed at their own defaults, whatever the spec says, so retagging or
+///   reprioritising an experiment does not train it again.
+/// - Each key records the version of the language that added it (Since). A key added after
+///   version 1 is written only when it differs from its default, so a spec that does not use it
+///   keeps the form, and the id, it had before the key existed. A new key must therefore default
+///   to what MannLab did before it (old runs then mean what they meant), with a default of its
+///   own (`Plain`; `since` refuses a key without one). Keys of version 1 are always written,
+///   every default included.
 let written (f: Field) (v: Value) = f.Since = 1 || Some v <> f.Plain
 
 let private since v (f: Field) =
