@@ -101,8 +101,9 @@ let private task (s: Section) (drawers: int) =
             s.Skip "length"
             InstancesPerClass Schema.instances.Default.Value
         elif s.Has "length" then
-            // An unusable length has been reported; the paper's shape lets the other checks run.
-            required s Schema.length |> Option.map Length |> Option.defaultValue (InstancesPerClass Schema.instances.Default.Value)
+            // An unusable length (reported) stands for the paper's episode length, for the checks after it.
+            let paperLength = Schema.classes.Default.Value * Schema.instances.Default.Value
+            Length(getOr s Schema.length paperLength Schema.length.Check.Test)
         else
             let check k =
                 match positive "instances" k with
