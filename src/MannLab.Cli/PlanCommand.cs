@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MannLab.Spec;
 
 namespace MannLab.Cli;
 
@@ -27,13 +28,12 @@ public static class PlanCommand
         var axes = first.Point.Select(p => p.Path).ToList();
         var header = new List<string> { "#", "run" };
         header.AddRange(axes);
-        header.AddRange(["architecture", "task", "episodes", "seed"]);
+        header.AddRange(Schema.planColumns.Select(c => c.Heading));
         var rows = experiment.Runs.Select(run =>
         {
             var row = new List<string> { run.Index.ToString(), run.Id };
             row.AddRange(run.Point.Select(p => p.Written));
-            row.AddRange([SpecFiles.Describe(run.Spec.Model), SpecFiles.Describe(run.Spec.Task),
-                run.Spec.Training.Episodes.ToString(), run.Spec.Training.Seed.ToString()]);
+            row.AddRange(Schema.planColumns.Select(c => c.Show.Invoke(run.Spec)));
             return (IReadOnlyList<string>)row;
         });
         output.WriteLine($"{experiment.File}: {first.Spec.Name}, {experiment.Runs.Length} run{(experiment.Runs.Length == 1 ? "" : "s")}");

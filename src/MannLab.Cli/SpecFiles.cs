@@ -23,20 +23,8 @@ public static class SpecFiles
         return null;
     }
 
-    public static string Describe(Model model) => model switch
-    {
-        Model.FeedForward f => $"feedforward {f.hidden}",
-        Model.Lstm l => $"lstm {l.hidden}",
-        Model.Mann { mann: var m } => $"mann ({(m.Controller.IsLstmController ? "lstm" : "feedforward")} {m.Hidden}, " +
-            $"{m.Memory.Slots}x{m.Memory.Width}, {m.Memory.ReadHeads} heads, " +
-            (m.Access is Access.Lrua lrua
-                ? $"lrua gamma {lrua.lrua.Gamma}" + (lrua.lrua.LearnedKeyStrength ? ", key strength" : "") + (lrua.lrua.AddVector ? ", add vector" : "")
-                : "ntm") + ")",
-        _ => throw new ArgumentOutOfRangeException(nameof(model)),
-    };
+    /// <summary>A model in a few words (the spec's own summary, which <c>plan</c> shows too).</summary>
+    public static string Describe(Model model) => Schema.describeModel(model);
 
-    public static string Describe(Spec.Task task) =>
-        $"{task.Classes}-way, " +
-        (task.Shape is EpisodeShape.InstancesPerClass k ? $"{k.instances} per class" : $"length {((EpisodeShape.Length)task.Shape).steps}") +
-        (task.Labels.IsOneHot ? ", one-hot" : ", string labels");
+    public static string Describe(Spec.Task task) => Schema.describeTask(task);
 }

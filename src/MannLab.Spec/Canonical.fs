@@ -1,6 +1,6 @@
 /// The canonical form of a resolved spec: JSON with the spec language's own keys, every default
-/// written out, in a fixed order. It is stored (jsonb), shown, hashed for run ids, and, being
-/// YAML too, parses back into the same spec.
+/// written out (but see Schema.written), in the order of Schema.fields. It is stored (jsonb),
+/// shown, hashed for run ids, and, being YAML too, parses back into the same spec.
 module MannLab.Spec.Canonical
 
 open System.IO
@@ -8,141 +8,75 @@ open System.Security.Cryptography
 open System.Text
 open System.Text.Json
 
-let private write (w: Utf8JsonWriter) (s: Spec) =
-    let section (name: string) (body: unit -> unit) =
-        w.WriteStartObject name
-        body ()
-        w.WriteEndObject()
+/// Writes the table's fields in order, each with the value `valueOf` gives (None: it does not
+/// apply), opening and closing the sections their paths name: each section's keys stand
+/// together in the table, so no section opens twice.
+let private write (w: Utf8JsonWriter) (valueOf: Schema.Field -> Schema.Value option) =
+    let put (key: string) value =
+        match value with
+        | Schema.Int i -> w.WriteNumber(key, i)
+        | Schema.Number v -> w.WriteNumber(key, v)
+        | Schema.Bool b -> w.WriteBoolean(key, b)
+        | Schema.Text t -> w.WriteString(key, t)
+        | Schema.Null -> w.WriteNull key
+        | Schema.Ints items ->
+            w.WriteStartArray key
+            for i in items do
+                w.WriteNumberValue i
+            w.WriteEndArray()
+        | Schema.Texts items ->
+            w.WriteStartArray key
+            for t in items do
+                w.WriteStringValue t
+            w.WriteEndArray()
 
-    let str (k: string) (v: string) = w.WriteString(k, v)
-    let int (k: string) (v: int) = w.WriteNumber(k, v)
-    let num (k: string) (v: float) = w.WriteNumber(k, v)
-    let bool (k: string) (v: bool) = w.WriteBoolean(k, v)
+    let rec shared (a: string list) (b: string list) =
+        match a, b with
+        | x :: a', y :: b' when x = y -> 1 + shared a' b'
+        | _ -> 0
+
+    // Moves from the open sections to those `sections` names, and returns them.
+    let enter (opened: string list) (sections: string list) =
+        let common = shared opened sections
+        for _ in common .. opened.Length - 1 do
+            w.WriteEndObject()
+        for s in List.skip common sections do
+            w.WriteStartObject s
+        sections
 
     w.WriteStartObject()
-    str "name" s.Name
-    match s.Description with
-    | Some d -> str "description" d
-    | None -> w.WriteNull "description"
-    w.WriteStartArray "tags"
-    for t in s.Tags do
-        w.WriteStringValue t
-    w.WriteEndArray()
-
-    section "dataset" (fun () ->
-        let d = s.Dataset
-        match d.Source with
-        | Omniglot path ->
-            str "source" "omniglot"
-            match path with
-            | Some p -> str "path" p
-            | None -> w.WriteNull "path"
-        | Synthetic g ->
-            str "source" "synthetic"
-            section "synthetic" (fun () ->
-                int "alphabets" g.Alphabets
-                int "characters" g.CharactersPerAlphabet
-                int "drawers" g.Drawers
-                int "seed" g.Seed)
-        int "image_size" d.ImageSize
-        bool "rotation_classes" d.RotationClasses
-        match d.Split with
-        | Paper n ->
-            str "split" "paper"
-            int "train_characters" n
-        | BackgroundEvaluation -> str "split" "background-evaluation"
-        int "split_seed" d.SplitSeed
-        section "augment" (fun () ->
-            num "translate" d.Augment.Translate
-            num "rotate" d.Augment.Rotate))
-
-    section "task" (fun () ->
-        int "classes" s.Task.Classes
-        match s.Task.Shape with
-        | InstancesPerClass k -> int "instances" k
-        | Length l -> int "length" l
-        str "labels" (if s.Task.Labels = OneHot then "one-hot" else "string"))
-
-    section "model" (fun () ->
-        match s.Model with
-        | FeedForward h ->
-            str "kind" "feedforward"
-            int "hidden" h
-        | Lstm h ->
-            str "kind" "lstm"
-            int "hidden" h
-        | Mann m ->
-            str "kind" "mann"
-            int "hidden" m.Hidden
-            str "controller" (if m.Controller = LstmController then "lstm" else "feedforward")
-            section "memory" (fun () ->
-                int "slots" m.Memory.Slots
-                int "width" m.Memory.Width
-                int "read_heads" m.Memory.ReadHeads
-                bool "persistent" m.Memory.Persistent)
-            match m.Access with
-            | Lrua a ->
-                str "access" "lrua"
-                section "lrua" (fun () ->
-                    num "gamma" a.Gamma
-                    str "least_used" (if a.LeastUsed = Literal then "literal" else "per-head")
-                    // Written only when not the paper's: these options came after runs were stored,
-                    // and the paper's read and write (the defaults) must keep the ids those runs had.
-                    if a.LearnedKeyStrength then str "key_strength" "learned"
-                    if a.AddVector then str "write" "add-vector")
-            | Ntm a ->
-                str "access" "ntm"
-                section "ntm" (fun () -> int "shift_range" a.ShiftRange))
-
-    section "training" (fun () ->
-        let t = s.Training
-        match t.Optimizer with
-        | RmsProp o ->
-            str "optimizer" "rmsprop"
-            num "lr" o.Lr
-            num "momentum" o.Momentum
-            num "decay" o.Decay
-        | Adam o ->
-            str "optimizer" "adam"
-            num "lr" o.Lr
-            num "beta1" o.Beta1
-            num "beta2" o.Beta2
-        int "batch_size" t.BatchSize
-        int "episodes" t.Episodes
-        match t.GradClip with
-        | Some c -> num "grad_clip" c
-        | None -> w.WriteNull "grad_clip"
-        int "seed" t.Seed
-        str "device" (match t.Device with Cpu -> "cpu" | Cuda -> "cuda" | Auto -> "auto")
-        int "threads" t.Threads)
-
-    section "evaluation" (fun () ->
-        int "every" s.Evaluation.Every
-        int "episodes" s.Evaluation.Episodes
-        w.WriteStartArray "instances"
-        for k in s.Evaluation.Instances do
-            w.WriteNumberValue k
-        w.WriteEndArray())
-
-    section "checkpoint" (fun () -> int "every" s.CheckpointEvery)
-    str "queue" (if s.Queue = CpuQueue then "cpu" else "gpu")
-    str "priority" (match s.Priority with Low -> "low" | Normal -> "normal" | High -> "high")
+    let opened =
+        Schema.fields
+        |> List.fold
+            (fun opened field ->
+                match valueOf field with
+                | Some v when Schema.written field v ->
+                    let segments = List.ofArray (field.Path.Split '.')
+                    let sections = List.take (segments.Length - 1) segments
+                    let now = enter opened sections
+                    put (List.last segments) v
+                    now
+                | _ -> opened)
+            []
+    enter opened [] |> ignore
     w.WriteEndObject()
 
-/// Compact canonical JSON: the form that is hashed and stored.
-let toJson (s: Spec) =
+let private json (valueOf: Schema.Field -> Schema.Value option) =
     use stream = new MemoryStream()
     (use w = new Utf8JsonWriter(stream)
-     write w s)
+     write w valueOf)
     Encoding.UTF8.GetString(stream.ToArray())
+
+/// Compact canonical JSON: the form that is hashed and stored.
+let toJson (s: Spec) = json (fun f -> f.Of s)
 
 let sha256 (text: string) =
     SHA256.HashData(Encoding.UTF8.GetBytes text) |> Array.map (fun b -> b.ToString "x2") |> String.concat ""
 
-/// A run's id: the first 12 hex digits of the SHA-256 of its canonical spec. The same resolved
-/// spec always gives the same id; any change to what is trained gives a new one. The fields that
-/// only describe or schedule a run (description, tags, queue, priority) are left out, so raising
-/// an experiment's priority or retagging it does not train it again.
+/// A run's id: the first 12 hex digits of the SHA-256 of its canonical spec, with the keys that
+/// only describe or schedule a run at their defaults. The same resolved spec always gives the
+/// same id; any change to what is trained gives a new one. The policy that keeps ids stable is
+/// stated at Schema.written.
 let runId (s: Spec) =
-    let trained = { s with Description = None; Tags = []; Queue = CpuQueue; Priority = Normal }
-    (sha256 (toJson trained)).Substring(0, 12)
+    let trained (f: Schema.Field) = if f.Trained then f.Of s else f.Plain
+    (sha256 (json trained)).Substring(0, 12)

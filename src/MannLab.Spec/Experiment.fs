@@ -177,6 +177,18 @@ module Experiments =
             | [ run ] -> Ok run.Spec
             | runs -> Error [ { File = "<stored spec>"; Position = { Line = 1; Column = 1 }; Path = "sweep"; Message = sprintf "a stored spec is one run, not %d" runs.Length } ])
 
+    let private resolved text =
+        match parse "<defaults>" text with
+        | Ok e -> e.Runs.Head.Spec
+        | Error errors -> invalidOp (sprintf "the defaults do not resolve: %A" errors)
+
+    /// The paper's setting (Santoro et al. 2016: 5-way one-hot Omniglot, the MANN with LRUA): the
+    /// spec that states nothing else, so every value in it is the language's default.
+    let paper = resolved "name: paper\nmodel: {kind: mann}\n"
+
+    /// The paper's setting on synthetic glyphs, for what must run without Omniglot.
+    let paperSynthetic = resolved "name: paper\nmodel: {kind: mann}\ndataset: {source: synthetic}\n"
+
     /// The spec files under the given files and folders (folders recursively: *.yaml, *.yml), sorted.
     let discover (paths: string seq) =
         paths

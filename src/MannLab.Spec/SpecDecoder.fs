@@ -1,4 +1,5 @@
-/// The spec language: sections, keys, defaults (the paper's 5-way one-hot setting) and checks.
+/// Decoding a spec document: the keys of the language (Schema) read section by section, with the
+/// rules that involve several keys (what applies where, defaults and ranges that depend on others).
 module MannLab.Spec.SpecDecoder
 
 open MannLab.Spec.Yaml
@@ -10,64 +11,78 @@ let omniglotDrawers = 20
 /// Five characters over five symbols.
 let stringLabelCapacity = pown 5 5
 
-let private nonEmpty what (s: string) = if s.Trim() = "" then Some(sprintf "%s must not be empty" what) else None
+/// A key's name in its section; a key read in a section it does not belong to is a bug here.
+let private nameIn (s: Section) (k: Schema.Key<'a>) =
+    if childPath s.Path k.Name <> k.Path then invalidOp (sprintf "%s is read in the section '%s'" k.Path s.Path)
+    k.Name
+
+/// A key with its own default and check: the default when absent or unusable.
+let private get (s: Section) (k: Schema.Key<'a>) =
+    match k.Default with
+    | Some dflt -> s.Get(nameIn s k, k.Read, dflt, k.Check.Test)
+    | None -> invalidOp (sprintf "%s is required: it has no default" k.Path)
+
+/// A key whose default or check depends on other keys.
+let private getOr (s: Section) (k: Schema.Key<'a>) dflt check = s.Get(nameIn s k, k.Read, dflt, check)
+
+let private required (s: Section) (k: Schema.Key<'a>) = s.Required(nameIn s k, k.Read, k.Check.Test)
 
 let private dataset (s: Section) =
-    let source = s.Get("source", choice [ "omniglot", true; "synthetic", false ], true)
+    let source = get s Schema.source
     let synthetic = s.Section("synthetic")
 
     let glyphs =
-        { Alphabets = synthetic.Get("alphabets", integer, 20, positive "alphabets")
-          CharactersPerAlphabet = synthetic.Get("characters", integer, 20, positive "characters")
-          Drawers = synthetic.Get("drawers", integer, 20, positive "drawers")
-          Seed = synthetic.Get("seed", integer, 0) }
+        { Alphabets = get synthetic Schema.alphabets
+          CharactersPerAlphabet = get synthetic Schema.characters
+          Drawers = get synthetic Schema.drawers
+          Seed = get synthetic Schema.glyphSeed }
 
     synthetic.Finish()
 
     let sourceValue, characters =
         if source then
             s.NotApplicable("synthetic", "'synthetic' settings apply to source: synthetic only")
-            Omniglot(s.Optional("path", text, nonEmpty "path")), omniglotCharacters
+            Omniglot(get s Schema.omniglotPath), omniglotCharacters
         else
-            s.NotApplicable("path", "'path' applies to source: omniglot only (synthetic glyphs are generated)")
+            s.NotApplicable(Schema.omniglotPath.Name, "'path' applies to source: omniglot only (synthetic glyphs are generated)")
             Synthetic glyphs, glyphs.Alphabets * glyphs.CharactersPerAlphabet
 
-    let split = s.Get("split", choice [ "paper", true; "background-evaluation", false ], true)
+    let split = get s Schema.split
 
     let splitValue =
         if split then
-            let dflt = if source then 1200 else characters * 3 / 4
+            let dflt = if source then Schema.trainCharacters.Default.Value else characters * 3 / 4
             let check n =
                 if n > 0 && n < characters then None
                 else Some(sprintf "must be between 1 and %d (the dataset has %d characters), got %d" (characters - 1) characters n)
-            Paper(s.Get("train_characters", integer, dflt, check))
+            Paper(getOr s Schema.trainCharacters dflt check)
         else
-            s.NotApplicable("train_characters", "'train_characters' applies to split: paper only")
+            s.NotApplicable(Schema.trainCharacters.Name, "'train_characters' applies to split: paper only")
             BackgroundEvaluation
 
     let augment = s.Section("augment")
 
     let augmentation =
-        { Translate = augment.Get("translate", number, 1.0, atLeast 0.0)
-          Rotate = augment.Get("rotate", number, 5.0, between 0.0 180.0 false false) }
+        { Translate = get augment Schema.translate
+          Rotate = get augment Schema.rotate }
 
     augment.Finish()
 
-    let imageSize = s.Get("image_size", integer, 20, positive "image_size")
+    let imageSize = get s Schema.imageSize
 
     let result =
         { Source = sourceValue
           ImageSize = imageSize
-          RotationClasses = s.Get("rotation_classes", boolean, true)
+          RotationClasses = get s Schema.rotationClasses
           Split = splitValue
-          SplitSeed = s.Get("split_seed", integer, 0)
+          SplitSeed = get s Schema.splitSeed
           Augment = augmentation }
 
     s.Finish()
     result, (if source then omniglotDrawers else glyphs.Drawers)
 
 let private task (s: Section) (drawers: int) =
-    let labels = s.Get("labels", choice [ "one-hot", OneHot; "string", StringLabels ], OneHot)
+    let labels = get s Schema.labels
 
     let classesCheck n =
         match positive "classes" n with
@@ -77,16 +92,18 @@ let private task (s: Section) (drawers: int) =
         | None when n < 2 -> Some "an episode needs at least 2 classes"
         | None -> None
 
-    let classes = s.Get("classes", integer, 5, classesCheck)
+    let classes = getOr s Schema.classes Schema.classes.Default.Value classesCheck
 
     let shape =
         if s.Has "length" && s.Has "instances" then
             s.Ctx.Report(s.PositionOf "length", childPath s.Path "length", "give either 'instances' (per class) or 'length' (steps per episode), not both")
             s.Skip "instances"
             s.Skip "length"
-            InstancesPerClass 10
+            InstancesPerClass Schema.instances.Default.Value
         elif s.Has "length" then
-            Length(s.Get("length", integer, 50, positive "length"))
+            // An unusable length (reported) stands for the paper's episode length, for the checks after it.
+            let paperLength = Schema.classes.Default.Value * Schema.instances.Default.Value
+            Length(getOr s Schema.length paperLength Schema.length.Check.Test)
         else
             let check k =
                 match positive "instances" k with
@@ -94,14 +111,14 @@ let private task (s: Section) (drawers: int) =
                 | None when k > drawers ->
                     Some(sprintf "the dataset has %d drawings of each character, so at most %d instances per class" drawers drawers)
                 | None -> None
-            InstancesPerClass(s.Get("instances", integer, 10, check))
+            InstancesPerClass(getOr s Schema.instances Schema.instances.Default.Value check)
 
     s.Finish()
     { Classes = classes; Shape = shape; Labels = labels }
 
 let private model (s: Section) =
-    let kind = s.Required("kind", choice [ "feedforward", "feedforward"; "lstm", "lstm"; "mann", "mann" ])
-    let hidden = s.Get("hidden", integer, 200, positive "hidden")
+    let kind = required s Schema.kind
+    let hidden = get s Schema.hidden
     let mannOnly key = sprintf "'%s' applies to kind: mann only" key
 
     let result =
@@ -110,10 +127,10 @@ let private model (s: Section) =
             let memory = s.Section("memory")
 
             let mem =
-                { Slots = memory.Get("slots", integer, 128, positive "slots")
-                  Width = memory.Get("width", integer, 40, positive "width")
-                  ReadHeads = memory.Get("read_heads", integer, 4, positive "read_heads")
-                  Persistent = memory.Get("persistent", boolean, false) }
+                { Slots = get memory Schema.slots
+                  Width = get memory Schema.width
+                  ReadHeads = get memory Schema.readHeads
+                  Persistent = get memory Schema.persistent }
 
             memory.Finish()
 
@@ -122,33 +139,33 @@ let private model (s: Section) =
                              sprintf "more read heads (%d) than memory slots (%d)" mem.ReadHeads mem.Slots)
 
             let access =
-                match s.Get("access", choice [ "lrua", true; "ntm", false ], true) with
+                match get s Schema.access with
                 | true ->
                     s.NotApplicable("ntm", "'ntm' settings apply to access: ntm only")
                     let lrua = s.Section("lrua")
 
                     let settings =
-                        { Gamma = lrua.Get("gamma", number, 0.95, between 0.0 1.0 true false)
-                          LeastUsed = lrua.Get("least_used", choice [ "literal", Literal; "per-head", PerHead ], Literal)
-                          LearnedKeyStrength = lrua.Get("key_strength", choice [ "none", false; "learned", true ], false)
-                          AddVector = lrua.Get("write", choice [ "key", false; "add-vector", true ], false) }
+                        { Gamma = get lrua Schema.gamma
+                          LeastUsed = get lrua Schema.leastUsed
+                          LearnedKeyStrength = get lrua Schema.keyStrength
+                          AddVector = get lrua Schema.addVector }
 
                     lrua.Finish()
                     Lrua settings
                 | false ->
                     s.NotApplicable("lrua", "'lrua' settings apply to access: lrua only")
                     let ntm = s.Section("ntm")
-                    let settings = { ShiftRange = ntm.Get("shift_range", integer, 1, atLeast 0) }
+                    let settings = { ShiftRange = get ntm Schema.shiftRange }
                     ntm.Finish()
                     Ntm settings
 
             Mann
-                { Controller = s.Get("controller", choice [ "lstm", LstmController; "feedforward", FeedForwardController ], LstmController)
+                { Controller = get s Schema.controller
                   Hidden = hidden
                   Memory = mem
                   Access = access }
         | other ->
-            for key in [ "memory"; "access"; "lrua"; "ntm"; "controller" ] do
+            for key in [ "memory"; Schema.access.Name; "lrua"; "ntm"; Schema.controller.Name ] do
                 s.NotApplicable(key, mannOnly key + (match other with Some k -> sprintf " (this model is %s)" k | None -> ""))
             if other = Some "lstm" then Lstm hidden else FeedForward hidden
 
@@ -156,42 +173,39 @@ let private model (s: Section) =
     result
 
 let private training (s: Section) =
-    let isAdam = s.Get("optimizer", choice [ "rmsprop", false; "adam", true ], false)
-    let lr = positive "lr"
-    let fraction = between 0.0 1.0 false true
+    let isAdam = get s Schema.optimizer
 
     let optimizer =
         if isAdam then
-            for key in [ "momentum"; "decay" ] do
+            for key in [ Schema.momentum.Name; Schema.decay.Name ] do
                 s.NotApplicable(key, sprintf "'%s' applies to optimizer: rmsprop only" key)
             Adam
-                { Lr = s.Get("lr", number, 1e-3, lr)
-                  Beta1 = s.Get("beta1", number, 0.9, fraction)
-                  Beta2 = s.Get("beta2", number, 0.999, fraction) }
+                { Lr = getOr s Schema.lr Schema.adamLr Schema.lr.Check.Test
+                  Beta1 = get s Schema.beta1
+                  Beta2 = get s Schema.beta2 }
         else
-            for key in [ "beta1"; "beta2" ] do
+            for key in [ Schema.beta1.Name; Schema.beta2.Name ] do
                 s.NotApplicable(key, sprintf "'%s' applies to optimizer: adam only" key)
             RmsProp
-                { Lr = s.Get("lr", number, 1e-4, lr)
-                  Momentum = s.Get("momentum", number, 0.9, fraction)
-                  Decay = s.Get("decay", number, 0.95, between 0.0 1.0 true true) }
+                { Lr = get s Schema.lr
+                  Momentum = get s Schema.momentum
+                  Decay = get s Schema.decay }
 
     let result =
         { Optimizer = optimizer
-          BatchSize = s.Get("batch_size", integer, 16, positive "batch_size")
-          Episodes = s.Get("episodes", integer, 100_000, positive "episodes")
-          GradClip =
-            (if s.Has "grad_clip" then s.Optional("grad_clip", number, positive "grad_clip") else Some 10.0)
-          Seed = s.Get("seed", integer, 0)
-          Device = s.Get("device", choice [ "cpu", Cpu; "cuda", Cuda; "auto", Auto ], Cpu)
-          Threads = s.Get("threads", integer, 1, positive "threads") }
+          BatchSize = get s Schema.batchSize
+          Episodes = get s Schema.episodes
+          GradClip = get s Schema.gradClip
+          Seed = get s Schema.seed
+          Device = get s Schema.device
+          Threads = get s Schema.threads }
 
     s.Finish()
     result
 
 let private evaluation (s: Section) (maxInstance: int) =
     let instances =
-        match s.Optional("instances", listOf (positioned integer)) with
+        match s.Optional(nameIn s Schema.evaluationInstances, listOf (positioned integer)) with
         | Some [] ->
             s.Ctx.Report(s.PositionOf "instances", childPath s.Path "instances", "list at least one instance to report")
             []
@@ -204,11 +218,11 @@ let private evaluation (s: Section) (maxInstance: int) =
                     s.Ctx.Report(pos, path, sprintf "instance %d is listed twice" k)
             List.map fst listed
         | None when s.Has "instances" -> [] // reported by the decoder
-        | None -> [ 1; 2; 3; 4; 5; 10 ] |> List.filter (fun k -> k <= maxInstance)
+        | None -> Schema.evaluationInstances.Default.Value |> List.filter (fun k -> k <= maxInstance)
 
     let result =
-        { Every = s.Get("every", integer, 2000, positive "every")
-          Episodes = s.Get("episodes", integer, 256, positive "episodes")
+        { Every = get s Schema.evaluateEvery
+          Episodes = get s Schema.evaluationEpisodes
           Instances = instances }
 
     s.Finish()
@@ -217,9 +231,9 @@ let private evaluation (s: Section) (maxInstance: int) =
 /// Decodes a spec document (with any sweep point already applied); problems go to ctx.
 let decode (ctx: Ctx) (root: Node) : Spec =
     let top = Section.Of(ctx, "", root)
-    let name = top.Required("name", text, nonEmpty "name") |> Option.defaultValue ""
-    let description = top.Optional("description", text)
-    let tags = top.Get("tags", listOf text, [])
+    let name = required top Schema.name |> Option.defaultValue ""
+    let description = get top Schema.description
+    let tags = get top Schema.tags
     let ds, drawers = dataset (top.Section "dataset")
     let tk = task (top.Section "task") drawers
     let md = model (top.Section "model")
@@ -227,11 +241,11 @@ let decode (ctx: Ctx) (root: Node) : Spec =
 
     let ev = evaluation (top.Section "evaluation") tk.MaxInstance
     let checkpoint = top.Section "checkpoint"
-    let checkpointEvery = checkpoint.Get("every", integer, 5000, positive "every")
+    let checkpointEvery = get checkpoint Schema.checkpointEvery
     checkpoint.Finish()
     let defaultQueue = if tr.Device = Cuda then GpuQueue else CpuQueue
-    let queue = top.Get("queue", choice [ "cpu", CpuQueue; "gpu", GpuQueue ], defaultQueue)
-    let priority = top.Get("priority", choice [ "low", Low; "normal", Normal; "high", High ], Normal)
+    let queue = getOr top Schema.queue defaultQueue Schema.queue.Check.Test
+    let priority = get top Schema.priority
     top.Skip "sweep"
     top.Finish()
 

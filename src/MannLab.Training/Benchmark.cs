@@ -8,13 +8,19 @@ using static TorchSharp.torch;
 namespace MannLab.Training;
 
 /// <summary>
-/// Times training iterations (forward, backward, optimiser step) at the paper's size: batch 16,
-/// 50 steps, 20x20 inputs, 5 one-hot classes, controller 200, memory 128 x 40, 4 read heads,
-/// RMSProp. Inputs are fixed random tensors, as in the PyTorch peer, so only the model is timed.
+/// Times training iterations (forward, backward, optimiser step) at the paper's size, the spec
+/// language's defaults (<see cref="Experiments.paper"/>): batch 16, 50 steps, 20x20 inputs, 5
+/// one-hot classes, controller 200, memory 128 x 40, 4 read heads, RMSProp. Inputs are fixed
+/// random tensors, as in the PyTorch peer, so only the model is timed.
 /// </summary>
 public static class Benchmark
 {
-    public const int Batch = 16, Steps = 50, Pixels = 400, Classes = 5, Hidden = 200, Slots = 128, Width = 40, Heads = 4;
+    private static readonly Spec.Spec Paper = Experiments.paper;
+    private static readonly Spec.MannModel PaperMann = ((Model.Mann)Paper.Model).mann;
+
+    public static readonly int Batch = Paper.Training.BatchSize, Steps = Paper.EpisodeLength,
+        Pixels = Paper.Dataset.ImageSize * Paper.Dataset.ImageSize, Classes = Paper.Task.Classes, Hidden = PaperMann.Hidden,
+        Slots = PaperMann.Memory.Slots, Width = PaperMann.Memory.Width, Heads = PaperMann.Memory.ReadHeads;
 
     public sealed record Result(string Model, int Threads, int Iterations, double MedianMs, double MinMs, double MaxMs,
         double EpisodesPerSecond, long PeakRssBytes, double GemmGflops, double ModelGflopPerIteration, double ComputeBoundMs,
@@ -30,24 +36,23 @@ public static class Benchmark
     {
         "feedforward" => Model.NewFeedForward(Hidden),
         "lstm" => Model.NewLstm(Hidden),
-        "mann" => Mann(new Spec.LruaAccess(0.95, LeastUsedRule.Literal, false, false)),
+        "mann" => Paper.Model,
         // experiments/paper/table1-mann-extended.yaml's MANN: what its two extensions cost.
-        "mann-extended" => Mann(new Spec.LruaAccess(0.95, LeastUsedRule.PerHead, true, true)),
+        "mann-extended" => Model.NewMann(new Spec.MannModel(PaperMann.Controller, PaperMann.Hidden, PaperMann.Memory,
+            Access.NewLrua(new Spec.LruaAccess(((Access.Lrua)PaperMann.Access).lrua.Gamma, LeastUsedRule.PerHead, true, true)))),
         _ => throw new ArgumentException($"unknown model '{kind}': feedforward, lstm, mann or mann-extended", nameof(kind)),
     };
-
-    private static Model Mann(Spec.LruaAccess lrua) =>
-        Model.NewMann(new Spec.MannModel(ControllerKind.LstmController, Hidden, new Memory(Slots, Width, Heads, false), Access.NewLrua(lrua)));
 
     public static Result Run(string kind, int threads, int iterations, int warmup = 3)
     {
         set_num_threads(threads);
         manual_seed(0);
-        var codec = new LabelCodec(LabelEncoding.OneHot, Classes);
+        var codec = new LabelCodec(Paper.Task.Labels, Classes);
         using var model = ModelFactory.Create(PaperModel(kind), Pixels, codec);
         var parameters = model.parameters().ToArray();
-        using var optimizer = new Optimizers.RmsProp(parameters, 1e-4, 0.95, 0.9);
-        var step = new TrainingStep(model, optimizer, parameters, codec, gradClip: null);
+        using var optimizer = Optimizers.Create(Paper.Training.Optimizer, parameters);
+        // The paper spec's clipping too: bench times the step a paper run takes.
+        var step = new TrainingStep(model, optimizer, parameters, codec, Paper.Training.GradClip is { } clip ? clip.Value : null);
         using var input = rand(Batch, Steps, Pixels + Classes);
         using var targets = randint(0, Classes, [Batch, Steps, 1], ScalarType.Int64);
         List<double> times = [], forward = [], backward = [], optimiserStep = [];
@@ -148,10 +153,11 @@ public static class Benchmark
     /// </summary>
     public static (double EpisodesPerSecond, double WaitedMs, int Batches) DataThroughput(double iterationMs, int batches = 20)
     {
-        var set = GlyphGenerator.Generate(new SyntheticGlyphs(20, 20, 20, 0), 20);
-        var classes = DataSplit.Classes([.. Enumerable.Range(0, 300)], rotationClasses: true);
-        var sampler = new EpisodeSampler(set, classes, new Spec.Task(Classes, EpisodeShape.NewInstancesPerClass(10), LabelEncoding.OneHot),
-            new Augmentation(1.0, 5.0), 0, 1);
+        var dataset = Experiments.paperSynthetic.Dataset;
+        var set = GlyphGenerator.Generate(((DatasetSource.Synthetic)dataset.Source).glyphs, dataset.ImageSize);
+        var train = ((ClassSplit.Paper)dataset.Split).trainCharacters;
+        var classes = DataSplit.Classes([.. Enumerable.Range(0, train)], dataset.RotationClasses);
+        var sampler = new EpisodeSampler(set, classes, Experiments.paperSynthetic.Task, dataset.Augment, 0, 1);
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < batches; i++) sampler.Batch(i * Batch, Batch);
         var rate = batches * Batch / Stopwatch.GetElapsedTime(start).TotalSeconds;

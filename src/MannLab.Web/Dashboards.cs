@@ -1,5 +1,5 @@
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using MannLab.Spec;
+using Node = MannLab.Spec.Yaml.Node;
 
 namespace MannLab.Web;
 
@@ -28,50 +28,50 @@ public static class Dashboards
         ? [.. Directory.EnumerateFiles(folder, "*.y*ml", SearchOption.TopDirectoryOnly).Order(StringComparer.Ordinal).Select(LoadFile)]
         : [];
 
+    /// <summary>
+    /// Reads a dashboard through the spec language's YAML front end (<see cref="Yaml.parse"/>), so a
+    /// syntax error or a duplicate key is reported where it is, worded as for a spec.
+    /// </summary>
     public static Dashboard LoadFile(string file)
     {
         var slug = Path.GetFileNameWithoutExtension(file);
-        try
-        {
-            var stream = new YamlStream();
-            using (var reader = new StreamReader(file)) stream.Load(reader);
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-                return Broken(slug, file, $"{file}:1:1: error: a dashboard is a mapping with title and panels");
-            var title = Text(root, "title");
-            if (title is null) return Broken(slug, file, $"{file}:{Where(root)}: error: title is missing");
-            var parameters = new List<DashboardParameter>();
-            if (Child(root, "parameters") is YamlMappingNode ps)
-                foreach (var (key, value) in ps.Children)
-                {
-                    var name = ((YamlScalarNode)key).Value!;
-                    if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z_][a-z0-9_]*$"))
-                        return Broken(slug, file, $"{file}:{Where(key)}: error: parameters.{name}: names are lower-case letters, digits and _");
-                    parameters.Add(value is YamlMappingNode p
-                        ? new DashboardParameter(name, Text(p, "default") ?? "", Text(p, "label") ?? name)
-                        : new DashboardParameter(name, ((YamlScalarNode)value).Value ?? "", name));
-                }
-            if (Child(root, "panels") is not YamlSequenceNode panels)
-                return Broken(slug, file, $"{file}:{Where(root)}: error: panels is missing (a list of panels)");
-            return new Dashboard(slug, file, title, Text(root, "description"), parameters,
-                [.. panels.Children.Select((node, i) => ReadPanel(file, node, i))], null);
-        }
-        catch (YamlException e)
-        {
-            return Broken(slug, file, $"{file}:{e.Start.Line}:{e.Start.Column}: error: {e.Message}");
-        }
-        catch (InvalidCastException)
-        {
-            return Broken(slug, file, $"{file}: error: unexpected structure (see dashboards/README.md)");
-        }
+        string text;
+        try { text = File.ReadAllText(file); }
+        catch (IOException e) { return Broken(slug, file, $"{file}:1:1: error: cannot read the file: {e.Message}"); }
+        var parsed = Yaml.parse(text);
+        if (parsed.IsError)
+            return Broken(slug, file, string.Join("\n", parsed.ErrorValue.Select(p => new SpecError(file, p.Pos, p.Path, p.Message).ToString())));
+        if (parsed.ResultValue?.Value is not Node.Mapping root)
+            return Broken(slug, file, $"{file}:1:1: error: a dashboard is a mapping with title and panels");
+        var title = Text(root, "title");
+        if (title is null) return Broken(slug, file, $"{file}:{Where(root)}: error: title is missing");
+        var parameters = new List<DashboardParameter>();
+        if (Child(root, "parameters") is Node.Mapping ps)
+            foreach (var entry in ps.entries)
+            {
+                var name = entry.Key;
+                if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z_][a-z0-9_]*$"))
+                    return Broken(slug, file, $"{file}:{Where(entry.KeyPos)}: error: parameters.{name}: names are lower-case letters, digits and _");
+                if (entry.Value is Node.Mapping p)
+                    parameters.Add(new DashboardParameter(name, Text(p, "default") ?? "", Text(p, "label") ?? name));
+                else if (entry.Value is Node.Scalar value)
+                    parameters.Add(new DashboardParameter(name, Yaml.isNull(value) ? "" : value.text, name));
+                else
+                    return Broken(slug, file, $"{file}:{Where(entry.Value)}: error: parameters.{name}: a default value, or {{default: ..., label: ...}}");
+            }
+        if (Child(root, "panels") is not Node.Sequence panels)
+            return Broken(slug, file, $"{file}:{Where(root)}: error: panels is missing (a list of panels)");
+        return new Dashboard(slug, file, title, Text(root, "description"), parameters,
+            [.. panels.items.Select((node, i) => ReadPanel(file, node, i))], null);
     }
 
-    private static Panel ReadPanel(string file, YamlNode node, int index)
+    private static Panel ReadPanel(string file, Node node, int index)
     {
-        if (node is not YamlMappingNode panel) return new Panel($"panel {index + 1}", "", null, $"{file}:{Where(node)}: error: a panel is a mapping", null, null, null, null);
+        if (node is not Node.Mapping panel) return new Panel($"panel {index + 1}", "", null, $"{file}:{Where(node)}: error: a panel is a mapping", null, null, null, null);
         var title = Text(panel, "title") ?? $"panel {index + 1}";
         string? error = null;
-        foreach (var key in panel.Children.Keys.OfType<YamlScalarNode>())
-            if (!PanelKeys.Contains(key.Value)) error ??= $"{file}:{Where(key)}: error: panels[{index}].{key.Value}: unknown key (expected {string.Join(", ", PanelKeys)})";
+        foreach (var entry in panel.entries)
+            if (!PanelKeys.Contains(entry.Key)) error ??= $"{file}:{Where(entry.KeyPos)}: error: panels[{index}].{entry.Key}: unknown key (expected {string.Join(", ", PanelKeys)})";
         var sql = Text(panel, "sql");
         if (sql is null) error ??= $"{file}:{Where(panel)}: error: panels[{index}].sql is missing";
         ChartKind? chart = Text(panel, "chart") switch
@@ -94,10 +94,11 @@ public static class Dashboards
 
     private static Dashboard Broken(string slug, string file, string error) => new(slug, file, slug, null, [], [], error);
 
-    private static YamlNode? Child(YamlMappingNode map, string key) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+    private static Node? Child(Node.Mapping map, string key) => map.entries.FirstOrDefault(e => e.Key == key)?.Value;
 
-    private static string? Text(YamlMappingNode map, string key) => Child(map, key) is YamlScalarNode { Value: { } v } ? v : null;
+    private static string? Text(Node.Mapping map, string key) => Child(map, key) is Node.Scalar s && !Yaml.isNull(s) ? s.text : null;
 
-    private static string Where(YamlNode node) => $"{node.Start.Line}:{node.Start.Column}";
+    private static string Where(Node node) => Where(Yaml.posOf(node));
+
+    private static string Where(Position position) => $"{position.Line}:{position.Column}";
 }

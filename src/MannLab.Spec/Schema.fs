@@ -1,0 +1,329 @@
+/// The spec language as one table. Every key is declared once here, with its type, default,
+/// check, where it applies and the version of the language that added it. The decoder
+/// (SpecDecoder) reads keys through these declarations, the canonical form (Canonical) is
+/// written from the table, and the README's reference and `plan` are generated from it.
+module MannLab.Spec.Schema
+
+open System
+open System.Globalization
+open MannLab.Spec.Yaml
+open MannLab.Spec.Decode
+
+/// A value as the canonical form writes it.
+type Value =
+    | Int of int
+    | Number of float
+    | Bool of bool
+    | Text of string
+    | Null
+    | Ints of int list
+    | Texts of string list
+
+/// A value in the spec language's own notation, as a user would write it.
+let show value =
+    let list items = "[" + String.concat ", " items + "]"
+    match value with
+    | Int i -> string i
+    | Number v -> v.ToString("R", CultureInfo.InvariantCulture)
+    | Bool b -> if b then "true" else "false"
+    | Text t -> t
+    | Null -> "null"
+    | Ints items -> items |> List.map string |> list
+    | Texts items -> list items
+
+/// A rule a value must meet, with how the reference states it.
+type Check<'a> = { Test: 'a -> string option; Shown: string }
+
+let private unchecked<'a> : Check<'a> = { Test = (fun _ -> None); Shown = "" }
+
+let inline private positive what = { Test = Decode.positive what; Shown = "> 0" }
+
+let private atLeast low = { Test = Decode.atLeast low; Shown = sprintf ">= %O" low }
+
+let private between low high lowOpen highOpen =
+    { Test = Decode.between low high lowOpen highOpen
+      Shown = sprintf "in %s%g, %g%s" (if lowOpen then "(" else "[") low high (if highOpen then ")" else "]") }
+
+let private nonEmpty what =
+    { Test = (fun (s: string) -> if s.Trim() = "" then Some(sprintf "%s must not be empty" what) else None)
+      Shown = "not empty" }
+
+/// One key, typed: how it is read, its default (None: required), its check and how it is written.
+type Key<'a> =
+    { Path: string
+      Type: string
+      Read: Decoder<'a>
+      Default: 'a option
+      Check: Check<'a>
+      Write: 'a -> Value }
+
+    member k.Name = k.Path.Substring(k.Path.LastIndexOf '.' + 1)
+
+/// A required key; `defaults` gives it a default.
+let private key path typ read check write =
+    { Path = path; Type = typ; Read = read; Default = None; Check = check; Write = write }
+
+let private defaults value (k: Key<'a>) = { k with Default = Some value }
+
+let private whole path check = key path "whole number" integer check Int
+let private real path check = key path "number" number check Number
+let private flag path = key path "true | false" boolean unchecked Bool
+let private words path (options: (string * 'a) list) =
+    // The words are written back as they are read.
+    let write v = options |> List.find (fun (_, o) -> o = v) |> fst |> Text
+    key path (options |> List.map fst |> String.concat " | ") (choice options) unchecked write
+
+/// A key whose null (or absence) means "none", e.g. grad_clip: null turns clipping off.
+let private orNull (k: Key<'a>) : Key<'a option> =
+    { Path = k.Path
+      Type = k.Type + " or null"
+      Read = fun ctx at node -> if isNull node then Some None else k.Read ctx at node |> Option.map Some
+      Default = Some None
+      Check = { Test = Option.bind k.Check.Test; Shown = k.Check.Shown }
+      Write = Option.map k.Write >> Option.defaultValue Null }
+
+// The keys, in the order the canonical form writes them.
+let name = key "name" "text" text (nonEmpty "name") Text
+let description = orNull (key "description" "text" text unchecked Text)
+let tags = key "tags" "list of text" (listOf text) unchecked Texts |> defaults []
+
+let source = words "dataset.source" [ "omniglot", true; "synthetic", false ] |> defaults true
+let omniglotPath = orNull (key "dataset.path" "text" text (nonEmpty "path") Text)
+let alphabets = whole "dataset.synthetic.alphabets" (positive "alphabets") |> defaults 20
+let characters = whole "dataset.synthetic.characters" (positive "characters") |> defaults 20
+let drawers = whole "dataset.synthetic.drawers" (positive "drawers") |> defaults 20
+let glyphSeed = whole "dataset.synthetic.seed" unchecked |> defaults 0
+let imageSize = whole "dataset.image_size" (positive "image_size") |> defaults 20
+let rotationClasses = flag "dataset.rotation_classes" |> defaults true
+let split = words "dataset.split" [ "paper", true; "background-evaluation", false ] |> defaults true
+/// The paper's 1,200 of Omniglot's 1,623; its range depends on the dataset (SpecDecoder checks it).
+let trainCharacters = whole "dataset.train_characters" unchecked |> defaults 1200
+let splitSeed = whole "dataset.split_seed" unchecked |> defaults 0
+let translate = real "dataset.augment.translate" (atLeast 0.0) |> defaults 1.0
+let rotate = real "dataset.augment.rotate" (between 0.0 180.0 false false) |> defaults 5.0
+
+/// Its range depends on the label encoding (SpecDecoder checks it).
+let classes = whole "task.classes" unchecked |> defaults 5
+/// At most the drawings of a character (SpecDecoder checks it).
+let instances = whole "task.instances" unchecked |> defaults 10
+/// No default: without it, an episode shows each class `instances` times.
+let length = whole "task.length" (positive "length")
+let labels = words "task.labels" [ "one-hot", OneHot; "string", StringLabels ] |> defaults OneHot
+
+let kind = words "model.kind" [ "feedforward", "feedforward"; "lstm", "lstm"; "mann", "mann" ]
+let hidden = whole "model.hidden" (positive "hidden") |> defaults 200
+let controller = words "model.controller" [ "lstm", LstmController; "feedforward", FeedForwardController ] |> defaults LstmController
+let slots = whole "model.memory.slots" (positive "slots") |> defaults 128
+let width = whole "model.memory.width" (positive "width") |> defaults 40
+/// At most the slots (SpecDecoder checks it).
+let readHeads = whole "model.memory.read_heads" (positive "read_heads") |> defaults 4
+let persistent = flag "model.memory.persistent" |> defaults false
+let access = words "model.access" [ "lrua", true; "ntm", false ] |> defaults true
+let gamma = real "model.lrua.gamma" (between 0.0 1.0 true false) |> defaults 0.95
+let leastUsed = words "model.lrua.least_used" [ "literal", Literal; "per-head", PerHead ] |> defaults Literal
+let keyStrength = words "model.lrua.key_strength" [ "none", false; "learned", true ] |> defaults false
+let addVector = words "model.lrua.write" [ "key", false; "add-vector", true ] |> defaults false
+let shiftRange = whole "model.ntm.shift_range" (atLeast 0) |> defaults 1
+
+let optimizer = words "training.optimizer" [ "rmsprop", false; "adam", true ] |> defaults false
+/// RMSProp's default; Adam's is adamLr.
+let lr = real "training.lr" (positive "lr") |> defaults 1e-4
+let adamLr = 1e-3
+let private fraction = between 0.0 1.0 false true
+let momentum = real "training.momentum" fraction |> defaults 0.9
+let decay = real "training.decay" (between 0.0 1.0 true true) |> defaults 0.95
+let beta1 = real "training.beta1" fraction |> defaults 0.9
+let beta2 = real "training.beta2" fraction |> defaults 0.999
+let batchSize = whole "training.batch_size" (positive "batch_size") |> defaults 16
+let episodes = whole "training.episodes" (positive "episodes") |> defaults 100_000
+let gradClip = orNull (real "training.grad_clip" (positive "grad_clip")) |> defaults (Some 10.0)
+let seed = whole "training.seed" unchecked |> defaults 0
+let device = words "training.device" [ "cpu", Cpu; "cuda", Cuda; "auto", Auto ] |> defaults Cpu
+let threads = whole "training.threads" (positive "threads") |> defaults 1
+
+let evaluateEvery = whole "evaluation.every" (positive "every") |> defaults 2000
+let evaluationEpisodes = whole "evaluation.episodes" (positive "episodes") |> defaults 256
+/// Those of the default that an episode can hold; each is checked against the task (SpecDecoder).
+let evaluationInstances = key "evaluation.instances" "list of whole numbers" (listOf integer) unchecked Ints |> defaults [ 1; 2; 3; 4; 5; 10 ]
+let checkpointEvery = whole "checkpoint.every" (positive "every") |> defaults 5000
+/// Cpu unless training.device is cuda (SpecDecoder decides).
+let queue = words "queue" [ "cpu", CpuQueue; "gpu", GpuQueue ] |> defaults CpuQueue
+let priority = words "priority" [ "low", Low; "normal", Normal; "high", High ] |> defaults Normal
+
+/// One row of the table: a key as the reference shows it and the canonical form writes it.
+type Field =
+    { Path: string
+      Type: string
+      /// As the reference shows it: the default, or what decides it.
+      Default: string
+      Check: string
+      /// When the key applies; "" for always.
+      Applies: string
+      /// The version of the language that added the key (see `written`).
+      Since: int
+      /// Whether the key changes what is trained, and so the run id (see `written`).
+      Trained: bool
+      What: string
+      /// The key's value in a resolved spec; None where it does not apply.
+      Of: Spec -> Value option
+      /// The key's own default, where no other key decides it; None for a required key.
+      Plain: Value option }
+
+let private field (k: Key<'a>) (get: Spec -> 'a option) applies what =
+    let plain = k.Default |> Option.map k.Write
+    { Path = k.Path
+      Type = k.Type
+      Default = plain |> Option.map show |> Option.defaultValue "required"
+      Check = k.Check.Shown
+      Applies = applies
+      Since = 1
+      Trained = true
+      What = what
+      Of = get >> Option.map k.Write
+      Plain = plain }
+
+let private always (get: Spec -> 'a) = get >> Some
+
+let private omniglot (s: Spec) = match s.Dataset.Source with Omniglot p -> Some p | Synthetic _ -> None
+let private synthetic (s: Spec) = match s.Dataset.Source with Synthetic g -> Some g | Omniglot _ -> None
+let private paperSplit (s: Spec) = match s.Dataset.Split with Paper n -> Some n | BackgroundEvaluation -> None
+let private mann (s: Spec) = match s.Model with Mann m -> Some m | FeedForward _ | Lstm _ -> None
+let private lrua = mann >> Option.bind (fun m -> match m.Access with Lrua a -> Some a | Ntm _ -> None)
+let private ntm = mann >> Option.bind (fun m -> match m.Access with Ntm a -> Some a | Lrua _ -> None)
+let private rmsprop (s: Spec) = match s.Training.Optimizer with RmsProp o -> Some o | Adam _ -> None
+let private adam (s: Spec) = match s.Training.Optimizer with Adam o -> Some o | RmsProp _ -> None
+
+/// Run-id stability, stated once. A run's id hashes its canonical form (Canonical.runId), and
+/// runs already stored must be found again under their ids, not trained again. Two rules:
+/// - Keys that only describe or schedule a run (Trained = false: description, tags, queue,
+///   priority) are hashed at their own defaults, whatever the spec says, so retagging or
+///   reprioritising an experiment does not train it again.
+/// - Each key records the version of the language that added it (Since). A key added after
+///   version 1 is written only when it differs from its default, so a spec that does not use it
+///   keeps the form, and the id, it had before the key existed. A new key must therefore default
+///   to what MannLab did before it (old runs then mean what they meant), with a default of its
+///   own (`Plain`; `since` refuses a key without one). Keys of version 1 are always written,
+///   every default included.
+let written (f: Field) (v: Value) = f.Since = 1 || Some v <> f.Plain
+
+let private since v (f: Field) =
+    if f.Plain.IsNone then invalidArg (nameof f) (sprintf "%s: a key added later needs a default of its own" f.Path)
+    { f with Since = v }
+
+let private untrained (f: Field) = { f with Trained = false }
+let private shown dflt (f: Field) = { f with Default = dflt }
+let private checkedAs check (f: Field) = { f with Check = check }
+
+let private isMann = "model.kind: mann"
+let private isLrua = "model.kind: mann, model.access: lrua"
+let private isRmsProp = "training.optimizer: rmsprop"
+let private isAdam = "training.optimizer: adam"
+
+/// The table, in the order the canonical form writes it (each section's keys together).
+let fields: Field list =
+    [ field name (always _.Name) "" "the experiment's name"
+      field description (always _.Description) "" "" |> untrained
+      field tags (always _.Tags) "" "" |> untrained
+      field source (always (fun s -> omniglot s |> Option.isSome)) "" ""
+      field omniglotPath omniglot "dataset.source: omniglot" "a folder or the archives; null: $MANNLAB_OMNIGLOT, else the data folder"
+      field alphabets (synthetic >> Option.map _.Alphabets) "dataset.source: synthetic" ""
+      field characters (synthetic >> Option.map _.CharactersPerAlphabet) "dataset.source: synthetic" "per alphabet"
+      field drawers (synthetic >> Option.map _.Drawers) "dataset.source: synthetic" "drawings of each character"
+      field glyphSeed (synthetic >> Option.map _.Seed) "dataset.source: synthetic" ""
+      field imageSize (always _.Dataset.ImageSize) "" "images are downscaled to image_size x image_size"
+      field rotationClasses (always _.Dataset.RotationClasses) "" "90/180/270-degree rotations of a character are new classes"
+      field split (always (fun s -> paperSplit s |> Option.isSome)) ""
+          "paper: random characters; background-evaluation: the authors' alphabet-disjoint split"
+      field trainCharacters paperSplit "dataset.split: paper" ""
+      |> shown "1200 (synthetic: three quarters of its characters)"
+      |> checkedAs "1 to the dataset's characters - 1"
+      field splitSeed (always _.Dataset.SplitSeed) "" ""
+      field translate (always _.Dataset.Augment.Translate) "" "per-sample shift, up to this many pixels"
+      field rotate (always _.Dataset.Augment.Rotate) "" "per-sample rotation, up to this many degrees"
+      field classes (always _.Task.Classes) "" "classes per episode" |> checkedAs ">= 2; string labels: at most 3125"
+      field instances (fun s -> match s.Task.Shape with InstancesPerClass k -> Some k | Length _ -> None) "task.length not given"
+          "instances per class" |> checkedAs "> 0, at most the drawings of a character"
+      field length (fun s -> match s.Task.Shape with Length l -> Some l | InstancesPerClass _ -> None) "task.instances not given"
+          "steps per episode, each step's class drawn uniformly" |> shown "none: instances per class instead"
+      field labels (always _.Task.Labels) "" "string: five characters over five symbols"
+      field kind (always (fun s -> match s.Model with FeedForward _ -> "feedforward" | Lstm _ -> "lstm" | Mann _ -> "mann")) "" ""
+      field hidden (always (fun s -> match s.Model with FeedForward h | Lstm h -> h | Mann m -> m.Hidden)) "" "controller units"
+      field controller (mann >> Option.map _.Controller) isMann ""
+      field slots (mann >> Option.map _.Memory.Slots) isMann ""
+      field width (mann >> Option.map _.Memory.Width) isMann ""
+      field readHeads (mann >> Option.map _.Memory.ReadHeads) isMann "" |> checkedAs "> 0, at most slots"
+      field persistent (mann >> Option.map _.Memory.Persistent) isMann "keep memory across episodes instead of wiping it"
+      field access (mann >> Option.map (fun m -> match m.Access with Lrua _ -> true | Ntm _ -> false)) isMann ""
+      field gamma (lrua >> Option.map _.Gamma) isLrua "usage decay"
+      field leastUsed (lrua >> Option.map _.LeastUsed) isLrua
+          "literal: the paper's rule, every slot tied at the n-th smallest usage; per-head: head h writes the h-th least used"
+      field keyStrength (lrua >> Option.map _.LearnedKeyStrength) isLrua
+          "none: the paper's read; learned: beta_t >= 1 per head sharpens the read" |> since 2
+      field addVector (lrua >> Option.map _.AddVector) isLrua
+          "key: the paper's eq. 8 writes k_t; add-vector: a separate a_t per head" |> since 2
+      field shiftRange (ntm >> Option.map _.ShiftRange) "model.kind: mann, model.access: ntm" ""
+      field optimizer (always (fun s -> adam s |> Option.isSome)) "" ""
+      field lr (always (fun s -> match s.Training.Optimizer with RmsProp o -> o.Lr | Adam o -> o.Lr)) "" ""
+      |> shown (sprintf "%s (adam: %s)" (show (Number lr.Default.Value)) (show (Number adamLr)))
+      field momentum (rmsprop >> Option.map _.Momentum) isRmsProp ""
+      field decay (rmsprop >> Option.map _.Decay) isRmsProp ""
+      field beta1 (adam >> Option.map _.Beta1) isAdam ""
+      field beta2 (adam >> Option.map _.Beta2) isAdam ""
+      field batchSize (always _.Training.BatchSize) "" "episodes per training step"
+      field episodes (always _.Training.Episodes) "" ""
+      field gradClip (always _.Training.GradClip) "" "global gradient norm; null turns clipping off"
+      field seed (always _.Training.Seed) "" ""
+      field device (always _.Training.Device) "" ""
+      field threads (always _.Training.Threads) "" "torch threads per training process"
+      field evaluateEvery (always _.Evaluation.Every) "" "episodes between evaluations"
+      field evaluationEpisodes (always _.Evaluation.Episodes) "" "held-out episodes per evaluation"
+      field evaluationInstances (always _.Evaluation.Instances) "" "the sights to report accuracy at"
+      |> shown "[1, 2, 3, 4, 5, 10], up to the instances per class"
+      |> checkedAs "each from 1 to the instances per class, none twice"
+      field checkpointEvery (always _.CheckpointEvery) "" "episodes between checkpoints"
+      field queue (always _.Queue) "" "" |> untrained |> shown "cpu (gpu when training.device is cuda)"
+      field priority (always _.Priority) "" "" |> untrained ]
+
+/// The README's reference to the language: the table in Markdown, one row per key.
+let reference =
+    let cell (text: string) = text.Replace("|", "\\|")
+    [ yield "| key | type | default | check | applies when | since | in the run id | what |"
+      yield "|---|---|---|---|---|---|---|---|"
+      for f in fields ->
+          sprintf "| `%s` | %s | %s | %s | %s | %d | %s | %s |" f.Path (cell f.Type) (cell f.Default) (cell f.Check) (cell f.Applies)
+              f.Since (if f.Trained then "yes" else "no") (cell f.What) ]
+    |> String.concat "\n"
+
+/// A model in a few words, for `plan` and titles: "mann (lstm 200, 128x40, 4 heads, lrua gamma 0.95)".
+let describeModel model =
+    match model with
+    | FeedForward h -> sprintf "feedforward %d" h
+    | Lstm h -> sprintf "lstm %d" h
+    | Mann m ->
+        let access =
+            match m.Access with
+            | Lrua a ->
+                sprintf "lrua gamma %s" (show (Number a.Gamma))
+                + (if a.LearnedKeyStrength then ", key strength" else "")
+                + (if a.AddVector then ", add vector" else "")
+            | Ntm _ -> "ntm"
+        sprintf "mann (%s %d, %dx%d, %d heads, %s)" (show (controller.Write m.Controller)) m.Hidden m.Memory.Slots m.Memory.Width
+            m.Memory.ReadHeads access
+
+/// A task in a few words: "5-way, 10 per class, one-hot".
+let describeTask (t: Task) =
+    let shape = match t.Shape with InstancesPerClass k -> sprintf "%d per class" k | Length l -> sprintf "length %d" l
+    sprintf "%d-way, %s, %s" t.Classes shape (match t.Labels with OneHot -> "one-hot" | StringLabels -> "string labels")
+
+/// A column of `plan`, after the run and its sweep point: a heading and what it shows of a run.
+type Column = { Heading: string; Show: Spec -> string }
+
+/// `plan`'s columns: the model and task in a few words, then keys of the table by their last name.
+let planColumns =
+    let ofKey (k: Key<'a>) =
+        let field = fields |> List.find (fun f -> f.Path = k.Path)
+        { Heading = k.Name; Show = fun s -> field.Of s |> Option.map show |> Option.defaultValue "" }
+    [ { Heading = "architecture"; Show = fun s -> describeModel s.Model }
+      { Heading = "task"; Show = fun s -> describeTask s.Task }
+      ofKey episodes
+      ofKey seed ]

@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+
+namespace MannLab.Spec.Tests;
+
+/// <summary>The schema is the one description of the language: the decoder, the canonical form and the README agree with it.</summary>
+public class SchemaTests
+{
+    private const string Begin = "<!-- spec-reference:begin -->\n", End = "\n<!-- spec-reference:end -->";
+
+    [Fact]
+    public void The_readmes_reference_is_the_schemas_table()
+    {
+        var readme = File.ReadAllText(Path.Combine(ShippedExperimentsTests.Root(), "README.md")).ReplaceLineEndings("\n");
+        var start = readme.IndexOf(Begin, StringComparison.Ordinal);
+        var end = readme.IndexOf(End, StringComparison.Ordinal);
+        (start >= 0 && end > start).Should().BeTrue("the README marks its reference with " + Begin.Trim() + " and " + End.Trim());
+        readme[(start + Begin.Length)..end].Should().Be(Schema.reference,
+            "the README's reference is generated from src/MannLab.Spec/Schema.fs; paste this between the markers:\n" + Schema.reference);
+    }
+
+    // Between them these specs take every branch of the language: each source, split, shape,
+    // model, access, optimizer, and the later LRUA options away from their defaults.
+    private static readonly string[] Branches =
+    [
+        "name: a\nmodel: {kind: mann, lrua: {key_strength: learned, write: add-vector}}\n",
+        "name: b\nmodel: {kind: mann, access: ntm, controller: feedforward}\ndataset: {source: synthetic, split: background-evaluation}\n",
+        "name: c\nmodel: {kind: lstm}\ntask: {length: 60, labels: string}\ntraining: {optimizer: adam}\n",
+    ];
+
+    private static IEnumerable<string> Leaves(JsonObject json, string prefix = "") =>
+        json.SelectMany(p => p.Value is JsonObject inner ? Leaves(inner, prefix + p.Key + ".") : [prefix + p.Key]);
+
+    [Fact]
+    public void The_canonical_form_writes_exactly_the_tables_keys_in_its_order()
+    {
+        var table = Schema.fields.Select(f => f.Path).ToList();
+        table.Should().OnlyHaveUniqueItems();
+        var written = Branches.Select(text => Leaves(JsonNode.Parse(SpecText.Valid(text).Runs.Head.Json)!.AsObject()).ToList()).ToList();
+        written.SelectMany(keys => keys).Distinct().Should().BeEquivalentTo(table, "every key of the table is written for some spec, and no other");
+        foreach (var keys in written) keys.Should().Equal(table.Where(keys.Contains), "the canonical form keeps the table's order");
+    }
+
+    [Theory]
+    [InlineData("name: x\nmodel: {kind: mann}\n", "model.kind")]
+    [InlineData("name: x\nmodel: {kind: mann, access: ntm}\ndataset: {source: synthetic}\n", "model.kind model.access dataset.source")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntraining: {optimizer: adam}\n", "model.kind training.optimizer")]
+    public void Every_default_the_table_shows_is_the_one_the_decoder_gives(string text, string given)
+    {
+        var spec = SpecText.Single(text);
+        // Keys whose default another key decides show that rule instead of a value; they are left out.
+        var fixedDefaults = Schema.fields.Where(f => f.Plain is not null && f.Default == Schema.show(f.Plain.Value) && !given.Split(' ').Contains(f.Path));
+        foreach (var field in fixedDefaults)
+            if (field.Of.Invoke(spec) is { } value)
+                value.Value.Should().Be(field.Plain!.Value, field.Path);
+    }
+
+    [Fact]
+    public void A_key_added_later_is_written_only_away_from_its_default()
+    {
+        var later = Schema.fields.Where(f => f.Since > 1).Select(f => f.Path.Split('.').Last()).ToList();
+        later.Should().Equal("key_strength", "write");
+        var lrua = (JsonObject)JsonNode.Parse(SpecText.Valid("name: x\nmodel: {kind: mann}\n").Runs.Head.Json)!["model"]!["lrua"]!;
+        lrua.Select(p => p.Key).Should().Equal("gamma", "least_used");
+        var extended = (JsonObject)JsonNode.Parse(SpecText.Valid(Branches[0]).Runs.Head.Json)!["model"]!["lrua"]!;
+        extended.Select(p => p.Key).Should().Equal("gamma", "least_used", "key_strength", "write");
+    }
+}
