@@ -38,6 +38,40 @@ public abstract class EpisodeModel(string name) : Module<Tensor, Tensor>(name)
     public virtual Tensor Forward(Tensor input, MemoryTrace? trace) => forward(input);
 
     public abstract bool HasMemory { get; }
+
+    /// <summary>The current name of a state entry that a checkpoint of an earlier layout stored as <paramref name="saved"/>.</summary>
+    protected virtual string CurrentName(string saved) => saved;
+
+    /// <summary>Loads the state <see cref="Module.save(BinaryReader)"/> wrote, in this layout or an earlier one (<see cref="CurrentName"/>).</summary>
+    public override Module load(BinaryReader reader, bool strict = true, IList<string>? skip = null, Dictionary<string, bool>? loadedParameters = null)
+    {
+        var state = state_dict();
+        var entries = ReadCount(reader);
+        if (entries != state.Count) throw new InvalidDataException($"the checkpoint holds {entries} tensors, the model {state.Count}");
+        using var _ = no_grad();
+        for (var i = 0; i < entries; i++)
+        {
+            var name = reader.ReadString();
+            var target = state.GetValueOrDefault(CurrentName(name)) ?? throw new InvalidDataException($"the model has no tensor named {name}");
+            // Read on the CPU, then copy: the model may be on another device.
+            using var saved = empty(target.shape, target.dtype);
+            saved.Load(reader);
+            target.copy_(saved);
+        }
+        return this;
+    }
+
+    /// <summary>The entry count, which TorchSharp writes as an unsigned LEB128 number (and keeps its reader internal).</summary>
+    private static long ReadCount(BinaryReader reader)
+    {
+        long count = 0;
+        for (var shift = 0; ; shift += 7)
+        {
+            var b = reader.ReadByte();
+            count |= (long)(b & 0x7f) << shift;
+            if (b < 0x80) return count;
+        }
+    }
 }
 
 /// <summary>The paper's lower baseline: an MLP on [x_t, y_{t-1}] alone, with no memory of earlier steps.</summary>
@@ -80,36 +114,27 @@ public sealed class LstmModel : EpisodeModel
 }
 
 /// <summary>
-/// A memory-augmented network (Santoro et al. 2016): a controller (LSTM or feed-forward) whose
-/// input at step t is [x_t, y_{t-1}, r_{t-1}], an external memory read and written through an
+/// A memory-augmented network (Santoro et al. 2016): a <see cref="Controller"/> whose input at step
+/// t is [x_t, y_{t-1}, r_{t-1}], an external memory read and written through an
 /// <see cref="IMemoryAccess"/>, and an output layer reading [h_t, r_t].
-/// The input part of the controller's first layer is computed for all steps in one GEMM before
-/// the recurrence; only the part from [r_{t-1}, h_{t-1}] is done step by step.
 /// </summary>
 public sealed class MannModel : EpisodeModel
 {
-    private readonly Linear inputProjection, accessHead, output;
-    private readonly Parameter recurrent;
+    private readonly Controller controller;
+    private readonly Linear accessHead, output;
     private readonly IMemoryAccess access;
-    private readonly bool lstm;
-    private readonly int hiddenUnits, readWidth;
+    private readonly int readWidth;
     private readonly bool persistent;
     private MemoryState? carried;
 
+    /// <param name="deferWeightGradient">False for the plain recurrence that the controller's faster backward is tested against.</param>
     public MannModel(int inputs, int outputs, ControllerKind controller, int hiddenUnits, int readHeads, int width,
-        IMemoryAccess access, bool persistentMemory) : base(nameof(MannModel))
+        IMemoryAccess access, bool persistentMemory, bool deferWeightGradient = true) : base(nameof(MannModel))
     {
-        lstm = controller.IsLstmController;
-        this.hiddenUnits = hiddenUnits;
         readWidth = readHeads * width;
         this.access = access;
         persistent = persistentMemory;
-        var gates = lstm ? 4 * hiddenUnits : hiddenUnits;
-        inputProjection = Linear(inputs, gates);
-        // Weights on [r_{t-1}, h_{t-1}] (h only for an LSTM controller); PyTorch's LSTM initialisation.
-        var bound = 1.0 / Math.Sqrt(hiddenUnits);
-        recurrent = Parameter(empty(gates, readWidth + (lstm ? hiddenUnits : 0)));
-        using (no_grad()) init.uniform_(recurrent, -bound, bound);
+        this.controller = Controller.Create(controller, inputs, hiddenUnits, readWidth, deferWeightGradient);
         accessHead = Linear(hiddenUnits, access.ControllerOutputs);
         output = Linear(hiddenUnits + readWidth, outputs);
         RegisterComponents();
@@ -136,6 +161,10 @@ public sealed class MannModel : EpisodeModel
 
     public override Tensor forward(Tensor input) => Forward(input, null);
 
+    /// <summary>Checkpoints from before the controller was a module name its weights without "controller.".</summary>
+    protected override string CurrentName(string saved) =>
+        saved == "recurrent" || saved.StartsWith("inputProjection.", StringComparison.Ordinal) ? $"controller.{saved}" : saved;
+
     protected override void Dispose(bool disposing)
     {
         if (disposing) CarriedMemory = null;
@@ -145,40 +174,14 @@ public sealed class MannModel : EpisodeModel
     public override Tensor Forward(Tensor input, MemoryTrace? trace)
     {
         long batch = input.shape[0], steps = input.shape[1];
-        var log = new StepInputs(recurrent.shape[1]);
-        // [B, T, gates]: one GEMM for every step; the recurrent weight's gradient comes back through it.
-        var projected = DeferredWeightGradient.Apply(inputProjection.call(input), recurrent, log);
+        var recurrence = controller.Start(input);
         var state = persistent && training && carried is { } c && c.Memory.shape[0] == batch ? c : access.Initial(batch, input.device, input.dtype);
         var read = zeros(batch, readWidth, input.dtype, input.device);
-        var h = zeros(batch, hiddenUnits, input.dtype, input.device);
-        var cell = zeros(batch, hiddenUnits, input.dtype, input.device);
         var hs = new Tensor[steps];
         var reads = new Tensor[steps];
-        var weights = recurrent.detach().t();
-        // One unbind, not a select per step: each select's backward would build a full [B, T, gates]
-        // gradient, and autograd would add T of them up; unbind's backward stacks the steps once.
-        var perStep = projected.unbind(1);
-        var split = new long[] { 3 * hiddenUnits, hiddenUnits };
         for (var t = 0; t < steps; t++)
         {
-            var x = perStep[t];
-            if (lstm)
-            {
-                var stepInput = cat([read, h], 1);
-                log.Inputs.Add(stepInput.detach());
-                // Split, not narrow, for the same reason as unbind: one backward node, no zero-filled copies.
-                var parts = addmm(x, stepInput, weights, 1, 1).split(split, 1);
-                var ifo = parts[0].sigmoid().chunk(3, 1);
-                var g = parts[1].tanh();
-                // Gate order i, f, o, g: c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
-                cell = addcmul(ifo[1] * cell, ifo[0], g, Scalars.One);
-                h = ifo[2] * cell.tanh();
-            }
-            else
-            {
-                log.Inputs.Add(read.detach());
-                h = functional.relu(addmm(x, read, weights, 1, 1));
-            }
+            var h = recurrence.Step(read);
             var (r, next) = access.Step(state, accessHead.call(h));
             state = next;
             read = r.view(batch, readWidth);
