@@ -42,22 +42,32 @@ public abstract class EpisodeModel(string name) : Module<Tensor, Tensor>(name)
     /// <summary>The current name of a state entry that a checkpoint of an earlier layout stored as <paramref name="saved"/>.</summary>
     protected virtual string CurrentName(string saved) => saved;
 
-    /// <summary>Loads the state <see cref="Module.save(BinaryReader)"/> wrote, in this layout or an earlier one (<see cref="CurrentName"/>).</summary>
+    /// <summary>
+    /// Loads the state <see cref="Module.save(BinaryReader)"/> wrote, in this layout or an earlier one
+    /// (<see cref="CurrentName"/>). Every parameter must be there; a buffer may be missing (older
+    /// checkpoints had none) and may have another shape (the carried memory's follows the batch).
+    /// </summary>
     public override Module load(BinaryReader reader, bool strict = true, IList<string>? skip = null, Dictionary<string, bool>? loadedParameters = null)
     {
         var state = state_dict();
-        var entries = ReadCount(reader);
-        if (entries != state.Count) throw new InvalidDataException($"the checkpoint holds {entries} tensors, the model {state.Count}");
+        var buffers = named_buffers().Select(b => b.name).ToHashSet();
+        var unread = named_parameters().Select(p => p.name).ToHashSet();
         using var _ = no_grad();
-        for (var i = 0; i < entries; i++)
+        for (var (i, entries) = (0L, ReadCount(reader)); i < entries; i++)
         {
-            var name = reader.ReadString();
-            var target = state.GetValueOrDefault(CurrentName(name)) ?? throw new InvalidDataException($"the model has no tensor named {name}");
-            // Read on the CPU, then copy: the model may be on another device.
-            using var saved = empty(target.shape, target.dtype);
-            saved.Load(reader);
-            target.copy_(saved);
+            var name = CurrentName(reader.ReadString());
+            var target = state.GetValueOrDefault(name) ?? throw new InvalidDataException($"the model has no tensor named {name}");
+            using var saved = TensorExtensionMethods.Load(reader);
+            if (buffers.Contains(name))
+            {
+                using var onDevice = saved.to(target.device, copy: true);
+                target.set_(onDevice);
+            }
+            else if (saved.shape.SequenceEqual(target.shape)) target.copy_(saved);
+            else throw new InvalidDataException($"{name} is [{string.Join(", ", saved.shape)}] in the checkpoint, [{string.Join(", ", target.shape)}] in the model");
+            unread.Remove(name);
         }
+        if (unread.Count > 0) throw new InvalidDataException($"the checkpoint lacks {string.Join(", ", unread)}");
         return this;
     }
 
@@ -125,7 +135,6 @@ public sealed class MannModel : EpisodeModel
     private readonly IMemoryAccess access;
     private readonly int readWidth;
     private readonly bool persistent;
-    private MemoryState? carried;
 
     /// <param name="deferWeightGradient">False for the plain recurrence that the controller's faster backward is tested against.</param>
     public MannModel(int inputs, int outputs, ControllerKind controller, int hiddenUnits, int readHeads, int width,
@@ -138,24 +147,38 @@ public sealed class MannModel : EpisodeModel
         accessHead = Linear(hiddenUnits, access.ControllerOutputs);
         output = Linear(hiddenUnits + readWidth, outputs);
         RegisterComponents();
+        // With persistent memory, the state the next training batch starts from, as buffers so that
+        // the model's state holds it: empty (a batch of 0) until the first batch ends.
+        if (persistent)
+            foreach (var (name, field) in Carried(access.Initial(0, CPU, ScalarType.Float32)))
+                register_buffer(name, field.DetachFromDisposeScope(), persistent: true);
     }
 
     public override bool HasMemory => true;
 
-    /// <summary>
-    /// With persistent memory, the memory the next training batch starts from (null before the
-    /// first batch, and always without persistent memory). A checkpoint stores it, so a resumed run
-    /// continues with the memory it had. Setting it takes ownership of the tensors.
-    /// </summary>
-    public MemoryState? CarriedMemory
+    /// <summary>Each field a memory state has, with the name of the buffer that carries it.</summary>
+    private static IEnumerable<(string Name, Tensor Field)> Carried(MemoryState state) =>
+        MemoryState.FieldNames.Zip(state.Fields()).Where(f => f.Second is not null).Select(f => (BufferName(f.First), f.Second!));
+
+    private static string BufferName(string field) => $"carried{field}";
+
+    /// <summary>The memory carried from the previous training batch, or null without one of this batch's size.</summary>
+    private MemoryState? CarriedFor(long batch)
     {
-        get => carried;
-        set
+        if (!persistent || !training || get_buffer(BufferName(nameof(MemoryState.Memory)))!.shape[0] != batch) return null;
+        // A copy: the buffers are replaced at the end of the batch, while backward still needs what they held.
+        return MemoryState.FromFields([.. MemoryState.FieldNames.Select(f => get_buffer(BufferName(f))?.clone())]);
+    }
+
+    /// <summary>Makes <paramref name="state"/> the memory the next training batch starts from.</summary>
+    public void Carry(MemoryState state)
+    {
+        if (!persistent) throw new InvalidOperationException("this MANN wipes its memory every episode: it carries none");
+        using var _ = no_grad();
+        foreach (var (name, field) in Carried(state))
         {
-            if (!persistent && value is not null) throw new InvalidOperationException("this MANN wipes its memory every episode: it carries none");
-            carried?.Tensors().ToList().ForEach(t => t.Dispose());
-            carried = value;
-            foreach (var t in carried?.Tensors() ?? []) t.DetachFromDisposeScope();
+            using var detached = field.detach();
+            get_buffer(name)!.set_(detached);
         }
     }
 
@@ -165,17 +188,11 @@ public sealed class MannModel : EpisodeModel
     protected override string CurrentName(string saved) =>
         saved == "recurrent" || saved.StartsWith("inputProjection.", StringComparison.Ordinal) ? $"controller.{saved}" : saved;
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) CarriedMemory = null;
-        base.Dispose(disposing);
-    }
-
     public override Tensor Forward(Tensor input, MemoryTrace? trace)
     {
         long batch = input.shape[0], steps = input.shape[1];
         var recurrence = controller.Start(input);
-        var state = persistent && training && carried is { } c && c.Memory.shape[0] == batch ? c : access.Initial(batch, input.device, input.dtype);
+        var state = CarriedFor(batch) ?? access.Initial(batch, input.device, input.dtype);
         var read = zeros(batch, readWidth, input.dtype, input.device);
         var hs = new Tensor[steps];
         var reads = new Tensor[steps];
@@ -189,7 +206,7 @@ public sealed class MannModel : EpisodeModel
             reads[t] = read;
             trace?.Add(state);
         }
-        if (persistent && training) CarriedMemory = state.Detached();
+        if (persistent && training) Carry(state);
         return output.call(cat([stack(hs, 1), stack(reads, 1)], 2));
     }
 }
