@@ -7,7 +7,9 @@ namespace MannLab.Models.Tests;
 /// at the top of the state, the carried memory in a section after the optimiser's state) still
 /// resumes, and continues exactly as that build's uninterrupted run did.
 /// Fixtures/previous-format holds that build's checkpoint at episode 200 of the spec below
-/// (persistent memory, so the carried memory is in it too) and the uninterrupted run's metrics.csv.
+/// (persistent memory, so the carried memory is in it too) and the uninterrupted run's metrics.csv,
+/// both from that build's Trainer as TrainingTests drives it (a straight run; a run stopped after
+/// iteration 25). Keep them as they are: they stand for every checkpoint written before.
 /// </summary>
 public class PreviousCheckpointFormatTests : IDisposable
 {
