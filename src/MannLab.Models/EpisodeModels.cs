@@ -38,6 +38,50 @@ public abstract class EpisodeModel(string name) : Module<Tensor, Tensor>(name)
     public virtual Tensor Forward(Tensor input, MemoryTrace? trace) => forward(input);
 
     public abstract bool HasMemory { get; }
+
+    /// <summary>The current name of a state entry that a checkpoint of an earlier layout stored as <paramref name="saved"/>.</summary>
+    protected virtual string CurrentName(string saved) => saved;
+
+    /// <summary>
+    /// Loads the state <see cref="Module.save(BinaryReader)"/> wrote, in this layout or an earlier one
+    /// (<see cref="CurrentName"/>). Every parameter must be there; a buffer may be missing (older
+    /// checkpoints had none) and may have another shape (the carried memory's follows the batch).
+    /// </summary>
+    public override Module load(BinaryReader reader, bool strict = true, IList<string>? skip = null, Dictionary<string, bool>? loadedParameters = null)
+    {
+        var state = state_dict();
+        var buffers = named_buffers().Select(b => b.name).ToHashSet();
+        var unread = named_parameters().Select(p => p.name).ToHashSet();
+        using var _ = no_grad();
+        for (var (i, entries) = (0L, ReadCount(reader)); i < entries; i++)
+        {
+            var name = CurrentName(reader.ReadString());
+            var target = state.GetValueOrDefault(name) ?? throw new InvalidDataException($"the model has no tensor named {name}");
+            using var saved = TensorExtensionMethods.Load(reader);
+            if (buffers.Contains(name))
+            {
+                using var onDevice = saved.to(target.device, copy: true);
+                target.set_(onDevice);
+            }
+            else if (saved.shape.SequenceEqual(target.shape)) target.copy_(saved);
+            else throw new InvalidDataException($"{name} is [{string.Join(", ", saved.shape)}] in the checkpoint, [{string.Join(", ", target.shape)}] in the model");
+            unread.Remove(name);
+        }
+        if (unread.Count > 0) throw new InvalidDataException($"the checkpoint lacks {string.Join(", ", unread)}");
+        return this;
+    }
+
+    /// <summary>The entry count, which TorchSharp writes as an unsigned LEB128 number (and keeps its reader internal).</summary>
+    private static long ReadCount(BinaryReader reader)
+    {
+        long count = 0;
+        for (var shift = 0; ; shift += 7)
+        {
+            var b = reader.ReadByte();
+            count |= (long)(b & 0x7f) << shift;
+            if (b < 0x80) return count;
+        }
+    }
 }
 
 /// <summary>The paper's lower baseline: an MLP on [x_t, y_{t-1}] alone, with no memory of earlier steps.</summary>
@@ -80,105 +124,81 @@ public sealed class LstmModel : EpisodeModel
 }
 
 /// <summary>
-/// A memory-augmented network (Santoro et al. 2016): a controller (LSTM or feed-forward) whose
-/// input at step t is [x_t, y_{t-1}, r_{t-1}], an external memory read and written through an
+/// A memory-augmented network (Santoro et al. 2016): a <see cref="Controller"/> whose input at step
+/// t is [x_t, y_{t-1}, r_{t-1}], an external memory read and written through an
 /// <see cref="IMemoryAccess"/>, and an output layer reading [h_t, r_t].
-/// The input part of the controller's first layer is computed for all steps in one GEMM before
-/// the recurrence; only the part from [r_{t-1}, h_{t-1}] is done step by step.
 /// </summary>
 public sealed class MannModel : EpisodeModel
 {
-    private readonly Linear inputProjection, accessHead, output;
-    private readonly Parameter recurrent;
+    private readonly Controller controller;
+    private readonly Linear accessHead, output;
     private readonly IMemoryAccess access;
-    private readonly bool lstm;
-    private readonly int hiddenUnits, readWidth;
+    private readonly int readWidth;
     private readonly bool persistent;
-    private MemoryState? carried;
 
+    /// <param name="deferWeightGradient">False for the plain recurrence that the controller's faster backward is tested against.</param>
     public MannModel(int inputs, int outputs, ControllerKind controller, int hiddenUnits, int readHeads, int width,
-        IMemoryAccess access, bool persistentMemory) : base(nameof(MannModel))
+        IMemoryAccess access, bool persistentMemory, bool deferWeightGradient = true) : base(nameof(MannModel))
     {
-        lstm = controller.IsLstmController;
-        this.hiddenUnits = hiddenUnits;
         readWidth = readHeads * width;
         this.access = access;
         persistent = persistentMemory;
-        var gates = lstm ? 4 * hiddenUnits : hiddenUnits;
-        inputProjection = Linear(inputs, gates);
-        // Weights on [r_{t-1}, h_{t-1}] (h only for an LSTM controller); PyTorch's LSTM initialisation.
-        var bound = 1.0 / Math.Sqrt(hiddenUnits);
-        recurrent = Parameter(empty(gates, readWidth + (lstm ? hiddenUnits : 0)));
-        using (no_grad()) init.uniform_(recurrent, -bound, bound);
+        this.controller = Controller.Create(controller, inputs, hiddenUnits, readWidth, deferWeightGradient);
         accessHead = Linear(hiddenUnits, access.ControllerOutputs);
         output = Linear(hiddenUnits + readWidth, outputs);
         RegisterComponents();
+        // With persistent memory, the state the next training batch starts from, as buffers so that
+        // the model's state holds it: empty (a batch of 0) until the first batch ends.
+        if (persistent)
+            foreach (var (name, field) in Carried(access.Initial(0, CPU, ScalarType.Float32)))
+                register_buffer(name, field.DetachFromDisposeScope(), persistent: true);
     }
 
     public override bool HasMemory => true;
 
-    /// <summary>
-    /// With persistent memory, the memory the next training batch starts from (null before the
-    /// first batch, and always without persistent memory). A checkpoint stores it, so a resumed run
-    /// continues with the memory it had. Setting it takes ownership of the tensors.
-    /// </summary>
-    public MemoryState? CarriedMemory
+    /// <summary>Each field a memory state has, with the name of the buffer that carries it.</summary>
+    private static IEnumerable<(string Name, Tensor Field)> Carried(MemoryState state) =>
+        MemoryState.FieldNames.Zip(state.Fields()).Where(f => f.Second is not null).Select(f => (BufferName(f.First), f.Second!));
+
+    private static string BufferName(string field) => $"carried{field}";
+
+    /// <summary>The memory carried from the previous training batch, or null without one of this batch's size.</summary>
+    private MemoryState? CarriedFor(long batch)
     {
-        get => carried;
-        set
+        if (!persistent || !training || get_buffer(BufferName(nameof(MemoryState.Memory)))!.shape[0] != batch) return null;
+        // A copy: the buffers are replaced at the end of the batch, while backward still needs what they held.
+        return MemoryState.FromFields([.. MemoryState.FieldNames.Select(f => get_buffer(BufferName(f))?.clone())]);
+    }
+
+    /// <summary>Makes <paramref name="state"/> the memory the next training batch starts from.</summary>
+    public void Carry(MemoryState state)
+    {
+        if (!persistent) throw new InvalidOperationException("this MANN wipes its memory every episode: it carries none");
+        using var _ = no_grad();
+        foreach (var (name, field) in Carried(state))
         {
-            if (!persistent && value is not null) throw new InvalidOperationException("this MANN wipes its memory every episode: it carries none");
-            carried?.Tensors().ToList().ForEach(t => t.Dispose());
-            carried = value;
-            foreach (var t in carried?.Tensors() ?? []) t.DetachFromDisposeScope();
+            using var detached = field.detach();
+            get_buffer(name)!.set_(detached);
         }
     }
 
     public override Tensor forward(Tensor input) => Forward(input, null);
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) CarriedMemory = null;
-        base.Dispose(disposing);
-    }
+    /// <summary>Checkpoints from before the controller was a module name its weights without "controller.".</summary>
+    protected override string CurrentName(string saved) =>
+        saved == "recurrent" || saved.StartsWith("inputProjection.", StringComparison.Ordinal) ? $"controller.{saved}" : saved;
 
     public override Tensor Forward(Tensor input, MemoryTrace? trace)
     {
         long batch = input.shape[0], steps = input.shape[1];
-        var log = new StepInputs(recurrent.shape[1]);
-        // [B, T, gates]: one GEMM for every step; the recurrent weight's gradient comes back through it.
-        var projected = DeferredWeightGradient.Apply(inputProjection.call(input), recurrent, log);
-        var state = persistent && training && carried is { } c && c.Memory.shape[0] == batch ? c : access.Initial(batch, input.device, input.dtype);
+        var recurrence = controller.Start(input);
+        var state = CarriedFor(batch) ?? access.Initial(batch, input.device, input.dtype);
         var read = zeros(batch, readWidth, input.dtype, input.device);
-        var h = zeros(batch, hiddenUnits, input.dtype, input.device);
-        var cell = zeros(batch, hiddenUnits, input.dtype, input.device);
         var hs = new Tensor[steps];
         var reads = new Tensor[steps];
-        var weights = recurrent.detach().t();
-        // One unbind, not a select per step: each select's backward would build a full [B, T, gates]
-        // gradient, and autograd would add T of them up; unbind's backward stacks the steps once.
-        var perStep = projected.unbind(1);
-        var split = new long[] { 3 * hiddenUnits, hiddenUnits };
         for (var t = 0; t < steps; t++)
         {
-            var x = perStep[t];
-            if (lstm)
-            {
-                var stepInput = cat([read, h], 1);
-                log.Inputs.Add(stepInput.detach());
-                // Split, not narrow, for the same reason as unbind: one backward node, no zero-filled copies.
-                var parts = addmm(x, stepInput, weights, 1, 1).split(split, 1);
-                var ifo = parts[0].sigmoid().chunk(3, 1);
-                var g = parts[1].tanh();
-                // Gate order i, f, o, g: c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
-                cell = addcmul(ifo[1] * cell, ifo[0], g, Scalars.One);
-                h = ifo[2] * cell.tanh();
-            }
-            else
-            {
-                log.Inputs.Add(read.detach());
-                h = functional.relu(addmm(x, read, weights, 1, 1));
-            }
+            var h = recurrence.Step(read);
             var (r, next) = access.Step(state, accessHead.call(h));
             state = next;
             read = r.view(batch, readWidth);
@@ -186,7 +206,7 @@ public sealed class MannModel : EpisodeModel
             reads[t] = read;
             trace?.Add(state);
         }
-        if (persistent && training) CarriedMemory = state.Detached();
+        if (persistent && training) Carry(state);
         return output.call(cat([stack(hs, 1), stack(reads, 1)], 2));
     }
 }

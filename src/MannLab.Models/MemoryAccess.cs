@@ -12,14 +12,11 @@ namespace MannLab.Models;
 /// <param name="Keep">[B, N]: 0 at the least-used slot (from this step's usage), which the next step zeroes before writing; null for NTM.</param>
 public sealed record MemoryState(Tensor Memory, Tensor ReadWeights, Tensor WriteWeights, Tensor? Usage, Tensor? LeastUsed, Tensor? Keep)
 {
-    /// <summary>The same state cut from the autograd graph: memory carried over to the next episode.</summary>
-    public MemoryState Detached() => new(Memory.detach(), ReadWeights.detach(), WriteWeights.detach(),
-        Usage?.detach(), LeastUsed?.detach(), Keep?.detach());
-
-    public IEnumerable<Tensor> Tensors() => Fields().OfType<Tensor>();
-
-    /// <summary>Every field in declaration order, absent ones as null: the form a checkpoint stores.</summary>
+    /// <summary>Every field in declaration order, absent ones as null.</summary>
     public Tensor?[] Fields() => [Memory, ReadWeights, WriteWeights, Usage, LeastUsed, Keep];
+
+    /// <summary>The names of <see cref="Fields"/>, in the same order.</summary>
+    public static readonly string[] FieldNames = [nameof(Memory), nameof(ReadWeights), nameof(WriteWeights), nameof(Usage), nameof(LeastUsed), nameof(Keep)];
 
     public static MemoryState FromFields(IReadOnlyList<Tensor?> fields) => fields.Count == 6
         ? new(fields[0]!, fields[1]!, fields[2]!, fields[3], fields[4], fields[5])

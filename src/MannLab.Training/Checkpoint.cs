@@ -7,10 +7,11 @@ using static TorchSharp.torch;
 namespace MannLab.Training;
 
 /// <summary>
-/// A run's checkpoint: the run id, the step, the model's parameters, the optimiser's state and a
-/// persistent-memory MANN's carried memory, in one file written atomically (<see cref="SafeFile"/>),
-/// so neither a crash nor a full disk leaves a torn one: the previous checkpoint stays. Files from
-/// before the carried memory was stored end after the optimiser's state, and load as carrying none.
+/// A run's checkpoint: the run id, the step, the model's state (with a persistent-memory MANN's
+/// carried memory among its buffers) and the optimiser's state, in one file written atomically
+/// (<see cref="SafeFile"/>), so neither a crash nor a full disk leaves a torn one: the previous
+/// checkpoint stays. Files from before the carried memory was a buffer store it in a section of
+/// its own after the optimiser's state (or, older still, not at all); they still load.
 /// </summary>
 public static class Checkpoint
 {
@@ -28,7 +29,6 @@ public static class Checkpoint
             writer.Write(JsonSerializer.Serialize(header));
             model.save(writer);
             ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
-            WriteCarriedMemory(writer, (model as MannModel)?.CarriedMemory);
         }
         SafeFile.Write(file, stream.ToArray());
     }
@@ -50,8 +50,11 @@ public static class Checkpoint
                                                 "use another output folder or remove the checkpoint");
         model.load(reader);
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
-        var carried = ReadCarriedMemory(reader, model.parameters().First().device);
-        if (carried is not null) ((MannModel)model).CarriedMemory = carried;
+        if (ReadPreviousCarriedMemory(reader, model.parameters().First().device) is { } carried)
+        {
+            ((MannModel)model).Carry(carried);
+            foreach (var field in carried.Fields()) field?.Dispose();
+        }
         return header;
     }
 
@@ -64,27 +67,10 @@ public static class Checkpoint
         return header;
     }
 
-    private static void WriteCarriedMemory(BinaryWriter writer, MemoryState? carried)
+    /// <summary>The carried memory as checkpoints before it was a buffer stored it: every field of the state in order, absent ones flagged.</summary>
+    private static MemoryState? ReadPreviousCarriedMemory(BinaryReader reader, Device device)
     {
-        var fields = carried?.Fields() ?? [];
-        writer.Write(fields.Length);
-        foreach (var field in fields)
-        {
-            writer.Write(field is not null);
-            if (field is null) continue;
-            using var cpu = field.cpu().contiguous();
-            writer.Write((int)cpu.dtype);
-            writer.Write(cpu.shape.Length);
-            foreach (var size in cpu.shape) writer.Write(size);
-            var bytes = cpu.bytes;
-            writer.Write(bytes.Length);
-            writer.Write(bytes);
-        }
-    }
-
-    private static MemoryState? ReadCarriedMemory(BinaryReader reader, Device device)
-    {
-        if (reader.BaseStream.Position == reader.BaseStream.Length) return null; // an older checkpoint
+        if (reader.BaseStream.Position == reader.BaseStream.Length) return null;
         var fields = new Tensor?[reader.ReadInt32()];
         for (var i = 0; i < fields.Length; i++)
         {

@@ -27,9 +27,9 @@ public class FeedForwardMannHandComputedTests
         model.to(ScalarType.Float64);
         var weights = new Dictionary<string, Tensor>
         {
-            ["inputProjection.weight"] = T([0.5, -0.3, 0.2, -0.4, 0.6, 0.1], 2, 3), // W_x on [x_t, y_{t-1}]
-            ["inputProjection.bias"] = T([0.1, -0.2], 2),
-            ["recurrent"] = T([0.7, -0.5, 0.2, 0.4, 0.3, 0.8, -0.6, 0.1], 2, 4), // W_r on r_{t-1}: no h_{t-1}
+            ["controller.inputProjection.weight"] = T([0.5, -0.3, 0.2, -0.4, 0.6, 0.1], 2, 3), // W_x on [x_t, y_{t-1}]
+            ["controller.inputProjection.bias"] = T([0.1, -0.2], 2),
+            ["controller.recurrent"] = T([0.7, -0.5, 0.2, 0.4, 0.3, 0.8, -0.6, 0.1], 2, 4), // W_r on r_{t-1}: no h_{t-1}
             // W_k: head 0's key, head 1's key, then the two gates' alpha.
             ["accessHead.weight"] = T([0.9, -0.2, 0.1, 0.6, -0.5, 0.3, 0.4, 0.8, 0.7, -0.4, -0.3, 0.5], 6, 2),
             ["accessHead.bias"] = T([0.05, -0.1, 0.2, 0, -0.3, 0.1], 6),
