@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MannLab.Runs;
 using MannLab.Storage;
 using MannLab.Training;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MannLab.Data;
+using MannLab.Runs;
 using MannLab.Training;
 
 namespace MannLab.Cli;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MannLab.Data;
 using MannLab.Jobs;
+using MannLab.Runs;
 using MannLab.Storage;
 using MannLab.Training;
 

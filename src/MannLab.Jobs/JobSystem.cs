@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using MannLab.Runs;
 using MannLab.Storage;
 
 namespace MannLab.Jobs;

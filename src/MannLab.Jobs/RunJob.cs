@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Hangfire;
 using Hangfire.Server;
 using Hangfire.States;
+using MannLab.Runs;
 using MannLab.Storage;
 using MannLab.Training;
 using Npgsql;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MannLab.Runs;
 using MannLab.Spec;
 using MannLab.Storage;
 using MannLab.Training;

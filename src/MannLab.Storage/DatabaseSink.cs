@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using MannLab.Training;
+using MannLab.Runs;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,4 +1,4 @@
-using MannLab.Training;
+using MannLab.Runs;
 
 namespace MannLab.Storage;
 

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using Npgsql;
 using NpgsqlTypes;
 

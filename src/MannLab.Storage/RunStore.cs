@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MannLab.Runs;
 using MannLab.Spec;
-using MannLab.Training;
 using Task = System.Threading.Tasks.Task;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MannLab.Models;
+using MannLab.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,5 @@
+using MannLab.Runs;
+
 namespace MannLab.Training;
 
 /// <summary>Counts right answers by instance index: the basis of per-instance accuracy.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MannLab.Data;
 using MannLab.Models;
+using MannLab.Runs;
 using MannLab.Spec;
 using Optimizer = MannLab.Spec.Optimizer;
 using Device = TorchSharp.torch.Device;
@@ -72,7 +73,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             (episode, iteration) = (header.Episode, header.Iteration);
             log?.Invoke($"resuming from {checkpointFile} at episode {episode}");
         }
-        sink.Started(episode, RunEnvironment.Capture(device, t.Threads));
+        sink.Started(episode, TorchEnvironment.Capture(device, t.Threads));
 
         long total = t.Episodes, batchSize = t.BatchSize;
         var window = new Window(maxInstance);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using MannLab.Drawing;
 using MannLab.Jobs;
+using MannLab.Runs;
 using MannLab.Storage;
 using MannLab.Training;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using MannLab.Runs;
 using MannLab.Training;
 
 namespace MannLab.Cli.Tests;

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using MannLab.Storage;
 
 namespace MannLab.Jobs.Tests;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hangfire;
 using Hangfire.States;
+using MannLab.Runs;
 using MannLab.Storage;
 
 namespace MannLab.Jobs.Tests;

@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.States;
+using MannLab.Runs;
 using MannLab.Storage;
 
 namespace MannLab.Jobs.Tests;

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using MannLab.Testing;
 using MannLab.Training;
 

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using MannLab.Training;
 
 namespace MannLab.Models.Tests;

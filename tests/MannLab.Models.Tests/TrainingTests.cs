@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MannLab.Runs;
 using MannLab.Training;
 using TorchSharp;
 

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using MannLab.Spec;
 using MannLab.Storage;
 using Task = System.Threading.Tasks.Task;

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using MannLab.Spec;
 using Task = System.Threading.Tasks.Task;
 using MannLab.Storage;
@@ -110,7 +111,7 @@ public class RunStoreTests(PostgresFixture pg)
         (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(3);
         (await pg.Scalar<long>($"select count(*) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(2);
 
-        sink.Started(32, RunEnvironment.Capture(TorchSharp.torch.CPU, 1)); // resuming from a checkpoint at episode 32
+        sink.Started(32, TorchEnvironment.Capture(TorchSharp.torch.CPU, 1)); // resuming from a checkpoint at episode 32
         (await pg.Scalar<long>($"select count(*) from mannlab.metrics where run_id = '{id}'")).Should().Be(2);
         (await pg.Scalar<long>($"select max(step) from mannlab.instance_accuracy where run_id = '{id}'")).Should().Be(32);
     }
@@ -165,7 +166,7 @@ public class RunStoreTests(PostgresFixture pg)
         using var folder = new TempFolder();
         var checkpoint = folder.Sub("checkpoint.bin");
 
-        sink.Started(0, RunEnvironment.Capture(TorchSharp.torch.CPU, 1));
+        sink.Started(0, TorchEnvironment.Capture(TorchSharp.torch.CPU, 1));
         sink.Record([new(10, "train_loss", 2.0)], [new(10, "train", 1, 1, 4)]);
         proxy.Cut();
         sink.Record([new(20, "train_loss", 1.5)], []);

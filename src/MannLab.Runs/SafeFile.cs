@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MannLab.Training;
+namespace MannLab.Runs;
 
 /// <summary>A write that failed because the disk is full; the message names what could not be written.</summary>
 public sealed class DiskFullException(string message, Exception cause) : IOException(message, cause)

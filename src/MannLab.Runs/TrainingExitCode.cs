@@ -1,4 +1,4 @@
-namespace MannLab.Training;
+namespace MannLab.Runs;
 
 /// <summary>
 /// Exit codes of a training process: <c>mannlab train</c>, and the <c>mannlab _train</c> child a

@@ -1,4 +1,4 @@
-namespace MannLab.Storage;
+namespace MannLab.Runs;
 
 /// <summary>
 /// A run's status: the one list of them, and what each means to the job system. The database's

@@ -1,0 +1,28 @@
+namespace MannLab.Runs;
+
+/// <summary>One value of one metric at a point of training, counted in episodes trained.</summary>
+public sealed record Metric(long Episode, string Name, double Value);
+
+/// <summary>How often the k-th sight of a class was labelled right, on one split, at one point of training.</summary>
+public sealed record InstanceAccuracy(long Episode, string Split, int Instance, long Correct, long Total)
+{
+    public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
+}
+
+public enum Outcome { Completed, Interrupted, Failed }
+
+/// <summary>How a training session ended. Failed runs carry the reason.</summary>
+public sealed record TrainingResult(Outcome Outcome, long Episodes, string? Reason, IReadOnlyList<InstanceAccuracy> FinalEvaluation);
+
+/// <summary>Where a run's results go: a folder for `mannlab train`, PostgreSQL for jobs.</summary>
+public interface ITrainingSink
+{
+    /// <summary>
+    /// Training (re)starts at <paramref name="episode"/>, in <paramref name="environment"/>: anything
+    /// recorded after that point is void.
+    /// </summary>
+    void Started(long episode, RunEnvironment environment);
+    void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances);
+    void Checkpointed(long episode, string file);
+    void Finished(TrainingResult result);
+}
