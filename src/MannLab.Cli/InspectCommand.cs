@@ -2,6 +2,7 @@ using System.CommandLine;
 using MannLab.Data;
 using MannLab.Drawing;
 using MannLab.Models;
+using MannLab.Runs;
 using MannLab.Spec;
 using MannLab.Training;
 using TorchSharp;
@@ -32,7 +33,7 @@ public static class InspectCommand
             Console.Error.WriteLine($"error: {file}: no such checkpoint");
             return 1;
         }
-        var header = Checkpoint.ReadHeader(file);
+        var header = CheckpointHeader.Read(file);
         // Checkpoints carry their spec; older ones rely on the spec.json written beside them.
         var beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "spec.json");
         var specJson = !string.IsNullOrEmpty(header.Spec) ? header.Spec : File.Exists(beside) ? File.ReadAllText(beside) : null;
@@ -74,7 +75,7 @@ public static class InspectCommand
     /// </summary>
     public static byte[] Render(Spec.Spec spec, string checkpoint, long episode, out string title, Action<string>? log = null)
     {
-        var header = Checkpoint.ReadHeader(checkpoint);
+        var header = CheckpointHeader.Read(checkpoint);
         set_num_threads(spec.Training.Threads);
         var prepared = Datasets.Prepare(spec, log);
         var (_, test) = prepared.Samplers(spec);

@@ -37,7 +37,7 @@ public static class TrainCommand
         var sink = new FolderSink(folder, run.Id, run.Json, run.PointText);
         if (File.Exists(sink.CheckpointFile))
         {
-            var header = Checkpoint.ReadHeader(sink.CheckpointFile);
+            var header = CheckpointHeader.Read(sink.CheckpointFile);
             if (header.RunId != run.Id)
             {
                 Console.Error.WriteLine($"error: {sink.CheckpointFile} belongs to run {header.RunId}, not {run.Id} (the spec changed); use another --out");

@@ -4,7 +4,6 @@ using Hangfire.Server;
 using Hangfire.States;
 using MannLab.Runs;
 using MannLab.Storage;
-using MannLab.Training;
 using Npgsql;
 
 namespace MannLab.Jobs;

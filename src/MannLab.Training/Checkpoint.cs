@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using MannLab.Models;
 using MannLab.Runs;
 using TorchSharp;
@@ -8,44 +7,31 @@ using static TorchSharp.torch;
 namespace MannLab.Training;
 
 /// <summary>
-/// A run's checkpoint: the run id, the step, the model's state (with a persistent-memory MANN's
-/// carried memory among its buffers) and the optimiser's state, in one file written atomically
-/// (<see cref="SafeFile"/>), so neither a crash nor a full disk leaves a torn one: the previous
-/// checkpoint stays. Files from before the carried memory was a buffer store it in a section of
-/// its own after the optimiser's state (or, older still, not at all); they still load.
+/// A run's checkpoint: its header (<see cref="CheckpointHeader"/>: the run id, the step), the
+/// model's state (with a persistent-memory MANN's carried memory among its buffers) and the
+/// optimiser's state, in one file written atomically (<see cref="SafeFile"/>), so neither a crash
+/// nor a full disk leaves a torn one: the previous checkpoint stays. Files from before the carried
+/// memory was a buffer store it in a section of its own after the optimiser's state (or, older
+/// still, not at all); they still load.
 /// </summary>
 public static class Checkpoint
 {
-    private static readonly byte[] Magic = "MANNLAB-CHECKPOINT-1\n"u8.ToArray();
-
-    /// <param name="Spec">The run's resolved spec (canonical JSON): a checkpoint is self-contained.</param>
-    public sealed record Header(string RunId, long Episode, long Iteration, string Spec);
-
-    public static void Save(string file, Header header, nn.Module model, optim.Optimizer optimizer)
+    public static void Save(string file, CheckpointHeader header, nn.Module model, optim.Optimizer optimizer)
     {
         var stream = new MemoryStream();
-        stream.Write(Magic);
         using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
-            writer.Write(JsonSerializer.Serialize(header));
+            header.WriteTo(writer);
             model.save(writer);
             ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
         }
         SafeFile.Write(file, stream.ToArray());
     }
 
-    /// <summary>Reads only the header: which run and how far.</summary>
-    public static Header ReadHeader(string file)
-    {
-        using var reader = Open(file);
-        return ReadHeader(reader, file);
-    }
-
     /// <summary>Restores the model and optimiser; the checkpoint must belong to <paramref name="runId"/>.</summary>
-    public static Header Load(string file, string runId, nn.Module model, optim.Optimizer optimizer)
+    public static CheckpointHeader Load(string file, string runId, nn.Module model, optim.Optimizer optimizer)
     {
-        using var reader = Open(file);
-        var header = ReadHeader(reader, file);
+        using var reader = CheckpointHeader.Open(file, out var header);
         if (header.RunId != runId)
             throw new InvalidOperationException($"{file}: the checkpoint belongs to run {header.RunId}, not {runId} (the spec changed); " +
                                                 "use another output folder or remove the checkpoint");
@@ -60,10 +46,9 @@ public static class Checkpoint
     }
 
     /// <summary>Restores only the model (for inspection), whatever run it belongs to.</summary>
-    public static Header LoadModel(string file, nn.Module model)
+    public static CheckpointHeader LoadModel(string file, nn.Module model)
     {
-        using var reader = Open(file);
-        var header = ReadHeader(reader, file);
+        using var reader = CheckpointHeader.Open(file, out var header);
         model.load(reader);
         return header;
     }
@@ -85,18 +70,4 @@ public static class Checkpoint
         }
         return fields.Length == 0 ? null : MemoryState.FromFields(fields);
     }
-
-    private static BinaryReader Open(string file)
-    {
-        var reader = new BinaryReader(File.OpenRead(file), Encoding.UTF8);
-        if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
-        {
-            reader.Dispose();
-            throw new InvalidDataException($"{file}: not a MannLab checkpoint");
-        }
-        return reader;
-    }
-
-    private static Header ReadHeader(BinaryReader reader, string file) =>
-        JsonSerializer.Deserialize<Header>(reader.ReadString()) ?? throw new InvalidDataException($"{file}: checkpoint header is empty");
 }

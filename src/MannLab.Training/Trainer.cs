@@ -131,7 +131,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
 
     private void Save(long episode, long iteration, nn.Module model, optim.Optimizer optimizer)
     {
-        Checkpoint.Save(checkpointFile, new Checkpoint.Header(runId, episode, iteration, Canonical.toJson(spec)), model, optimizer);
+        Checkpoint.Save(checkpointFile, new CheckpointHeader(runId, episode, iteration, Canonical.toJson(spec)), model, optimizer);
         sink.Checkpointed(episode, checkpointFile);
     }
 

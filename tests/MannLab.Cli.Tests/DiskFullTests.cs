@@ -1,4 +1,4 @@
-using MannLab.Training;
+using MannLab.Runs;
 using Task = System.Threading.Tasks.Task;
 
 namespace MannLab.Cli.Tests;
@@ -46,7 +46,7 @@ public sealed class DiskFullTests : IDisposable
 
         failed.ExitCode.Should().Be(2, failed.Out + failed.Err);
         failed.Err.Should().Contain($"cannot write {output}/checkpoint.bin: the disk is full; its previous version is kept");
-        Checkpoint.ReadHeader(Path.Combine(output, "checkpoint.bin")).Episode.Should().Be(320);
+        CheckpointHeader.Read(Path.Combine(output, "checkpoint.bin")).Episode.Should().Be(320);
         Directory.GetFiles(output, "*.tmp").Should().BeEmpty("a file that did not fit leaves nothing behind");
         File.ReadAllText(Path.Combine(output, "run.json")).Should().Contain("\"status\": \"failed\"").And.Contain("the disk is full");
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using MannLab.Runs;
-using MannLab.Training;
 
 namespace MannLab.Cli.Tests;
 
@@ -77,7 +76,7 @@ public class TrainCommandTests : IDisposable
         (await stdout).Should().Contain("Run the same command to resume");
         var record = RunRecord(output);
         record.GetProperty("status").GetString().Should().Be("interrupted");
-        Checkpoint.ReadHeader(Path.Combine(output, "checkpoint.bin")).Episode.Should().Be(record.GetProperty("episodes").GetInt64()).And.BePositive();
+        CheckpointHeader.Read(Path.Combine(output, "checkpoint.bin")).Episode.Should().Be(record.GetProperty("episodes").GetInt64()).And.BePositive();
     }
 
     [Fact]

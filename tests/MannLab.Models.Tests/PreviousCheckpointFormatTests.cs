@@ -44,7 +44,7 @@ public class PreviousCheckpointFormatTests : IDisposable
         Directory.CreateDirectory(folder);
         File.Copy(Path.Combine(Fixture, "checkpoint.bin"), sink.CheckpointFile);
         // The id the checkpoint was written for: the test is about the tensors, not about run ids.
-        var runId = Checkpoint.ReadHeader(sink.CheckpointFile).RunId;
+        var runId = CheckpointHeader.Read(sink.CheckpointFile).RunId;
 
         var result = new Trainer(run.Spec, runId, sink.CheckpointFile, sink).Run();
 

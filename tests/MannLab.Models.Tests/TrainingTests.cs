@@ -33,7 +33,7 @@ public class TrainingTests : IDisposable
         }.Run(stop.Token);
         first.Outcome.Should().Be(Outcome.Interrupted);
         first.Episodes.Should().Be(200);
-        Checkpoint.ReadHeader(resumedSink.CheckpointFile).Episode.Should().Be(200);
+        CheckpointHeader.Read(resumedSink.CheckpointFile).Episode.Should().Be(200);
         var second = new Trainer(run.Spec, run.Id, resumedSink.CheckpointFile, resumedSink).Run();
         second.Outcome.Should().Be(Outcome.Completed);
 
