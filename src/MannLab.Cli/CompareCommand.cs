@@ -1,8 +1,8 @@
 using System.CommandLine;
 using MannLab.Drawing;
 using MannLab.Jobs;
+using MannLab.Runs;
 using MannLab.Storage;
-using MannLab.Training;
 using MannLab.Web;
 
 namespace MannLab.Cli;
@@ -42,8 +42,8 @@ public static class CompareCommand
             var paper = Paper(jobs, selected);
             var table = rows.Select(r => (IReadOnlyList<string>)[r.Label, .. instances.Select(k => Percent(r.Final, k))]).ToList();
             foreach (var (model, values) in paper)
-                table.Add([$"paper: {model} (Santoro et al. 2016, Table 1)", .. instances.Select(k => values.TryGetValue(k, out var v) ? $"{100 * v:F1}" : "")]);
-            TextTable.Write(Console.Out, ["run", .. instances.Select(FolderSink.Ordinal)], table);
+                table.Add([$"paper: {model} (Santoro et al. 2016, Table 1)", .. instances.Select(k => RunFormat.Percent(values.TryGetValue(k, out var v) ? v : null) ?? "")]);
+            TextTable.Write(Console.Out, ["run", .. instances.Select(RunFormat.Ordinal)], table);
             return 0;
         });
         return command;
@@ -52,7 +52,7 @@ public static class CompareCommand
     private static string Percent(Series final, int instance)
     {
         var i = final.X.ToList().IndexOf(instance);
-        return i < 0 || !double.IsFinite(final.Y[i]) ? "" : $"{100 * final.Y[i]:F1}";
+        return i < 0 ? "" : RunFormat.Percent(final.Y[i]) ?? "";
     }
 
     /// <summary>The paper's rows for the models of runs whose setting is the paper's.</summary>
@@ -149,9 +149,9 @@ public static class CompareCommand
             var curves = data.InstanceCurves(runs[0].Id).GetAwaiter().GetResult();
             return curves.Count == 0 ? null : Charts.Lines($"{runs[0].Name} {runs[0].PointLabel} ({runs[0].Id}): held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1));
         }
-        var lines = runs.Select(r => data.InstanceCurves(r.Id).GetAwaiter().GetResult().FirstOrDefault(c => c.Name == FolderSink.Ordinal(instance)) is { } c
+        var lines = runs.Select(r => data.InstanceCurves(r.Id).GetAwaiter().GetResult().FirstOrDefault(c => c.Name == RunFormat.Ordinal(instance)) is { } c
             ? c with { Name = $"{r.Id} {r.Model} {r.PointLabel}" } : null).OfType<Series>().ToList();
-        return lines.Count == 0 ? null : Charts.Lines($"Held-out accuracy at the {FolderSink.Ordinal(instance)} sight", "episodes", "accuracy", lines, (0, 1));
+        return lines.Count == 0 ? null : Charts.Lines($"Held-out accuracy at the {RunFormat.Ordinal(instance)} sight", "episodes", "accuracy", lines, (0, 1));
     }
 
     private static ScottPlot.Plot? Instances(SiteData data, IReadOnlyList<StoredRun> runs)

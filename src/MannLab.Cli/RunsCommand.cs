@@ -1,7 +1,6 @@
 using System.CommandLine;
 using MannLab.Runs;
 using MannLab.Storage;
-using MannLab.Training;
 
 namespace MannLab.Cli;
 
@@ -38,9 +37,9 @@ public static class RunsCommand
     public static void Write(TextWriter output, IReadOnlyList<StoredRun> runs)
     {
         var sights = runs.SelectMany(r => r.EvaluatedSights).Distinct().Order().Take(6).ToList();
-        TextTable.Write(output, ["run", "experiment", "point", "model", "status", "progress", .. sights.Select(FolderSink.Ordinal), "attempts"],
+        TextTable.Write(output, ["run", "experiment", "point", "model", "status", "progress", .. sights.Select(RunFormat.Ordinal), "attempts"],
             runs.Select(r => (IReadOnlyList<string>)[r.Id, r.Name, Point(r), r.Model, r.Status, Progress(r),
-                .. sights.Select(k => Percent(r.EvalAccuracy(k))), r.Attempt.ToString()]));
+                .. sights.Select(k => RunFormat.Percent(r.EvalAccuracy(k)) ?? "-"), r.Attempt.ToString()]));
         foreach (var failed in runs.Where(r => r.Status == RunStatus.Failed && r.Error is not null))
             output.WriteLine($"run {failed.Id} failed: {failed.Error!.Split('\n')[0]}");
         foreach (var waiting in runs.Where(r => r.Status == RunStatus.Waiting).GroupBy(r => r.WaitReason ?? "waiting for its data"))
@@ -50,8 +49,6 @@ public static class RunsCommand
 
     public static string Progress(StoredRun r) =>
         $"{r.EpisodesDone}/{r.EpisodesTotal} {100.0 * r.EpisodesDone / Math.Max(1, r.EpisodesTotal):F0}%";
-
-    public static string Percent(double? accuracy) => accuracy is { } a && double.IsFinite(a) ? $"{100 * a:F1}" : "-";
 
     /// <summary>The swept values, cut to fit a terminal table.</summary>
     public static string Point(StoredRun run) => run.PointLabel.Length <= 40 ? run.PointLabel : run.PointLabel[..37] + "...";

@@ -107,7 +107,7 @@ public static class TrainCommand
             if (_terminal ? now - _last < TimeSpan.FromMilliseconds(250) && !evaluated : !evaluated) return;
             _last = now;
             string Accuracies(IReadOnlyDictionary<int, double> a) =>
-                string.Join(" ", new[] { 1, 2, 5, 10 }.Where(a.ContainsKey).Select(k => $"{FolderSink.Ordinal(k)} {100 * a[k]:F0}%"));
+                string.Join(" ", new[] { 1, 2, 5, 10 }.Where(a.ContainsKey).Select(k => $"{RunFormat.Ordinal(k)} {100 * a[k]:F0}%"));
             var line = $"episode {p.Episode}/{p.TotalEpisodes}  {p.EpisodesPerSecond:F0} ep/s  loss {p.TrainLoss:F3}  train {Accuracies(p.TrainAccuracy)}" +
                        (p.EvalAccuracy is { } e ? $"  | held-out {Accuracies(e)}" : "");
             if (_terminal)

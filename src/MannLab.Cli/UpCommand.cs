@@ -3,7 +3,6 @@ using MannLab.Data;
 using MannLab.Jobs;
 using MannLab.Runs;
 using MannLab.Storage;
-using MannLab.Training;
 
 namespace MannLab.Cli;
 
@@ -207,7 +206,7 @@ public static class UpCommand
         }
 
         private static string Accuracies(StoredRun run) =>
-            string.Join(" ", run.EvaluatedSights.Select(k => $"{FolderSink.Ordinal(k)} {RunsCommand.Percent(run.EvalAccuracy(k))}%"));
+            string.Join(" ", run.EvaluatedSights.Select(k => $"{RunFormat.Ordinal(k)} {RunFormat.Percent(run.EvalAccuracy(k)) ?? "-"}%"));
 
         public void End()
         {

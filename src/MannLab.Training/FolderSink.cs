@@ -92,12 +92,10 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     {
         var text = new StringBuilder();
         text.AppendLine($"held-out accuracy by instance, after {rows[0].Episode} episodes ({rows[0].Total} first sights):");
-        text.AppendLine(string.Join("  ", rows.Select(r => $"{Ordinal(r.Instance),6}")));
+        text.AppendLine(string.Join("  ", rows.Select(r => $"{RunFormat.Ordinal(r.Instance),6}")));
         text.AppendLine(string.Join("  ", rows.Select(r => $"{100 * r.Accuracy,5:F1}%")));
         return text.ToString();
     }
-
-    public static string Ordinal(int k) => k + (k % 100 is 11 or 12 or 13 ? "th" : (k % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" });
 
     private void WriteRun()
     {

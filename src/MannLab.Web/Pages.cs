@@ -5,7 +5,6 @@ using MannLab.Drawing;
 using MannLab.Jobs;
 using MannLab.Runs;
 using MannLab.Storage;
-using MannLab.Training;
 using Microsoft.AspNetCore.Http;
 using static MannLab.Web.Html;
 
@@ -40,14 +39,14 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
     private static string RunsTable(IReadOnlyList<StoredRun> runs)
     {
         var sights = new[] { 1, 2, 5, 10 };
-        var table = Table(["", "run", "experiment", "point", "model", "status", "progress", "episodes/s", .. sights.Select(FolderSink.Ordinal)],
+        var table = Table(["", "run", "experiment", "point", "model", "status", "progress", "episodes/s", .. sights.Select(RunFormat.Ordinal)],
             runs.Select(r => (IEnumerable<string>)[
                 $"<input type=\"checkbox\" name=\"run\" value=\"{E(r.Id)}\">",
                 $"<a href=\"/runs/{E(r.Id)}\">{E(r.Id)}</a>", E(r.Name), E(r.PointLabel), E(r.Model),
                 $"<span class=\"status-{E(r.Status)}\">{E(r.Status)}</span>",
                 $"<progress max=\"{r.EpisodesTotal}\" value=\"{r.EpisodesDone}\"></progress> {E(r.EpisodesDone)}/{E(r.EpisodesTotal)}",
                 $"<span class=\"num\">{E(r.Latest.GetValueOrDefault("episodes_per_second")?.ToString("F0", CultureInfo.InvariantCulture))}</span>",
-                .. sights.Select(k => $"<span class=\"num\">{Percent(r.EvalAccuracy(k))}</span>")]), id: "runs");
+                .. sights.Select(k => $"<span class=\"num\">{RunFormat.Percent(r.EvalAccuracy(k))}</span>")]), id: "runs");
         var finished = runs.All(r => r.Finished);
         return $"<div id=\"live\" data-finished=\"{(finished ? "true" : "false")}\"><p>{runs.Count} run(s)</p>{table}</div>";
     }
@@ -207,6 +206,4 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
 
     public static string Rows(QueryResult result) => result.Rows.Count == 0 ? "<p>none</p>" :
         Table(result.Columns, result.Rows.Select(r => r.Select(v => v is double or float or decimal or int or long ? $"<span class=\"num\">{E(v)}</span>" : E(v))));
-
-    private static string Percent(double? accuracy) => accuracy is { } a && double.IsFinite(a) ? $"{100 * a:F1}" : "";
 }

@@ -1,5 +1,5 @@
 using MannLab.Drawing;
-using MannLab.Training;
+using MannLab.Runs;
 using Npgsql;
 
 namespace MannLab.Web;
@@ -57,7 +57,7 @@ public sealed class SiteData(NpgsqlDataSource db, NpgsqlDataSource readOnly)
             select instance, step, correct::double precision / nullif(total, 0) from mannlab.instance_accuracy
             where run_id = @run and split = @split order by instance, step
             """, ("run", runId), ("split", split))).Rows;
-        return [.. rows.GroupBy(r => Convert.ToInt32(r[0])).Select(g => new Series(FolderSink.Ordinal(g.Key),
+        return [.. rows.GroupBy(r => Convert.ToInt32(r[0])).Select(g => new Series(RunFormat.Ordinal(g.Key),
             [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => r[2] is null ? double.NaN : Convert.ToDouble(r[2]))]))];
     }
 
