@@ -1,8 +1,15 @@
 namespace MannLab.Runs;
 
 /// <summary>
-/// A run's status: the one list of them, and what each means to the job system. The database's
-/// check on mannlab.runs.status (db/migrations) holds the same set; a test keeps the two equal.
+/// A run's status: the one list of them, what each means to the job system, and how SQL spells a
+/// set of them. The database's check on mannlab.runs.status (db/migrations) holds the same set; a
+/// test keeps the two equal.
+/// <para>
+/// Constants, not an enum: the status is text in the database, in Hangfire's and the CLI's
+/// options, in the pages and in every query's results, and string constants go into all of them,
+/// and into patterns and switches, as they are. An enum would be parsed and printed at each of
+/// those borders and catch nothing the database's check does not.
+/// </para>
 /// </summary>
 public static class RunStatus
 {
@@ -26,8 +33,19 @@ public static class RunStatus
     public static readonly IReadOnlyList<string> All = [Queued, Waiting, Running, Interrupted, Succeeded, Failed, Cancelled];
 
     /// <summary>Nothing will happen to the run unless someone retries it.</summary>
-    public static bool IsFinished(string status) => status is Succeeded or Failed or Cancelled;
+    public static readonly IReadOnlyList<string> Finished = [Succeeded, Failed, Cancelled];
 
     /// <summary>What <c>mannlab retry</c> (and the run page's retry, and a requeue in the Hangfire dashboard) queues again.</summary>
-    public static bool IsRetryable(string status) => status is Failed or Cancelled or Interrupted;
+    public static readonly IReadOnlyList<string> Retryable = [Failed, Cancelled, Interrupted];
+
+    public static bool IsFinished(string status) => Finished.Contains(status);
+
+    public static bool IsRetryable(string status) => Retryable.Contains(status);
+
+    /// <summary>
+    /// Statuses as SQL literals, comma-separated, for <c>status = ...</c> and <c>status in (...)</c>:
+    /// <c>'failed', 'cancelled'</c>. Only statuses go in, so nothing needs escaping.
+    /// </summary>
+    public static string Sql(params IEnumerable<string> statuses) =>
+        string.Join(", ", statuses.Select(s => All.Contains(s) ? $"'{s}'" : throw new ArgumentException($"'{s}' is not a run status", nameof(statuses))));
 }

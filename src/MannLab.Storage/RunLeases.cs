@@ -1,6 +1,6 @@
-using MannLab.Runs;
 using Npgsql;
 using NpgsqlTypes;
+using static MannLab.Runs.RunStatus;
 
 namespace MannLab.Storage;
 
@@ -33,7 +33,7 @@ public abstract record RetryResult
     /// <summary>Left as it is: only failed, cancelled and interrupted runs are retried.</summary>
     public sealed record NotRetryable(string Status) : RetryResult
     {
-        public override string ToString() => Status == RunStatus.Waiting
+        public override string ToString() => Status == Waiting
             ? "waiting for its data, not retried: it starts by itself once the data is there"
             : $"{Status}, not retried: only failed, cancelled or interrupted runs are";
     }
@@ -51,9 +51,21 @@ public sealed record WaitingRun(string Id, string SpecJson);
 /// </summary>
 public sealed class RunLeases(NpgsqlDataSource db)
 {
+    /// <summary>
+    /// No worker holds a live lease on the run: none took it, or its holder stopped renewing it (its
+    /// lease ran out). <paramref name="row"/> names the row when a query has two (<c>r</c>).
+    /// </summary>
+    private static string NoLiveLease(string? row = null)
+    {
+        var until = row is null ? "lease_until" : row + ".lease_until";
+        return $"({until} is null or {until} < now())";
+    }
+
     /// <summary>A run a worker may start: unfinished, not being cancelled, and nobody's lease live on it.</summary>
-    private const string Takeable =
-        "status in ('queued', 'interrupted', 'running') and not cancel_requested and (lease_until is null or lease_until < now())";
+    private static readonly string Takeable = $"status in ({Sql(Queued, Interrupted, Running)}) and not cancel_requested and {NoLiveLease()}";
+
+    /// <summary>A run that may need a queue job: waiting for a worker (queued or interrupted), or running under a lease that ran out.</summary>
+    private static readonly string Orphaned = $"status in ({Sql(Queued, Interrupted)}) or (status = {Sql(Running)} and {NoLiveLease()})";
 
     /// <summary>Closes the attempt a dead worker left open (its lease ran out).</summary>
     private const string CloseLostAttempt = """
@@ -68,7 +80,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await using var transaction = await connection.BeginTransactionAsync(cancel);
         await using (var take = new NpgsqlCommand($"""
             update mannlab.runs
-            set worker = @worker, lease_until = now() + @lease, heartbeat_at = now(), status = 'running', attempt = attempt + 1,
+            set worker = @worker, lease_until = now() + @lease, heartbeat_at = now(), status = {Sql(Running)}, attempt = attempt + 1,
                 started_at = coalesce(started_at, now()), job_id = coalesce(@job, job_id), error = null, wait_reason = null
             where id = @run and {Takeable}
             returning attempt, coalesce((select c.episode from mannlab.checkpoints c where c.run_id = @run and c.bytes is not null), 0)
@@ -108,8 +120,8 @@ public sealed class RunLeases(NpgsqlDataSource db)
         await using var state = await look.ExecuteReaderAsync(cancel);
         if (!await state.ReadAsync(cancel)) throw new InvalidOperationException($"run {runId} is not in the database");
         var status = state.GetString(0);
-        if (RunStatus.IsFinished(status) || status == RunStatus.Waiting) return new LeaseResult.NothingToDo(status);
-        if (state.GetBoolean(1)) return new LeaseResult.NothingToDo(RunStatus.Cancelled);
+        if (IsFinished(status) || status == Waiting) return new LeaseResult.NothingToDo(status);
+        if (state.GetBoolean(1)) return new LeaseResult.NothingToDo(Cancelled);
         return new LeaseResult.HeldBy(state.IsDBNull(2) ? "?" : state.GetString(2), state.IsDBNull(3) ? DateTime.MinValue : state.GetDateTime(3));
     }
 
@@ -138,10 +150,10 @@ public sealed class RunLeases(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await using (var release = new NpgsqlCommand("""
+        await using (var release = new NpgsqlCommand($"""
             update mannlab.runs
             set status = @status, error = @error, lease_until = null,
-                finished_at = case when @status in ('succeeded', 'failed', 'cancelled') then now() end
+                finished_at = case when @status in ({Sql(Finished)}) then now() end
             where id = @run and worker = @worker
             """, connection, transaction))
         {
@@ -173,14 +185,13 @@ public sealed class RunLeases(NpgsqlDataSource db)
     /// <returns>The run's status after the request and its queue job, or null if there is no such run.</returns>
     public async Task<(string Status, string? JobId)?> RequestCancelAsync(string runId, CancellationToken cancel = default)
     {
-        await using var command = db.CreateCommand("""
+        var untrained = $"r.status in ({Sql(Queued, Waiting, Interrupted)}) or (r.status = {Sql(Running)} and {NoLiveLease("r")})";
+        await using var command = db.CreateCommand($"""
             with target as (select id, status, lease_until from mannlab.runs where id = @run for update)
             update mannlab.runs r
-            set cancel_requested = r.status not in ('succeeded', 'failed', 'cancelled'),
-                status = case when r.status in ('queued', 'waiting', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
-                              then 'cancelled' else r.status end,
-                finished_at = case when r.status in ('queued', 'waiting', 'interrupted') or (r.status = 'running' and (r.lease_until is null or r.lease_until < now()))
-                                   then now() else r.finished_at end
+            set cancel_requested = r.status not in ({Sql(Finished)}),
+                status = case when {untrained} then {Sql(Cancelled)} else r.status end,
+                finished_at = case when {untrained} then now() else r.finished_at end
             from target where r.id = target.id
             returning r.status, r.job_id
             """);
@@ -199,17 +210,16 @@ public sealed class RunLeases(NpgsqlDataSource db)
     public async Task<IReadOnlyList<OrphanRun>> OrphansAsync(Func<IReadOnlyCollection<string>, IReadOnlySet<string>> pendingJobs,
         CancellationToken cancel = default)
     {
-        await using var command = db.CreateCommand("""
+        await using var command = db.CreateCommand($"""
             select id, queue, priority, job_id, status from mannlab.runs
-            where not cancel_requested
-              and (status in ('queued', 'interrupted') or (status = 'running' and (lease_until is null or lease_until < now())))
+            where not cancel_requested and ({Orphaned})
             order by created_at, sweep_index
             """);
         var candidates = new List<(OrphanRun Run, string? Job, bool LeaseRanOut)>();
         await using (var rows = await command.ExecuteReaderAsync(cancel))
             while (await rows.ReadAsync(cancel))
                 candidates.Add((new OrphanRun(rows.GetString(0), rows.GetString(1), rows.GetString(2)),
-                    rows.IsDBNull(3) ? null : rows.GetString(3), rows.GetString(4) == RunStatus.Running));
+                    rows.IsDBNull(3) ? null : rows.GetString(3), rows.GetString(4) == Running));
         var pending = pendingJobs([.. candidates.Where(c => c.Job is not null).Select(c => c.Job!)]);
         // A lease that ran out means its worker is gone, whatever the queue still says about its job.
         return [.. candidates.Where(c => c.LeaseRanOut || c.Job is null || !pending.Contains(c.Job)).Select(c => c.Run)];
@@ -223,9 +233,9 @@ public sealed class RunLeases(NpgsqlDataSource db)
     {
         await using var command = db.CreateCommand($"""
             {CloseLostAttempt}
-              and exists (select 1 from mannlab.runs r where r.id = @run and r.status = 'running' and (r.lease_until is null or r.lease_until < now()));
+              and exists (select 1 from mannlab.runs r where r.id = @run and r.status = {Sql(Running)} and {NoLiveLease("r")});
             update mannlab.runs set job_id = @job,
-                status = case when status = 'running' and (lease_until is null or lease_until < now()) then 'interrupted' else status end
+                status = case when status = {Sql(Running)} and {NoLiveLease()} then {Sql(Interrupted)} else status end
             where id = @run
             """);
         command.Parameters.AddWithValue("job", jobId);
@@ -247,9 +257,9 @@ public sealed class RunLeases(NpgsqlDataSource db)
     /// <summary>Runs cancelled while their worker was gone: nobody will stop them, so they are marked cancelled here.</summary>
     public async Task SettleCancelledAsync(CancellationToken cancel = default)
     {
-        await using var command = db.CreateCommand("""
-            update mannlab.runs set status = 'cancelled', finished_at = now(), lease_until = null
-            where cancel_requested and status in ('queued', 'running', 'interrupted') and (lease_until is null or lease_until < now())
+        await using var command = db.CreateCommand($"""
+            update mannlab.runs set status = {Sql(Cancelled)}, finished_at = now(), lease_until = null
+            where cancel_requested and status in ({Sql(Queued, Running, Interrupted)}) and {NoLiveLease()}
             """);
         await command.ExecuteNonQueryAsync(cancel);
     }
@@ -263,7 +273,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
-        await using (var park = new NpgsqlCommand($"update mannlab.runs set status = 'waiting', wait_reason = @reason where id = @run and {Takeable}",
+        await using (var park = new NpgsqlCommand($"update mannlab.runs set status = {Sql(Waiting)}, wait_reason = @reason where id = @run and {Takeable}",
                          connection, transaction))
         {
             park.Parameters.AddWithValue("reason", reason);
@@ -282,7 +292,7 @@ public sealed class RunLeases(NpgsqlDataSource db)
     /// <summary>The runs waiting for their data, oldest first.</summary>
     public async Task<IReadOnlyList<WaitingRun>> WaitingAsync(CancellationToken cancel = default)
     {
-        await using var command = db.CreateCommand("select id, spec::text from mannlab.runs where status = 'waiting' order by created_at, sweep_index");
+        await using var command = db.CreateCommand($"select id, spec::text from mannlab.runs where status = {Sql(Waiting)} order by created_at, sweep_index");
         var runs = new List<WaitingRun>();
         await using var rows = await command.ExecuteReaderAsync(cancel);
         while (await rows.ReadAsync(cancel)) runs.Add(new WaitingRun(rows.GetString(0), rows.GetString(1)));
@@ -293,8 +303,8 @@ public sealed class RunLeases(NpgsqlDataSource db)
     /// <returns>The runs that were still waiting and are queued now.</returns>
     public async Task<IReadOnlyList<string>> WakeAsync(IReadOnlyCollection<string> runIds, CancellationToken cancel = default)
     {
-        await using var command = db.CreateCommand("""
-            update mannlab.runs set status = 'queued', wait_reason = null where id = any(@runs) and status = 'waiting' returning id
+        await using var command = db.CreateCommand($"""
+            update mannlab.runs set status = {Sql(Queued)}, wait_reason = null where id = any(@runs) and status = {Sql(Waiting)} returning id
             """);
         command.Parameters.AddWithValue("runs", runIds.ToArray());
         var woken = new List<string>();
@@ -313,13 +323,13 @@ public sealed class RunLeases(NpgsqlDataSource db)
     public async Task<RetryResult?> RetryAsync(string runId, string? jobId, CancellationToken cancel = default)
     {
         await using var connection = await db.OpenConnectionAsync(cancel);
-        await using (var retry = new NpgsqlCommand("""
+        await using (var retry = new NpgsqlCommand($"""
             with target as (select id, status from mannlab.runs where id = @run for update)
             update mannlab.runs r
-            set status = 'queued', cancel_requested = false, error = null, wait_reason = null, finished_at = null,
+            set status = {Sql(Queued)}, cancel_requested = false, error = null, wait_reason = null, finished_at = null,
                 retried_at_attempt = r.attempt, job_id = coalesce(@job, r.job_id)
             from target
-            where r.id = target.id and target.status in ('failed', 'cancelled', 'interrupted') and (r.lease_until is null or r.lease_until < now())
+            where r.id = target.id and target.status in ({Sql(Retryable)}) and {NoLiveLease("r")}
             returning target.status, r.attempt + 1, (select c.episode from mannlab.checkpoints c where c.run_id = r.id and c.bytes is not null)
             """, connection))
         {
