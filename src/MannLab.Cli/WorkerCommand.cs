@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MannLab.Jobs;
+using MannLab.TrainingHost;
 
 namespace MannLab.Cli;
 

@@ -227,13 +227,13 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     private T WaitOut<T>(Func<Task<T>> call, string what, CancellationToken cancel) =>
         DatabaseOutage.WaitOutAsync(call, TimeSpan.FromSeconds(2), log, what, cancel).GetAwaiter().GetResult();
 
-    /// <summary>Why the training process says the run failed: what follows its last <see cref="RunTraining.ErrorPrefix"/> line.</summary>
+    /// <summary>Why the training process says the run failed: what follows its last <see cref="TrainingProtocol.ErrorPrefix"/> line.</summary>
     private static string Reported(string errorTail)
     {
         var lines = errorTail.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var last = Array.FindLastIndex(lines, l => l.StartsWith(RunTraining.ErrorPrefix, StringComparison.Ordinal));
+        var last = Array.FindLastIndex(lines, l => l.StartsWith(TrainingProtocol.ErrorPrefix, StringComparison.Ordinal));
         return last < 0 ? lines.LastOrDefault() ?? "the training process gave no reason; see its log"
-            : string.Join("\n", lines[last..])[RunTraining.ErrorPrefix.Length..];
+            : string.Join("\n", lines[last..])[TrainingProtocol.ErrorPrefix.Length..];
     }
 
     /// <summary>

@@ -212,7 +212,7 @@ public sealed class QueueAndWorkerTests(PostgresFixture pg) : IDisposable
 
         var writes = await _lab.Column<string>("select old || '>' || new || ' ' || app from status_writes order by seq");
         writes.Where(w => w.Contains(">succeeded")).Should().Equal(["running>succeeded mannlab"], string.Join("; ", writes));
-        writes.Should().NotContain(w => w.EndsWith(RunTraining.TrainingApplication), "the training process writes metrics, never the status");
+        writes.Should().NotContain(w => w.EndsWith(TrainingProtocol.ApplicationName), "the training process writes metrics, never the status");
         (await _lab.Scalar<long>("select count(*) from mannlab.metrics where name = 'train_loss'")).Should().BeGreaterThan(0);
     }
 

@@ -5,7 +5,7 @@ using MannLab.Storage;
 using MannLab.Training;
 using Npgsql;
 
-namespace MannLab.Jobs;
+namespace MannLab.TrainingHost;
 
 /// <summary>
 /// The training side of a job, in its own process: reads the run's spec from the database, puts
@@ -16,12 +16,6 @@ namespace MannLab.Jobs;
 /// </summary>
 public static class RunTraining
 {
-    /// <summary>How the process reports why a run failed: its last line on stderr starts so, and its worker records the rest.</summary>
-    public const string ErrorPrefix = "error: ";
-
-    /// <summary>The PostgreSQL application name of training processes.</summary>
-    public const string TrainingApplication = "mannlab _train";
-
     /// <param name="drawMemory">Draws a MANN checkpoint's memory at work (a PNG); its picture is stored at every checkpoint.</param>
     public static int Run(string runId, string worker, string checkpoint, Func<Spec.Spec, string, byte[]> drawMemory, TextWriter output, TextWriter errors)
     {
@@ -32,12 +26,12 @@ public static class RunTraining
             return TrainingExitCode.NotStarted;
         }
         // Named, so a run's writes can be told from its worker's (pg_stat_activity, tests).
-        using var db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = TrainingApplication }.ConnectionString);
+        using var db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = TrainingProtocol.ApplicationName }.ConnectionString);
         var store = new RunStore(db);
         var spec = Experiments.specOfJson(store.SpecJsonAsync(runId).GetAwaiter().GetResult());
         if (spec.IsError)
         {
-            errors.WriteLine($"{ErrorPrefix}run {runId}'s stored spec no longer reads: {string.Join("; ", spec.ErrorValue)}");
+            errors.WriteLine($"{TrainingProtocol.ErrorPrefix}run {runId}'s stored spec no longer reads: {string.Join("; ", spec.ErrorValue)}");
             return TrainingExitCode.Failed;
         }
         var from = store.RestoreCheckpointAsync(runId, checkpoint).GetAwaiter().GetResult();
@@ -77,12 +71,12 @@ public static class RunTraining
         }
         catch (Exception stopped) when (stopped is LeaseLostException or DiskFullException)
         {
-            errors.WriteLine(ErrorPrefix + stopped.Message);
+            errors.WriteLine(TrainingProtocol.ErrorPrefix + stopped.Message);
             return stopped is LeaseLostException ? TrainingExitCode.Interrupted : TrainingExitCode.Failed;
         }
         if (result.Outcome == Outcome.Failed)
         {
-            errors.WriteLine(ErrorPrefix + result.Reason);
+            errors.WriteLine(TrainingProtocol.ErrorPrefix + result.Reason);
             return TrainingExitCode.Failed;
         }
         if (!written)
