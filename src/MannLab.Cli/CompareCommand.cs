@@ -3,7 +3,6 @@ using MannLab.Drawing;
 using MannLab.Jobs;
 using MannLab.Runs;
 using MannLab.Storage;
-using MannLab.Web;
 
 namespace MannLab.Cli;
 
@@ -29,20 +28,18 @@ public static class CompareCommand
             if (jobs is null) return 1;
             var selected = Resolve(jobs, parse.GetValue(runs)!, parse.GetValue(experiment));
             if (selected is null) return 1;
-            var data = new SiteData(jobs.Database.DataSource, jobs.Database.DataSource);
             var rows = new List<(string Label, Series Final)>();
             foreach (var run in selected)
-                if (data.FinalInstances(run.Id, run.Id).GetAwaiter().GetResult() is { } final) rows.Add(($"{run.Id} {run.Name} {run.Model} {RunsCommand.Point(run)}", final));
+                if (jobs.Queries.FinalInstancesAsync(run.Id, run.Id).GetAwaiter().GetResult() is { } final) rows.Add(($"{run.Id} {run.Name} {run.Model} {RunsCommand.Point(run)}", final));
             if (rows.Count == 0)
             {
                 Console.WriteLine("none of these runs has been evaluated yet");
                 return 0;
             }
             var instances = rows.SelectMany(r => r.Final.X).Distinct().Order().Select(x => (int)x).ToList();
-            var paper = Paper(jobs, selected);
+            rows.AddRange(jobs.Queries.PaperResultsAsync([.. selected.Select(r => r.Id)]).GetAwaiter().GetResult()
+                .Select(paper => ($"paper: {paper.Name} (Santoro et al. 2016, Table 1)", paper)));
             var table = rows.Select(r => (IReadOnlyList<string>)[r.Label, .. instances.Select(k => Percent(r.Final, k))]).ToList();
-            foreach (var (model, values) in paper)
-                table.Add([$"paper: {model} (Santoro et al. 2016, Table 1)", .. instances.Select(k => RunFormat.Percent(values.TryGetValue(k, out var v) ? v : null) ?? "")]);
             TextTable.Write(Console.Out, ["run", .. instances.Select(RunFormat.Ordinal)], table);
             return 0;
         });
@@ -55,25 +52,6 @@ public static class CompareCommand
         return i < 0 ? "" : RunFormat.Percent(final.Y[i]) ?? "";
     }
 
-    /// <summary>The paper's rows for the models of runs whose setting is the paper's.</summary>
-    private static List<(string Model, Dictionary<int, double> Values)> Paper(JobSystem jobs, IReadOnlyList<StoredRun> runs)
-    {
-        using var command = jobs.Database.DataSource.CreateCommand("""
-            select p.model, p.instance, p.accuracy from mannlab.paper_results p
-            where (p.paper_table, p.model) in (select mannlab.paper_table(spec), model from mannlab.runs where id = any(@ids))
-            order by p.model, p.instance
-            """);
-        command.Parameters.AddWithValue("ids", runs.Select(r => r.Id).ToArray());
-        var result = new List<(string, Dictionary<int, double>)>();
-        using var rows = command.ExecuteReader();
-        while (rows.Read())
-        {
-            if (result.Count == 0 || result[^1].Item1 != rows.GetString(0)) result.Add((rows.GetString(0), []));
-            result[^1].Item2[rows.GetInt32(1)] = rows.GetDouble(2);
-        }
-        return result;
-    }
-
     /// <summary>The runs named by ids (or prefixes) or by experiment; prints the problem and returns null if any is unknown.</summary>
     public static IReadOnlyList<StoredRun>? Resolve(JobSystem jobs, IReadOnlyList<string> given, string? experiment)
     {
@@ -84,12 +62,12 @@ public static class CompareCommand
         }
         if (experiment is not null)
         {
-            var runs = jobs.Store.ListAsync(experiment).GetAwaiter().GetResult();
+            var runs = jobs.Queries.ListAsync(experiment).GetAwaiter().GetResult();
             if (runs.Count == 0) Console.Error.WriteLine($"error: no runs of experiment '{experiment}'");
             return runs.Count == 0 ? null : runs;
         }
         if (JobCommandSupport.ResolveIds(jobs, given) is not { } ids) return null;
-        var found = jobs.Store.ListAsync(ids: ids).GetAwaiter().GetResult();
+        var found = jobs.Queries.ListAsync(ids: ids).GetAwaiter().GetResult();
         return [.. ids.Select(i => found.Single(r => r.Id == i))];
     }
 
@@ -127,9 +105,8 @@ public static class CompareCommand
             if (jobs is null) return 1;
             var selected = Resolve(jobs, parse.GetValue(runs)!, parse.GetValue(experiment));
             if (selected is null) return 1;
-            var data = new SiteData(jobs.Database.DataSource, jobs.Database.DataSource);
-            if (kind == "memory") return Memory(data, selected, file);
-            var plot = kind == "curves" ? Curves(data, selected, parse.GetValue(instance)) : Instances(data, selected);
+            if (kind == "memory") return Memory(jobs.Queries, selected, file);
+            var plot = kind == "curves" ? Curves(jobs.Queries, selected, parse.GetValue(instance)) : Instances(jobs.Queries, selected);
             if (plot is null)
             {
                 Console.Error.WriteLine("error: nothing to plot: the runs have no held-out evaluation yet");
@@ -142,32 +119,32 @@ public static class CompareCommand
         return command;
     }
 
-    private static ScottPlot.Plot? Curves(SiteData data, IReadOnlyList<StoredRun> runs, int instance)
+    private static ScottPlot.Plot? Curves(RunQueries queries, IReadOnlyList<StoredRun> runs, int instance)
     {
         if (runs.Count == 1)
         {
-            var curves = data.InstanceCurves(runs[0].Id).GetAwaiter().GetResult();
+            var curves = queries.InstanceCurvesAsync(runs[0].Id).GetAwaiter().GetResult();
             return curves.Count == 0 ? null : Charts.Lines($"{runs[0].Name} {runs[0].PointLabel} ({runs[0].Id}): held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1));
         }
-        var lines = runs.Select(r => data.InstanceCurves(r.Id).GetAwaiter().GetResult().FirstOrDefault(c => c.Name == RunFormat.Ordinal(instance)) is { } c
+        var lines = runs.Select(r => queries.InstanceCurvesAsync(r.Id).GetAwaiter().GetResult().FirstOrDefault(c => c.Name == RunFormat.Ordinal(instance)) is { } c
             ? c with { Name = $"{r.Id} {r.Model} {r.PointLabel}" } : null).OfType<Series>().ToList();
         return lines.Count == 0 ? null : Charts.Lines($"Held-out accuracy at the {RunFormat.Ordinal(instance)} sight", "episodes", "accuracy", lines, (0, 1));
     }
 
-    private static ScottPlot.Plot? Instances(SiteData data, IReadOnlyList<StoredRun> runs)
+    private static ScottPlot.Plot? Instances(RunQueries queries, IReadOnlyList<StoredRun> runs)
     {
-        var finals = runs.Select(r => data.FinalInstances(r.Id, $"{r.Id} {r.Model} {r.PointLabel}").GetAwaiter().GetResult()).OfType<Series>().ToList();
+        var finals = runs.Select(r => queries.FinalInstancesAsync(r.Id, $"{r.Id} {r.Model} {r.PointLabel}").GetAwaiter().GetResult()).OfType<Series>().ToList();
         return finals.Count == 0 ? null : Charts.Lines("Final held-out accuracy by sight", "instance", "accuracy", finals, (0, 1));
     }
 
-    private static int Memory(SiteData data, IReadOnlyList<StoredRun> runs, string file)
+    private static int Memory(RunQueries queries, IReadOnlyList<StoredRun> runs, string file)
     {
         if (runs is not [var run])
         {
             Console.Error.WriteLine("error: plot memory draws one run");
             return 1;
         }
-        var bytes = data.CheckpointBytes(run.Id).GetAwaiter().GetResult();
+        var bytes = queries.CheckpointBytesAsync(run.Id).GetAwaiter().GetResult();
         if (bytes is null)
         {
             Console.Error.WriteLine($"error: run {run.Id} has no checkpoint yet");

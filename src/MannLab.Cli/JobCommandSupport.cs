@@ -38,7 +38,7 @@ public static class JobCommandSupport
         var ids = new List<string>();
         foreach (var id in given)
         {
-            var matches = jobs.Store.MatchIdsAsync(id).GetAwaiter().GetResult();
+            var matches = jobs.Queries.MatchIdsAsync(id).GetAwaiter().GetResult();
             if (matches.Contains(id) || matches.Count == 1 && id.Length >= 4)
             {
                 ids.Add(matches.Count == 1 ? matches[0] : id);

@@ -34,13 +34,13 @@ public static class RetryCommand
             IReadOnlyList<StoredRun> targets;
             if (all)
             {
-                targets = jobs.Store.ListAsync(name, RunStatus.Failed).GetAwaiter().GetResult();
+                targets = jobs.Queries.ListAsync(name, RunStatus.Failed).GetAwaiter().GetResult();
                 if (targets.Count == 0) Console.WriteLine("no failed runs" + (name is null ? "" : $" of experiment '{name}'") + ": nothing to retry");
             }
             else
             {
                 if (JobCommandSupport.ResolveIds(jobs, given) is not { } ids) return 1;
-                targets = jobs.Store.ListAsync(ids: ids).GetAwaiter().GetResult();
+                targets = jobs.Queries.ListAsync(ids: ids).GetAwaiter().GetResult();
                 // All named runs must be retryable before any is touched: a wrong id retries nothing.
                 var refused = targets.Where(r => !RunStatus.IsRetryable(r.Status)).ToList();
                 foreach (var run in refused) Console.Error.WriteLine($"error: run {run.Id}: {new RetryResult.NotRetryable(run.Status)}");

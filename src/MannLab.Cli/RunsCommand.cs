@@ -21,7 +21,7 @@ public static class RunsCommand
         {
             using var jobs = JobCommandSupport.Open(parse.GetValue(db));
             if (jobs is null) return 1;
-            var runs = jobs.Store.ListAsync(parse.GetValue(experiment), parse.GetValue(status)).GetAwaiter().GetResult();
+            var runs = jobs.Queries.ListAsync(parse.GetValue(experiment), parse.GetValue(status)).GetAwaiter().GetResult();
             if (runs.Count == 0)
             {
                 Console.WriteLine("no runs" + (parse.GetValue(experiment) is { } x ? $" of experiment '{x}'" : "") +

@@ -83,7 +83,7 @@ public static class UpCommand
                 IReadOnlyList<StoredRun> runs;
                 try
                 {
-                    runs = await jobs.Store.ListAsync(ids: specs.Keys);
+                    runs = await jobs.Queries.ListAsync(ids: specs.Keys);
                     if (unreachableSince is { } since) board.Log($"the database is back after {(DateTime.UtcNow - since).TotalSeconds:0} s");
                     unreachableSince = null;
                 }

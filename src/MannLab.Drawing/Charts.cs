@@ -1,9 +1,7 @@
+using MannLab.Runs;
 using ScottPlot;
 
 namespace MannLab.Drawing;
-
-/// <summary>One line of a chart, or one group of bars.</summary>
-public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y);
 
 /// <summary>
 /// The charts MannLab shows in the browser and exports for papers, drawn by ScottPlot: lines

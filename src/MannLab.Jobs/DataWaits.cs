@@ -11,7 +11,7 @@ namespace MannLab.Jobs;
 /// system, which its training processes inherit: the worker's MANNLAB_OMNIGLOT and MannLab folder
 /// decide, not those of whoever queued the run.
 /// </summary>
-public sealed class DataWaits(RunLeases leases, RunStore store)
+public sealed class DataWaits(RunLeases leases, RunQueries queries)
 {
     /// <summary>What the run of <paramref name="specJson"/> lacks here; null when its data is here (or its spec does not read: training reports that).</summary>
     public static MissingData? Check(string specJson) =>
@@ -20,7 +20,7 @@ public sealed class DataWaits(RunLeases leases, RunStore store)
     /// <summary>If the run's data is missing here, parks it (unless it is leased, finished or being cancelled) and says what is missing.</summary>
     public async Task<MissingData?> ParkIfMissingAsync(string runId, CancellationToken cancel = default)
     {
-        var missing = Check(await store.SpecJsonAsync(runId, cancel));
+        var missing = Check(await queries.SpecJsonAsync(runId, cancel));
         if (missing is not null) await leases.MarkWaitingAsync(runId, missing.ToString(), cancel);
         return missing;
     }

@@ -22,6 +22,7 @@ public sealed class JobSystem : IDisposable
             .UseRecommendedSerializerSettings()
             .UseStorage(Storage);
         Store = new RunStore(database.DataSource);
+        Queries = new RunQueries(database.DataSource);
         Leases = new RunLeases(database.DataSource);
         Dispatcher = new RunDispatcher(database.DataSource, Storage);
         Queue = new ExperimentQueue(Store, Dispatcher);
@@ -31,6 +32,7 @@ public sealed class JobSystem : IDisposable
     public JobSettings Settings { get; }
     public PostgreSqlStorage Storage { get; }
     public RunStore Store { get; }
+    public RunQueries Queries { get; }
     public RunLeases Leases { get; }
     public RunDispatcher Dispatcher { get; }
     public ExperimentQueue Queue { get; }

@@ -29,7 +29,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     public const int MaxCrashes = 3;
 
     private readonly RunLeases _leases = new(db);
-    private readonly DataWaits _waits = new(new RunLeases(db), new RunStore(db));
+    private readonly DataWaits _waits = new(new RunLeases(db), new RunQueries(db));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TrainingProcess, string> _live = new();
 
     /// <summary>

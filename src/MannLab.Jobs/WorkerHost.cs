@@ -21,7 +21,7 @@ public sealed class WorkerHost : IDisposable
         IEnumerable<string> devices, int workers, Action<string>? log = null)
     {
         _job = new RunJob(db, connectionString, settings, storage, log);
-        var waits = new DataWaits(new RunLeases(db), new RunStore(db));
+        var waits = new DataWaits(new RunLeases(db), new RunQueries(db));
         _server = new BackgroundJobServer(new BackgroundJobServerOptions
         {
             ServerName = $"{Environment.MachineName}:{Environment.ProcessId}",

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using MannLab.Runs;
 using MannLab.Spec;
@@ -8,40 +7,10 @@ using NpgsqlTypes;
 
 namespace MannLab.Storage;
 
-/// <summary>A run as the database holds it, with the latest value of each metric (from the run summary).</summary>
-public sealed record StoredRun(string Id, string Name, string Model, string Status, string Queue, string Priority, int SweepIndex,
-    string Point, long EpisodesDone, long EpisodesTotal, string? Worker, string? Error, string? JobId, int Attempt,
-    IReadOnlyDictionary<string, double?> Latest, string? WaitReason)
-{
-    public bool Finished => RunStatus.IsFinished(Status);
-
-    /// <summary>The swept values, short: "gamma=0.95 model=lstm" (a swept section shows its kind); "-" for none.</summary>
-    public string PointLabel
-    {
-        get
-        {
-            var point = JsonNode.Parse(Point)!.AsObject();
-            if (point.Count == 0) return "-";
-            static string Value(JsonNode? v) => v switch
-            {
-                JsonObject o when o["kind"] is { } kind => kind.ToString(),
-                null => "null",
-                _ => v.ToJsonString(),
-            };
-            return string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Value)}"));
-        }
-    }
-
-    /// <summary>The latest held-out accuracy at the k-th sight, if evaluated.</summary>
-    public double? EvalAccuracy(int k) => Latest.TryGetValue(EvalPrefix + k, out var v) ? v : null;
-
-    /// <summary>The sights (instances) whose held-out accuracy the run has reported, in order.</summary>
-    public IEnumerable<int> EvaluatedSights => Latest.Keys.Where(k => k.StartsWith(EvalPrefix)).Select(k => int.Parse(k[EvalPrefix.Length..])).Order();
-
-    private const string EvalPrefix = "eval_acc_";
-}
-
-/// <summary>Experiments and runs in PostgreSQL: MannLab's record, which the queue only serves.</summary>
+/// <summary>
+/// Experiments and runs into PostgreSQL, MannLab's record, which the queue only serves; and a run's
+/// checkpoint out of it, for its training process. What is read back is <see cref="RunQueries"/>'.
+/// </summary>
 public sealed class RunStore(NpgsqlDataSource db)
 {
     /// <summary>
@@ -104,57 +73,6 @@ public sealed class RunStore(NpgsqlDataSource db)
         var point = new JsonObject();
         foreach (var v in run.Point) point[v.Path] = JsonNode.Parse(v.Resolved);
         return point.ToJsonString();
-    }
-
-    /// <summary>Runs by experiment name, status, id, model and tag (each filter optional), in experiment and sweep order.</summary>
-    public async Task<IReadOnlyList<StoredRun>> ListAsync(string? experiment = null, string? status = null, IReadOnlyCollection<string>? ids = null,
-        string? model = null, string? tag = null, CancellationToken cancel = default)
-    {
-        await using var command = db.CreateCommand("""
-            select r.id, r.name, r.model, r.status, r.queue, r.priority, r.sweep_index, r.point::text, r.episodes_done, r.episodes_total,
-                   r.worker, r.error, r.job_id, r.attempt, coalesce(s.latest, '{}')::text, r.wait_reason
-            from mannlab.runs r left join mannlab.run_summary s on s.run_id = r.id
-            where (@name::text is null or r.name = @name) and (@status::text is null or r.status = @status)
-              and (@ids::text[] is null or r.id = any(@ids))
-              and (@model::text is null or r.model = @model) and (@tag::text is null or r.spec->'tags' ? @tag)
-            order by r.name, r.sweep_index, r.id
-            """);
-        command.Parameters.AddWithValue("model", NpgsqlDbType.Text, (object?)model ?? DBNull.Value);
-        command.Parameters.AddWithValue("tag", NpgsqlDbType.Text, (object?)tag ?? DBNull.Value);
-        command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)experiment ?? DBNull.Value);
-        command.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
-        command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)ids?.ToArray() ?? DBNull.Value);
-        var runs = new List<StoredRun>();
-        await using var rows = await command.ExecuteReaderAsync(cancel);
-        while (await rows.ReadAsync(cancel))
-        {
-            var latest = JsonNode.Parse(rows.GetString(14))!.AsObject()
-                .ToDictionary(p => p.Key, p => p.Value is JsonValue v && v.TryGetValue<double>(out var d) ? d : (double?)null);
-            runs.Add(new StoredRun(rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4), rows.GetString(5),
-                rows.GetInt32(6), rows.GetString(7), rows.GetInt64(8), rows.GetInt64(9),
-                rows.IsDBNull(10) ? null : rows.GetString(10), rows.IsDBNull(11) ? null : rows.GetString(11),
-                rows.IsDBNull(12) ? null : rows.GetString(12), rows.GetInt32(13), latest, rows.IsDBNull(15) ? null : rows.GetString(15)));
-        }
-        return runs;
-    }
-
-    /// <summary>The ids of runs starting with <paramref name="prefix"/> (users type the first few characters).</summary>
-    public async Task<IReadOnlyList<string>> MatchIdsAsync(string prefix, CancellationToken cancel = default)
-    {
-        await using var command = db.CreateCommand("select id from mannlab.runs where starts_with(id, @prefix) order by id limit 10");
-        command.Parameters.AddWithValue("prefix", prefix.ToLowerInvariant());
-        var ids = new List<string>();
-        await using var rows = await command.ExecuteReaderAsync(cancel);
-        while (await rows.ReadAsync(cancel)) ids.Add(rows.GetString(0));
-        return ids;
-    }
-
-    /// <summary>The resolved spec (canonical JSON) the run was registered with.</summary>
-    public async Task<string> SpecJsonAsync(string runId, CancellationToken cancel = default)
-    {
-        await using var command = db.CreateCommand("select spec::text from mannlab.runs where id = @run");
-        command.Parameters.AddWithValue("run", runId);
-        return await command.ExecuteScalarAsync(cancel) as string ?? throw new InvalidOperationException($"run {runId} is not in the database");
     }
 
     /// <summary>

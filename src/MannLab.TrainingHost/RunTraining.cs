@@ -27,14 +27,13 @@ public static class RunTraining
         }
         // Named, so a run's writes can be told from its worker's (pg_stat_activity, tests).
         using var db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = TrainingProtocol.ApplicationName }.ConnectionString);
-        var store = new RunStore(db);
-        var spec = Experiments.specOfJson(store.SpecJsonAsync(runId).GetAwaiter().GetResult());
+        var spec = Experiments.specOfJson(new RunQueries(db).SpecJsonAsync(runId).GetAwaiter().GetResult());
         if (spec.IsError)
         {
             errors.WriteLine($"{TrainingProtocol.ErrorPrefix}run {runId}'s stored spec no longer reads: {string.Join("; ", spec.ErrorValue)}");
             return TrainingExitCode.Failed;
         }
-        var from = store.RestoreCheckpointAsync(runId, checkpoint).GetAwaiter().GetResult();
+        var from = new RunStore(db).RestoreCheckpointAsync(runId, checkpoint).GetAwaiter().GetResult();
         output.WriteLine($"run {runId} on {worker}: {(from is { } e ? $"resuming at episode {e}" : "starting")}");
 
         using var stop = new CancellationTokenSource();

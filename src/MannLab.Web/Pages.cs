@@ -6,12 +6,14 @@ using MannLab.Jobs;
 using MannLab.Runs;
 using MannLab.Storage;
 using Microsoft.AspNetCore.Http;
+using Npgsql;
 using static MannLab.Web.Html;
 
 namespace MannLab.Web;
 
 /// <summary>MannLab's pages: runs, one run (with its retry action), compare, and the file-defined dashboards.</summary>
-public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder, RunDispatcher dispatcher)
+/// <param name="dashboardSource">Where dashboard SQL runs: the read-only role's connection.</param>
+public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, string dashboardsFolder, RunDispatcher dispatcher)
 {
     private static IResult Send(string html, int status = StatusCodes.Status200OK) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);
 
@@ -21,15 +23,15 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
     {
         string? Q(string name) => request.Query[name].FirstOrDefault() is { Length: > 0 } v ? v : null;
         var (experiment, tag, status, model) = (Q("experiment"), Q("tag"), Q("status"), Q("model"));
-        var runs = await store.ListAsync(experiment, status, null, model, tag);
+        var runs = await queries.ListAsync(experiment, status, null, model, tag);
         var live = RunsTable(runs);
         if (Partial(request)) return Send(live);
         var filters = $"""
             <form class="filters" method="get" action="/">
-            {Select("experiment", "Experiment", await data.Distinct("experiment"), experiment)}
-            {Select("tag", "Tag", await data.Distinct("tag"), tag)}
+            {Select("experiment", "Experiment", await queries.DistinctAsync("experiment"), experiment)}
+            {Select("tag", "Tag", await queries.DistinctAsync("tag"), tag)}
             {Select("status", "Status", RunStatus.All, status)}
-            {Select("model", "Model", await data.Distinct("model"), model)}
+            {Select("model", "Model", await queries.DistinctAsync("model"), model)}
             <button type="submit">Filter</button></form>
             <form method="get" action="/compare">{live}<p><button type="submit">Compare the selected runs</button></p></form>
             """;
@@ -53,9 +55,9 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
 
     public async Task<IResult> Run(string id, HttpRequest request)
     {
-        var run = (await store.ListAsync(ids: [id])).SingleOrDefault();
+        var run = (await queries.ListAsync(ids: [id])).SingleOrDefault();
         if (run is null) return Results.NotFound($"no run {id}");
-        var detail = (await data.Detail(id))!.Value;
+        var detail = (await queries.DetailAsync(id))!.Value;
         var live = new StringBuilder($"<div id=\"live\" data-finished=\"{(run.Finished ? "true" : "false")}\">");
         live.Append($"<p>{E(run.Name)} [{E(run.PointLabel)}] · {E(run.Model)} · <span class=\"status-{E(run.Status)}\">{E(run.Status)}</span> · " +
                     $"{E(run.EpisodesDone)}/{E(run.EpisodesTotal)} episodes · attempt {run.Attempt}{(run.Error is null ? "" : " · " + E(run.Error.Split('\n')[0]))}</p>");
@@ -64,15 +66,15 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
             live.Append($"<form method=\"post\" action=\"/runs/{E(id)}/retry\"><button type=\"submit\">Retry</button> " +
                         "from its last checkpoint, as a new attempt</form>");
         live.Append("<div class=\"charts\">");
-        var curves = await data.InstanceCurves(id);
+        var curves = await queries.InstanceCurvesAsync(id);
         live.Append(curves.Count == 0 ? "<p>No evaluation yet.</p>"
             : Chart(Charts.Svg(Charts.Lines("Held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1)), 560, 340), "instances"));
-        var loss = await data.MetricCurves(id, "train_loss", "eval_loss");
+        var loss = await queries.MetricCurvesAsync(id, "train_loss", "eval_loss");
         if (loss.Count > 0) live.Append(Chart(Charts.Svg(Charts.Lines("Loss", "episodes", "loss", loss), 560, 340), "loss"));
-        var speed = await data.MetricCurves(id, "episodes_per_second");
+        var speed = await queries.MetricCurvesAsync(id, "episodes_per_second");
         if (speed.Count > 0) live.Append(Chart(Charts.Svg(Charts.Lines("Throughput", "episodes", "episodes / s", speed), 560, 340), "throughput"));
         live.Append("</div>");
-        var steps = await data.MemorySteps(id);
+        var steps = await queries.MemoryStepsAsync(id);
         if (steps.Count > 0)
         {
             var shown = long.TryParse(request.Query["memory"].FirstOrDefault(), out var asked) && steps.Contains(asked) ? asked : steps[^1];
@@ -106,24 +108,24 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
     }
 
     public async Task<IResult> Memory(string id, long step) =>
-        await data.MemoryPicture(id, step) is { } png ? Results.File(png, "image/png") : Results.NotFound($"run {id} has no memory picture at episode {step}");
+        await queries.MemoryPictureAsync(id, step) is { } png ? Results.File(png, "image/png") : Results.NotFound($"run {id} has no memory picture at episode {step}");
 
     public async Task<IResult> Compare(HttpRequest request)
     {
         var ids = request.Query["run"].Where(r => !string.IsNullOrEmpty(r)).Select(r => r!).Distinct().ToList();
-        var runs = ids.Count == 0 ? [] : await store.ListAsync(ids: ids);
+        var runs = ids.Count == 0 ? [] : await queries.ListAsync(ids: ids);
         if (runs.Count == 0)
             return Send(Page("Compare", "<p>Select runs on the <a href=\"/\">runs page</a> and press Compare, or open /compare?run=ID&amp;run=ID.</p>" +
-                                        $"<form method=\"get\" action=\"/compare\">{RunsTable(await store.ListAsync())}<p><button type=\"submit\">Compare</button></p></form>"));
+                                        $"<form method=\"get\" action=\"/compare\">{RunsTable(await queries.ListAsync())}<p><button type=\"submit\">Compare</button></p></form>"));
         var body = new StringBuilder("<div class=\"charts\">");
         var finals = new List<Series>();
         foreach (var run in runs)
         {
             var label = $"{run.Id} {run.Name} {run.PointLabel}".Trim();
-            var curves = await data.InstanceCurves(run.Id);
+            var curves = await queries.InstanceCurvesAsync(run.Id);
             body.Append(curves.Count == 0 ? $"<p>{E(label)}: no evaluation yet</p>"
                 : Chart(Charts.Svg(Charts.Lines(label, "episodes", "accuracy", curves, (0, 1)), 460, 300), "curves-" + run.Id));
-            if (await data.FinalInstances(run.Id, label) is { } final) finals.Add(final);
+            if (await queries.FinalInstancesAsync(run.Id, label) is { } final) finals.Add(final);
         }
         body.Append("</div>");
         if (finals.Count > 0)
@@ -135,7 +137,7 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
     private async Task<string> SpecDiff(IReadOnlyList<StoredRun> runs)
     {
         var flat = new List<Dictionary<string, string>>();
-        foreach (var run in runs) flat.Add(Flatten(JsonNode.Parse((await data.SpecJson(run.Id))!)!));
+        foreach (var run in runs) flat.Add(Flatten(JsonNode.Parse(await queries.SpecJsonAsync(run.Id))!));
         var paths = flat.SelectMany(f => f.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         var differing = paths.Where(p => flat.Select(f => f.GetValueOrDefault(p, "")).Distinct().Count() > 1).ToList();
         if (runs.Count < 2) return "<p>Select two or more runs to see how their specs differ.</p>";
@@ -188,7 +190,7 @@ public sealed class Pages(RunStore store, SiteData data, string dashboardsFolder
             }
             try
             {
-                var result = await data.Dashboard(panel.Sql, values);
+                var result = await QueryResult.ReadOnlyAsync(dashboardSource, panel.Sql, values);
                 body.Append(PanelView.Render(panel, result));
             }
             catch (Exception e) when (e is Npgsql.PostgresException or ArgumentException or FormatException or InvalidCastException)

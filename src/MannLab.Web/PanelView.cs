@@ -1,4 +1,6 @@
 using MannLab.Drawing;
+using MannLab.Runs;
+using MannLab.Storage;
 using static MannLab.Web.Html;
 
 namespace MannLab.Web;

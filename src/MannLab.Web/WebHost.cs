@@ -49,8 +49,7 @@ public sealed class WebHost : IAsyncDisposable
         builder.Services.AddHangfire(configuration => configuration.UseLogProvider(new SilentLog()));
         var app = builder.Build();
         var readOnly = NpgsqlDataSource.Create(options.ReadOnlyConnectionString);
-        var data = new SiteData(db, readOnly);
-        var pages = new Pages(new RunStore(db), data, options.DashboardsFolder, new RunDispatcher(db, storage));
+        var pages = new Pages(new RunQueries(db), readOnly, options.DashboardsFolder, new RunDispatcher(db, storage));
         var access = new Access(options.Token);
         app.Use((context, next) => access.Guard(context, () => next(context)));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions

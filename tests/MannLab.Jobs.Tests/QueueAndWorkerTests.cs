@@ -23,7 +23,7 @@ public sealed class QueueAndWorkerTests(PostgresFixture pg) : IDisposable
         using (_lab.Jobs.StartWorkers(["cpu"], 2))
             await _lab.Until(() => _lab.AllFinished(4), "the sweep's runs to finish");
 
-        var runs = await _lab.Jobs.Store.ListAsync("sweep");
+        var runs = await _lab.Jobs.Queries.ListAsync("sweep");
         runs.Select(r => r.Status).Should().AllBe("succeeded");
         runs.Select(r => r.Id).Should().BeEquivalentTo(experiment.Runs.Select(r => r.Id));
         (await _lab.Scalar<long>("select count(*) from mannlab.run_attempts")).Should().Be(4, "each run was trained once");
@@ -45,7 +45,7 @@ public sealed class QueueAndWorkerTests(PostgresFixture pg) : IDisposable
         var second = _lab.Start("worker", "--workers", "1");
         await _lab.Until(() => _lab.AllFinished(20), "20 runs to finish on two workers");
 
-        (await _lab.Jobs.Store.ListAsync()).Select(r => r.Status).Should().AllBe("succeeded");
+        (await _lab.Jobs.Queries.ListAsync()).Select(r => r.Status).Should().AllBe("succeeded");
         var attempts = await _lab.Column<string>("select run_id || ' ' || attempt || ' ' || outcome from mannlab.run_attempts order by run_id");
         attempts.Should().HaveCount(20).And.OnlyContain(a => a.EndsWith(" 1 succeeded"), "every run was trained once, in one attempt");
         var pids = (await _lab.Column<string>("select worker from mannlab.run_attempts")).Select(w => int.Parse(w.Split(':')[1])).ToList();

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using MannLab.Runs;
 using MannLab.Spec;
 using Task = System.Threading.Tasks.Task;
@@ -42,7 +43,7 @@ public class RunStoreTests(PostgresFixture pg)
 
         added.Should().Equal(sweep.Runs.Select(r => r.Id));
         again.Should().BeEmpty();
-        var runs = await store.ListAsync("grid");
+        var runs = await Queries.ListAsync("grid");
         runs.Select(r => r.SweepIndex).Should().Equal(0, 1, 2, 3, 4, 5);
         runs.Should().AllSatisfy(r => (r.Status, r.Queue, r.EpisodesTotal).Should().Be(("queued", "cpu", 64L)));
         runs[3].Point.Should().Be("""{"training.seed": 2, "model.lrua.gamma": 0.99}""");
@@ -50,8 +51,10 @@ public class RunStoreTests(PostgresFixture pg)
         // The file changes one value: only the runs whose resolved spec changed are new.
         var changed = Parse("grid.yaml", Small.Replace("NAME", "grid") + "\nsweep:\n  training.seed: [1, 2, 4]\n  model.lrua.gamma: [0.9, 0.99]\n");
         (await store.RegisterAsync(changed)).Should().HaveCount(2);
-        (await store.ListAsync("grid")).Should().HaveCount(8);
+        (await Queries.ListAsync("grid")).Should().HaveCount(8);
     }
+
+    private RunQueries Queries => new(pg.DataSource);
 
     /// <summary>The small spec under <paramref name="name"/>, registered in a migrated database: its store and its one run.</summary>
     private async Task<(RunStore Store, Run Run)> Registered(string name)
@@ -75,7 +78,7 @@ public class RunStoreTests(PostgresFixture pg)
     [Fact]
     public async Task A_run_trained_into_the_database_can_be_read_through_the_views()
     {
-        var (store, run) = await Registered("db-run");
+        var run = (await Registered("db-run")).Run;
         var sink = await Leased(run.Id);
         using var folder = new TempFolder();
         var checkpoint = folder.Sub(run.Id + ".bin");
@@ -84,9 +87,9 @@ public class RunStoreTests(PostgresFixture pg)
         var result = new Trainer(run.Spec, run.Id, checkpoint, sink).Run();
 
         result.Outcome.Should().Be(Outcome.Completed);
-        (await store.ListAsync("db-run")).Single().Status.Should().Be(RunStatus.Running, "the run's status is its worker's to record, not the trainer's");
+        (await Queries.ListAsync("db-run")).Single().Status.Should().Be(RunStatus.Running, "the run's status is its worker's to record, not the trainer's");
         await leases.ReleaseAsync(run.Id, "worker", 1, "succeeded", RunStatus.Succeeded, null);
-        (await store.ListAsync("db-run")).Single().Should().Match<StoredRun>(r => r.Status == "succeeded" && r.EpisodesDone == 64);
+        (await Queries.ListAsync("db-run")).Single().Should().Match<StoredRun>(r => r.Status == "succeeded" && r.EpisodesDone == 64);
         var finalSecond = await pg.Scalar<double>(
             $"select accuracy from mannlab.final_instance_accuracy where run_id = '{run.Id}' and split = 'test' and instance = 2");
         finalSecond.Should().BeApproximately(result.FinalEvaluation.Single(r => r.Instance == 2).Accuracy, 1e-12);
@@ -95,6 +98,32 @@ public class RunStoreTests(PostgresFixture pg)
         (await pg.Scalar<long>($"select episode from mannlab.checkpoints where run_id = '{run.Id}'")).Should().Be(64);
         // The checkpoint's bytes are in the database, so another machine can resume the run.
         (await pg.Scalar<byte[]>($"select bytes from mannlab.checkpoints where run_id = '{run.Id}'")).Should().Equal(File.ReadAllBytes(checkpoint));
+    }
+
+    [Fact]
+    public async Task The_read_model_gives_back_a_trained_runs_curves_final_accuracy_spec_and_checkpoint()
+    {
+        var run = (await Registered("read-back")).Run;
+        using var folder = new TempFolder();
+        var checkpoint = folder.Sub("checkpoint.bin");
+        var result = new Trainer(run.Spec, run.Id, checkpoint, await Leased(run.Id)).Run();
+        var queries = Queries;
+
+        var curves = await queries.InstanceCurvesAsync(run.Id);
+        var final = await queries.FinalInstancesAsync(run.Id, "final");
+
+        curves.Select(c => c.Name).Should().Equal("1st", "2nd", "3rd", "4th");
+        curves.Should().AllSatisfy(c => c.X.Should().Equal(32, 64), "evaluated every 32 episodes");
+        final!.X.Should().Equal(1, 2, 3, 4);
+        final.Y.Should().Equal(result.FinalEvaluation.Select(r => r.Accuracy));
+        curves.Select(c => c.Y[^1]).Should().Equal(final.Y, "each curve ends at the final evaluation");
+        (await queries.MetricCurvesAsync(run.Id, "train_loss", "eval_loss")).Select(c => c.Name).Should().Equal("eval_loss", "train_loss");
+        JsonNode.DeepEquals(JsonNode.Parse(await queries.SpecJsonAsync(run.Id)), JsonNode.Parse(run.Json)).Should().BeTrue();
+        (await queries.CheckpointBytesAsync(run.Id)).Should().Equal(File.ReadAllBytes(checkpoint));
+        (await queries.DetailAsync(run.Id))!.Value.Attempts.Rows.Should().ContainSingle();
+        (await queries.PaperResultsAsync([run.Id])).Should().BeEmpty("a 3-way synthetic task is none of the paper's settings");
+        (await queries.DistinctAsync("experiment")).Should().Contain("read-back");
+        await FluentActions.Awaiting(() => queries.SpecJsonAsync("000000000000")).Should().ThrowAsync<InvalidOperationException>();
     }
 
     [Fact]

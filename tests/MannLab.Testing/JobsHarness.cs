@@ -103,7 +103,7 @@ public sealed class JobsHarness : IDisposable
         {
             if (DateTime.UtcNow > limit)
                 throw new TimeoutException($"still waiting for {what}; runs: " +
-                    string.Join("; ", (await Jobs.Store.ListAsync()).Select(r => $"{r.Id} {r.Status} {r.EpisodesDone}/{r.EpisodesTotal} {r.Error}")) +
+                    string.Join("; ", (await Jobs.Queries.ListAsync()).Select(r => $"{r.Id} {r.Status} {r.EpisodesDone}/{r.EpisodesTotal} {r.Error}")) +
                     string.Concat(Directory.GetFiles(Home.Path, "*.log").Select(f => $"\n--- {Path.GetFileName(f)}:\n" + ReadShared(f))));
             await Task.Delay(250);
         }
@@ -119,7 +119,7 @@ public sealed class JobsHarness : IDisposable
     /// <summary>All <paramref name="count"/> runs finished, and their workers have closed their attempts.</summary>
     public async Task<bool> AllFinished(int count)
     {
-        var runs = await Jobs.Store.ListAsync();
+        var runs = await Jobs.Queries.ListAsync();
         return runs.Count == count && runs.All(r => r.Finished) &&
                await Scalar<long>("select count(*) from mannlab.run_attempts where finished_at is null") == 0;
     }

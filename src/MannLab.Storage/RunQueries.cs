@@ -1,0 +1,190 @@
+using System.Text.Json.Nodes;
+using MannLab.Runs;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MannLab.Storage;
+
+/// <summary>A run as the database holds it, with the latest value of each metric (from the run summary).</summary>
+public sealed record StoredRun(string Id, string Name, string Model, string Status, string Queue, string Priority, int SweepIndex,
+    string Point, long EpisodesDone, long EpisodesTotal, string? Worker, string? Error, string? JobId, int Attempt,
+    IReadOnlyDictionary<string, double?> Latest, string? WaitReason)
+{
+    public bool Finished => RunStatus.IsFinished(Status);
+
+    /// <summary>The swept values, short: "gamma=0.95 model=lstm" (a swept section shows its kind); "-" for none.</summary>
+    public string PointLabel
+    {
+        get
+        {
+            var point = JsonNode.Parse(Point)!.AsObject();
+            if (point.Count == 0) return "-";
+            static string Value(JsonNode? v) => v switch
+            {
+                JsonObject o when o["kind"] is { } kind => kind.ToString(),
+                null => "null",
+                _ => v.ToJsonString(),
+            };
+            return string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Value)}"));
+        }
+    }
+
+    /// <summary>The latest held-out accuracy at the k-th sight, if evaluated.</summary>
+    public double? EvalAccuracy(int k) => Latest.TryGetValue(EvalPrefix + k, out var v) ? v : null;
+
+    /// <summary>The sights (instances) whose held-out accuracy the run has reported, in order.</summary>
+    public IEnumerable<int> EvaluatedSights => Latest.Keys.Where(k => k.StartsWith(EvalPrefix)).Select(k => int.Parse(k[EvalPrefix.Length..])).Order();
+
+    private const string EvalPrefix = "eval_acc_";
+}
+
+
+/// <summary>
+/// What there is to see of the runs in PostgreSQL: the one read model behind the pages, `runs`,
+/// `compare` and `plot`, and where a worker and a training process read a run's spec. The
+/// charts' series are read in read-only transactions with a statement timeout, as the pages have
+/// always read them (<see cref="QueryResult.ReadOnlyAsync"/>).
+/// </summary>
+public sealed class RunQueries(NpgsqlDataSource db)
+{
+    /// <summary>Runs by experiment name, status, id, model and tag (each filter optional), in experiment and sweep order.</summary>
+    public async Task<IReadOnlyList<StoredRun>> ListAsync(string? experiment = null, string? status = null, IReadOnlyCollection<string>? ids = null,
+        string? model = null, string? tag = null, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("""
+            select r.id, r.name, r.model, r.status, r.queue, r.priority, r.sweep_index, r.point::text, r.episodes_done, r.episodes_total,
+                   r.worker, r.error, r.job_id, r.attempt, coalesce(s.latest, '{}')::text, r.wait_reason
+            from mannlab.runs r left join mannlab.run_summary s on s.run_id = r.id
+            where (@name::text is null or r.name = @name) and (@status::text is null or r.status = @status)
+              and (@ids::text[] is null or r.id = any(@ids))
+              and (@model::text is null or r.model = @model) and (@tag::text is null or r.spec->'tags' ? @tag)
+            order by r.name, r.sweep_index, r.id
+            """);
+        command.Parameters.AddWithValue("model", NpgsqlDbType.Text, (object?)model ?? DBNull.Value);
+        command.Parameters.AddWithValue("tag", NpgsqlDbType.Text, (object?)tag ?? DBNull.Value);
+        command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)experiment ?? DBNull.Value);
+        command.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
+        command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)ids?.ToArray() ?? DBNull.Value);
+        var runs = new List<StoredRun>();
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        while (await rows.ReadAsync(cancel))
+        {
+            var latest = JsonNode.Parse(rows.GetString(14))!.AsObject()
+                .ToDictionary(p => p.Key, p => p.Value is JsonValue v && v.TryGetValue<double>(out var d) ? d : (double?)null);
+            runs.Add(new StoredRun(rows.GetString(0), rows.GetString(1), rows.GetString(2), rows.GetString(3), rows.GetString(4), rows.GetString(5),
+                rows.GetInt32(6), rows.GetString(7), rows.GetInt64(8), rows.GetInt64(9),
+                rows.IsDBNull(10) ? null : rows.GetString(10), rows.IsDBNull(11) ? null : rows.GetString(11),
+                rows.IsDBNull(12) ? null : rows.GetString(12), rows.GetInt32(13), latest, rows.IsDBNull(15) ? null : rows.GetString(15)));
+        }
+        return runs;
+    }
+
+    /// <summary>The ids of runs starting with <paramref name="prefix"/> (users type the first few characters).</summary>
+    public async Task<IReadOnlyList<string>> MatchIdsAsync(string prefix, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("select id from mannlab.runs where starts_with(id, @prefix) order by id limit 10");
+        command.Parameters.AddWithValue("prefix", prefix.ToLowerInvariant());
+        var ids = new List<string>();
+        await using var rows = await command.ExecuteReaderAsync(cancel);
+        while (await rows.ReadAsync(cancel)) ids.Add(rows.GetString(0));
+        return ids;
+    }
+
+    /// <summary>The resolved spec (canonical JSON) the run was registered with.</summary>
+    public async Task<string> SpecJsonAsync(string runId, CancellationToken cancel = default)
+    {
+        await using var command = db.CreateCommand("select spec::text from mannlab.runs where id = @run");
+        command.Parameters.AddWithValue("run", runId);
+        return await command.ExecuteScalarAsync(cancel) as string ?? throw new InvalidOperationException($"run {runId} is not in the database");
+    }
+
+    /// <summary>Held-out accuracy at each sight against episodes: one series per instance, named by its ordinal.</summary>
+    public async Task<IReadOnlyList<Series>> InstanceCurvesAsync(string runId, string split = "test")
+    {
+        var rows = (await Query("""
+            select instance, step, correct::double precision / nullif(total, 0) from mannlab.instance_accuracy
+            where run_id = @run and split = @split order by instance, step
+            """, ("run", runId), ("split", split))).Rows;
+        return [.. rows.GroupBy(r => Convert.ToInt32(r[0])).Select(g => new Series(RunFormat.Ordinal(g.Key),
+            [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => r[2] is null ? double.NaN : Convert.ToDouble(r[2]))]))];
+    }
+
+    /// <summary>The metrics <paramref name="names"/> of a run against episodes, one series each.</summary>
+    public async Task<IReadOnlyList<Series>> MetricCurvesAsync(string runId, params string[] names)
+    {
+        var rows = (await Query("""
+            select name, step, value from mannlab.metrics where run_id = @run and name = any(@names) and value is not null order by name, step
+            """, ("run", runId), ("names", names))).Rows;
+        return [.. rows.GroupBy(r => (string)r[0]!).Select(g => new Series(g.Key,
+            [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => Convert.ToDouble(r[2]))]))];
+    }
+
+    /// <summary>A run's final held-out accuracy at each instance (its last evaluation), or null before its first.</summary>
+    public async Task<Series?> FinalInstancesAsync(string runId, string label)
+    {
+        var rows = (await Query("""
+            select instance, correct::double precision / nullif(total, 0) from mannlab.instance_accuracy
+            where run_id = @run and split = 'test' and step = (select max(step) from mannlab.instance_accuracy where run_id = @run and split = 'test')
+            order by instance
+            """, ("run", runId))).Rows;
+        return rows.Count == 0 ? null : new Series(label, [.. rows.Select(r => Convert.ToDouble(r[0]))], [.. rows.Select(r => r[1] is null ? double.NaN : Convert.ToDouble(r[1]))]);
+    }
+
+    /// <summary>
+    /// The paper's accuracy by instance (Santoro et al. 2016, Table 1), one series per model, for the
+    /// models of those of <paramref name="runIds"/> whose setting is one of the paper's.
+    /// </summary>
+    public async Task<IReadOnlyList<Series>> PaperResultsAsync(IReadOnlyCollection<string> runIds)
+    {
+        var rows = (await Query("""
+            select p.model, p.instance, p.accuracy from mannlab.paper_results p
+            where (p.paper_table, p.model) in (select mannlab.paper_table(spec), model from mannlab.runs where id = any(@ids))
+            order by p.model, p.instance
+            """, ("ids", runIds.ToArray()))).Rows;
+        return [.. rows.GroupBy(r => (string)r[0]!).Select(g => new Series(g.Key,
+            [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => Convert.ToDouble(r[2]))]))];
+    }
+
+    /// <summary>A run's resolved spec (indented), its environment and its attempts, for its page; null if there is no such run.</summary>
+    public async Task<(string Spec, QueryResult Environment, QueryResult Attempts)?> DetailAsync(string runId)
+    {
+        var spec = await Query("select jsonb_pretty(spec) from mannlab.runs where id = @run", ("run", runId));
+        if (spec.Rows.Count == 0) return null;
+        var environment = await Query("""
+            select host, cpu, gpu, threads, seed, git_commit, git_dirty, mannlab_version, packages::text as packages, queue, priority,
+                   created_at, started_at, finished_at, error
+            from mannlab.runs where id = @run
+            """, ("run", runId));
+        var attempts = await Query("""
+            select attempt, worker, from_episode, to_episode, outcome, started_at, finished_at, error
+            from mannlab.run_attempts where run_id = @run order by attempt
+            """, ("run", runId));
+        return ((string)spec.Rows[0][0]!, environment, attempts);
+    }
+
+    /// <summary>The checkpoints at which the run's memory was drawn.</summary>
+    public async Task<IReadOnlyList<long>> MemoryStepsAsync(string runId) =>
+        [.. (await Query("select step from mannlab.memory_snapshots where run_id = @run order by step", ("run", runId))).Rows.Select(r => Convert.ToInt64(r[0]))];
+
+    public async Task<byte[]?> MemoryPictureAsync(string runId, long step) =>
+        (await Query("select png from mannlab.memory_snapshots where run_id = @run and step = @step", ("run", runId), ("step", step))).Rows.FirstOrDefault()?[0] as byte[];
+
+    public async Task<byte[]?> CheckpointBytesAsync(string runId) =>
+        (await Query("select bytes from mannlab.checkpoints where run_id = @run", ("run", runId))).Rows.FirstOrDefault()?[0] as byte[];
+
+    /// <summary>The values the runs page filters by: every "experiment", "model" or "tag" there is.</summary>
+    public async Task<IReadOnlyList<string>> DistinctAsync(string column)
+    {
+        var sql = column switch
+        {
+            "experiment" => "select distinct name from mannlab.runs order by 1",
+            "model" => "select distinct model from mannlab.runs order by 1",
+            "tag" => "select distinct jsonb_array_elements_text(spec->'tags') from mannlab.runs order by 1",
+            _ => throw new ArgumentOutOfRangeException(nameof(column)),
+        };
+        return [.. (await Query(sql)).Rows.Select(r => (string)r[0]!)];
+    }
+
+    private Task<QueryResult> Query(string sql, params (string Name, object? Value)[] parameters) =>
+        QueryResult.ReadOnlyAsync(db, sql, parameters.ToDictionary(p => p.Name, p => p.Value));
+}
