@@ -58,7 +58,7 @@ public static class ServeCommand
         var token = parse.GetValue(web.Token) ?? (Environment.GetEnvironmentVariable("MANNLAB_TOKEN") is { Length: > 0 } t ? t : null);
         try
         {
-            var host = await WebHost.StartAsync(jobs.Storage, jobs.Database.DataSource, new Web.WebOptions(bind, port, token,
+            var host = await WebHost.StartAsync(jobs.Storage, jobs.Database.DataSource, id => jobs.RetryAsync(id), new Web.WebOptions(bind, port, token,
                 parse.GetValue(web.Dashboards)!, readOnly));
             log($"pages: {host.Address}/  jobs: {host.Address}/hangfire");
             return host;

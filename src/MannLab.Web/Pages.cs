@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using MannLab.Drawing;
-using MannLab.Jobs;
 using MannLab.Runs;
 using MannLab.Storage;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +12,8 @@ namespace MannLab.Web;
 
 /// <summary>MannLab's pages: runs, one run (with its retry action), compare, and the file-defined dashboards.</summary>
 /// <param name="dashboardSource">Where dashboard SQL runs: the read-only role's connection.</param>
-public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, string dashboardsFolder, RunDispatcher dispatcher)
+/// <param name="retry">How the run page's Retry queues a run again (see <see cref="WebHost.StartAsync"/>).</param>
+public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, string dashboardsFolder, Func<string, Task<RetryResult?>> retry)
 {
     private static IResult Send(string html, int status = StatusCodes.Status200OK) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);
 
@@ -97,7 +97,7 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
     /// <summary>The run page's Retry: the same retry as <c>mannlab retry</c>; back to the run page, or why it was not retried.</summary>
     public async Task<IResult> Retry(string id)
     {
-        var result = await dispatcher.RetryAsync(id);
+        var result = await retry(id);
         return result switch
         {
             null => Results.NotFound($"no run {id}"),

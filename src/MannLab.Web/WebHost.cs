@@ -1,6 +1,5 @@
 using System.Net;
 using Hangfire;
-using MannLab.Jobs;
 using MannLab.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -34,7 +33,13 @@ public sealed class WebHost : IAsyncDisposable
     /// <summary>The address the host listens on (with the port chosen when 0 was asked for).</summary>
     public string Address => _app.Urls.First();
 
-    public static async Task<WebHost> StartAsync(JobStorage storage, NpgsqlDataSource db, WebOptions options, CancellationToken cancel = default)
+    /// <param name="storage">The job system's Hangfire storage, which the dashboard at /hangfire shows.</param>
+    /// <param name="retry">
+    /// How the run page's Retry queues a run again: the job system's own retry, the one <c>mannlab
+    /// retry</c> makes. It is handed in, so that the site needs no job code (nor what training links).
+    /// </param>
+    public static async Task<WebHost> StartAsync(JobStorage storage, NpgsqlDataSource db, Func<string, Task<RetryResult?>> retry, WebOptions options,
+        CancellationToken cancel = default)
     {
         if (!IPAddress.TryParse(options.Host, out var address))
             throw new ArgumentException($"--bind {options.Host}: expected an IP address (127.0.0.1, 0.0.0.0, ...)");
@@ -49,7 +54,7 @@ public sealed class WebHost : IAsyncDisposable
         builder.Services.AddHangfire(configuration => configuration.UseLogProvider(new SilentLog()));
         var app = builder.Build();
         var readOnly = NpgsqlDataSource.Create(options.ReadOnlyConnectionString);
-        var pages = new Pages(new RunQueries(db), readOnly, options.DashboardsFolder, new RunDispatcher(db, storage));
+        var pages = new Pages(new RunQueries(db), readOnly, options.DashboardsFolder, retry);
         var access = new Access(options.Token);
         app.Use((context, next) => access.Guard(context, () => next(context)));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions

@@ -10,7 +10,7 @@ public sealed class SecurityTests(SiteFixture site)
     [Fact]
     public async Task Binding_beyond_localhost_without_a_token_is_refused()
     {
-        var start = () => WebHost.StartAsync(site.Lab.Jobs.Storage, site.Lab.Db,
+        var start = () => WebHost.StartAsync(site.Lab.Jobs.Storage, site.Lab.Db, id => site.Lab.Jobs.RetryAsync(id),
             new WebOptions("0.0.0.0", 0, null, site.Dashboards, site.ReadOnlyConnection));
 
         (await start.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain("token");
@@ -19,7 +19,7 @@ public sealed class SecurityTests(SiteFixture site)
     [Fact]
     public async Task A_request_from_another_machine_needs_the_token_on_the_pages_and_on_hangfire()
     {
-        await using var open = await WebHost.StartAsync(site.Lab.Jobs.Storage, site.Lab.Db,
+        await using var open = await WebHost.StartAsync(site.Lab.Jobs.Storage, site.Lab.Db, id => site.Lab.Jobs.RetryAsync(id),
             new WebOptions("0.0.0.0", 0, Token, site.Dashboards, site.ReadOnlyConnection));
         var port = new Uri(open.Address).Port;
         await using var other = await NetworkNamespace.CreateAsync();

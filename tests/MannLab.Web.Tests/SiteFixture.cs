@@ -52,7 +52,7 @@ public sealed class SiteFixture : IAsyncLifetime
             await Lab.Until(() => Lab.AllFinished(2), "the site's runs to finish");
         (ReadOnlyConnection, var asReader) = await Lab.Jobs.Database.ReadOnlyAsync();
         if (!asReader) throw new InvalidOperationException("the test cluster should let mannlab_reader in");
-        Web = await WebHost.StartAsync(Lab.Jobs.Storage, Lab.Db, new WebOptions("127.0.0.1", 0, null, Dashboards, ReadOnlyConnection));
+        Web = await WebHost.StartAsync(Lab.Jobs.Storage, Lab.Db, id => Lab.Jobs.RetryAsync(id), new WebOptions("127.0.0.1", 0, null, Dashboards, ReadOnlyConnection));
         Http.BaseAddress = new Uri(Web.Address);
     }
 
