@@ -15,13 +15,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
 # What the tests need from the system: PostgreSQL's server binaries (the tests start real
-# clusters), chromium (the browser tests drive it with Playwright), and ip and curl (the tests'
-# "other machine" is a network namespace, and its client is curl).
+# clusters), chromium (the browser tests drive it with Playwright), ip and curl (the tests'
+# "other machine" is a network namespace, and its client is curl), and strace (it shows that the
+# short commands of the job system never open libtorch).
 missing=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then missing+=(postgresql); fi
 if [[ -z "${MANNLAB_CHROMIUM:-}" ]] && [[ ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
 if ! command -v ip >/dev/null 2>&1; then missing+=(iproute2); fi
 if ! command -v curl >/dev/null 2>&1; then missing+=(curl); fi
+if ! command -v strace >/dev/null 2>&1; then missing+=(strace); fi
 if (( ${#missing[@]} > 0 )); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "installing ${missing[*]} (apt-get)..."
