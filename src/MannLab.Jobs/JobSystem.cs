@@ -7,7 +7,8 @@ namespace MannLab.Jobs;
 
 /// <summary>
 /// Everything a MannLab process needs to queue, train and watch runs: the database (configured or
-/// embedded, migrated), the Hangfire storage in it, and the run store, leases and dispatcher.
+/// embedded, migrated), the Hangfire storage in it, and the run store, read model, leases and
+/// dispatcher.
 /// </summary>
 public sealed class JobSystem : IDisposable
 {

@@ -38,7 +38,6 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
     private const string EvalPrefix = "eval_acc_";
 }
 
-
 /// <summary>
 /// What there is to see of the runs in PostgreSQL: the one read model behind the pages, `runs`,
 /// `compare` and `plot`, and where a worker and a training process read a run's spec. The

@@ -9,7 +9,7 @@ namespace MannLab.Storage;
 
 /// <summary>
 /// Experiments and runs into PostgreSQL, MannLab's record, which the queue only serves; and a run's
-/// checkpoint out of it, for its training process. What is read back is <see cref="RunQueries"/>'.
+/// checkpoint out of it, for its training process. <see cref="RunQueries"/> reads the rest back.
 /// </summary>
 public sealed class RunStore(NpgsqlDataSource db)
 {
