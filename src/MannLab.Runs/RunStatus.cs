@@ -5,10 +5,10 @@ namespace MannLab.Runs;
 /// set of them. The database's check on mannlab.runs.status (db/migrations) holds the same set; a
 /// test keeps the two equal.
 /// <para>
-/// Constants, not an enum: the status is text in the database, in Hangfire's and the CLI's
-/// options, in the pages and in every query's results, and string constants go into all of them,
-/// and into patterns and switches, as they are. An enum would be parsed and printed at each of
-/// those borders and catch nothing the database's check does not.
+/// Constants, not an enum: the status is text in the database and in every query's results, in
+/// the CLI's --status option and the pages' filter, and string constants go into all of them, and
+/// into patterns and switches, as they are. An enum would be parsed and printed at each of those
+/// borders and catch nothing the database's check does not.
 /// </para>
 /// </summary>
 public static class RunStatus
