@@ -74,7 +74,7 @@ public static class UpCommand
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var watch = watcher.WatchAsync(watching.Token);
         var exit = 0;
-        DateTime? unreachableSince = null;
+        var outage = new OutageReport(board.Log);
         try
         {
             while (!stop.Token.IsCancellationRequested)
@@ -84,14 +84,12 @@ public static class UpCommand
                 try
                 {
                     runs = await jobs.Queries.ListAsync(ids: specs.Keys);
-                    if (unreachableSince is { } since) board.Log($"the database is back after {(DateTime.UtcNow - since).TotalSeconds:0} s");
-                    unreachableSince = null;
+                    outage.Back();
                 }
                 catch (Exception e) when (DatabaseOutage.Is(e))
                 {
                     // Training goes on meanwhile (see the README, "When the database is away").
-                    if (unreachableSince is null) board.Log($"the database is unreachable ({e.Message}); waiting for it to come back");
-                    unreachableSince ??= DateTime.UtcNow;
+                    outage.Unreachable(e, "; waiting for it to come back");
                     stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
                     continue;
                 }

@@ -123,7 +123,7 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
     {
         var reason = StopReason.None;
         var renewedAt = DateTime.UtcNow;
-        DateTime? unreachableSince = null;
+        var outage = new OutageReport(message => log?.Invoke($"run {runId}: {message}"));
         int? exit;
         // Wake every second, so a deleted job or a stopping worker is noticed quickly; renew the lease every heartbeat.
         while ((exit = child.WaitForExit(TimeSpan.FromSeconds(1))) is null)
@@ -139,17 +139,12 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
                 {
                     // The child trains on and holds its records. Before the lease runs out, and another
                     // worker may take the run, it stops at a checkpoint; the run resumes when the database is back.
-                    if (unreachableSince is null)
-                        log?.Invoke($"run {runId}: the database is unreachable ({e.Message}); training goes on while the lease lasts, " +
-                                    $"until {(renewedAt + settings.Lease).ToLocalTime():HH:mm:ss}");
-                    unreachableSince ??= DateTime.UtcNow;
+                    outage.Unreachable(e, $"; training goes on while the lease lasts, until {(renewedAt + settings.Lease).ToLocalTime():HH:mm:ss}");
                     if (DateTime.UtcNow - renewedAt >= settings.Lease - settings.Heartbeat && reason == StopReason.None) reason = Stop(StopReason.Outage);
                     continue;
                 }
                 renewedAt = DateTime.UtcNow;
-                if (unreachableSince is { } since)
-                    log?.Invoke($"run {runId}: the database is back after {(renewedAt - since).TotalSeconds:0} s; the lease is renewed");
-                unreachableSince = null;
+                outage.Back("; the lease is renewed");
                 if (renewed is null)
                 {
                     // Someone else owns the run now (we stalled past the lease): stop at once, record nothing.

@@ -36,7 +36,8 @@ public sealed class WorkerHost : IDisposable
         }, storage);
         _recovery = Task.Run(async () =>
         {
-            var unreachable = false;
+            // Said once per outage: the worker's and the runs' own lines tell the rest.
+            var outage = new OutageReport(message => log?.Invoke($"recovery pass: {message}"));
             while (!_stop.IsCancellationRequested)
             {
                 try
@@ -45,7 +46,7 @@ public sealed class WorkerHost : IDisposable
                     if (woken.Count > 0) log?.Invoke($"the data of {woken.Count} waiting run(s) is here now: queued again");
                     var dispatched = await dispatcher.DispatchAsync(_stop.Token);
                     if (dispatched.Count > 0) log?.Invoke($"recovery: queued {dispatched.Count} unfinished run(s) again");
-                    unreachable = false;
+                    outage.Back();
                 }
                 catch (OperationCanceledException)
                 {
@@ -53,9 +54,7 @@ public sealed class WorkerHost : IDisposable
                 }
                 catch (Exception e) when (DatabaseOutage.Is(e))
                 {
-                    // Said once per outage: the worker's and the runs' own lines tell the rest.
-                    if (!unreachable) log?.Invoke($"recovery pass: the database is unreachable ({e.Message}); trying again every pass");
-                    unreachable = true;
+                    outage.Unreachable(e, "; trying again every pass");
                 }
                 catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
                 {

@@ -26,19 +26,18 @@ public static class DatabaseOutage
     /// </summary>
     public static async Task<T> WaitOutAsync<T>(Func<Task<T>> action, TimeSpan every, Action<string>? log, string what, CancellationToken cancel)
     {
-        DateTime? since = null;
+        var outage = new OutageReport(log);
         while (true)
         {
             try
             {
                 var result = await action();
-                if (since is { } s) log?.Invoke($"the database is back after {(DateTime.UtcNow - s).TotalSeconds:0} s: {what} done");
+                outage.Back($": {what} done");
                 return result;
             }
             catch (Exception e) when (Is(e))
             {
-                if (since is null) log?.Invoke($"the database is unreachable ({e.Message}); {what}: trying again every {every.TotalSeconds:0} s");
-                since ??= DateTime.UtcNow;
+                outage.Unreachable(e, $"; {what}: trying again every {every.TotalSeconds:0} s");
             }
             await Task.Delay(every, cancel);
         }
@@ -50,6 +49,28 @@ public static class DatabaseOutage
             await action();
             return true;
         }, every, log, what, cancel);
+}
+
+/// <summary>
+/// Says once that the database is unreachable, and once that it is back (with how long it was
+/// away), however many calls fail in between: the one way every part reports an outage.
+/// </summary>
+public sealed class OutageReport(Action<string>? log)
+{
+    private DateTime? _since;
+
+    /// <param name="consequence">What follows for the caller, with its separator ("; waiting ...").</param>
+    public void Unreachable(Exception e, string consequence)
+    {
+        if (_since is null) log?.Invoke($"the database is unreachable ({e.Message}){consequence}");
+        _since ??= DateTime.UtcNow;
+    }
+
+    public void Back(string consequence = "")
+    {
+        if (_since is { } since) log?.Invoke($"the database is back after {(DateTime.UtcNow - since).TotalSeconds:0} s{consequence}");
+        _since = null;
+    }
 }
 
 /// <summary>The run's lease is another worker's now: whatever this process still holds is void, and it must stop.</summary>

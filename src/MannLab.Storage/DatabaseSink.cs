@@ -31,7 +31,7 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId, string worke
     private const int MergedBatches = 500;
 
     private readonly List<Held> _held = [];
-    private DateTime? _unreachableSince;
+    private readonly OutageReport _outage = new(log);
 
     /// <summary>How many writes wait for the database.</summary>
     public int HeldWrites => _held.Count;
@@ -194,14 +194,10 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId, string worke
         }
         catch (Exception e) when (DatabaseOutage.Is(e))
         {
-            if (_unreachableSince is null)
-                log?.Invoke($"the database is unreachable ({e.Message}): training goes on, and its records wait until the database is back");
-            _unreachableSince ??= DateTime.UtcNow;
+            _outage.Unreachable(e, ": training goes on, and its records wait until the database is back");
             return false;
         }
-        if (_unreachableSince is { } since)
-            log?.Invoke($"the database is back after {(DateTime.UtcNow - since).TotalSeconds:0} s: everything recorded meanwhile is written");
-        _unreachableSince = null;
+        _outage.Back(": everything recorded meanwhile is written");
         return true;
     }
 
