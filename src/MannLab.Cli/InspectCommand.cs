@@ -1,6 +1,5 @@
 using System.CommandLine;
 using MannLab.Data;
-using MannLab.Drawing;
 using MannLab.Models;
 using MannLab.Runs;
 using MannLab.Spec;
@@ -69,25 +68,18 @@ public static class InspectCommand
     }
 
     /// <summary>
-    /// The memory picture of a MANN checkpoint: its read, write and usage weights, step by step,
-    /// on held-out episode <paramref name="episode"/>. Used by `inspect`, `plot memory`, and by
-    /// training processes at every checkpoint.
+    /// The memory picture of a MANN checkpoint on held-out episode <paramref name="episode"/>
+    /// (<see cref="MemoryPicture"/>).
     /// </summary>
-    public static byte[] Render(Spec.Spec spec, string checkpoint, long episode, out string title, Action<string>? log = null)
+    private static byte[] Render(Spec.Spec spec, string checkpoint, long episode, out string title, Action<string>? log = null)
     {
         var header = CheckpointHeader.Read(checkpoint);
         set_num_threads(spec.Training.Threads);
         var prepared = Datasets.Prepare(spec, log);
         var (_, test) = prepared.Samplers(spec);
-        using var model = ModelFactory.Create(spec.Model, test.ImagePixels, test.Codec);
+        using var model = (Models.MannModel)ModelFactory.Create(spec.Model, test.ImagePixels, test.Codec);
         Checkpoint.LoadModel(checkpoint, model);
-        model.eval();
-        var batch = test.Batch(episode, 1);
-        var trace = new MemoryTrace();
-        using (no_grad())
-        using (NewDisposeScope())
-            model.Forward(EpisodeTensors.From(batch, CPU).Input, trace);
-        title = $"{spec.Name} (run {header.RunId}) after {header.Episode} episodes: held-out episode {episode}, {SpecFiles.Describe(spec.Task)}";
-        return MemoryImage.Png(trace.Steps, batch.Instances, title);
+        title = MemoryPicture.Title(spec, header.RunId, header.Episode, episode);
+        return MemoryPicture.Draw(model, test, episode, CPU, title);
     }
 }

@@ -74,7 +74,7 @@ public static class WorkerCommand
         command.Options.Add(worker);
         command.Options.Add(checkpoint);
         command.SetAction(parse => RunTraining.Run(parse.GetValue(run)!, parse.GetValue(worker)!, parse.GetValue(checkpoint)!,
-            (spec, file) => InspectCommand.Render(spec, file, 0, out _), Console.Out, Console.Error));
+            Console.Out, Console.Error));
         return command;
     }
 }

@@ -34,11 +34,6 @@ public sealed class MemoryTrace
 /// </summary>
 public abstract class EpisodeModel(string name) : Module<Tensor, Tensor>(name)
 {
-    /// <summary>Runs the episode, recording the first episode's memory weights where the model has a memory.</summary>
-    public virtual Tensor Forward(Tensor input, MemoryTrace? trace) => forward(input);
-
-    public abstract bool HasMemory { get; }
-
     /// <summary>The current name of a state entry that a checkpoint of an earlier layout stored as <paramref name="saved"/>.</summary>
     protected virtual string CurrentName(string saved) => saved;
 
@@ -96,8 +91,6 @@ public sealed class FeedForwardModel : EpisodeModel
         RegisterComponents();
     }
 
-    public override bool HasMemory => false;
-
     public override Tensor forward(Tensor input) => output.call(functional.relu(hidden.call(input)));
 }
 
@@ -114,8 +107,6 @@ public sealed class LstmModel : EpisodeModel
         RegisterComponents();
     }
 
-    public override bool HasMemory => false;
-
     public override Tensor forward(Tensor input)
     {
         var (sequence, _, _) = lstm.call(input);
@@ -124,89 +115,59 @@ public sealed class LstmModel : EpisodeModel
 }
 
 /// <summary>
-/// A memory-augmented network (Santoro et al. 2016): a <see cref="Controller"/> whose input at step
-/// t is [x_t, y_{t-1}, r_{t-1}], an external memory read and written through an
-/// <see cref="IMemoryAccess"/>, and an output layer reading [h_t, r_t].
+/// A memory-augmented network (Santoro et al. 2016, section 3): at step t the <see cref="Controller"/>
+/// reads [x_t, y_{t-1}] and r_{t-1} and emits h_t; the <see cref="ExternalMemory"/> is written and
+/// read from h_t, giving r_t; the output layer reads [h_t, r_t].
 /// </summary>
 public sealed class MannModel : EpisodeModel
 {
     private readonly Controller controller;
-    private readonly Linear accessHead, output;
-    private readonly IMemoryAccess access;
-    private readonly int readWidth;
-    private readonly bool persistent;
+    private readonly ExternalMemory memory;
+    private readonly Linear output;
 
-    /// <param name="deferWeightGradient">False for the plain recurrence that the controller's faster backward is tested against.</param>
-    public MannModel(int inputs, int outputs, ControllerKind controller, int hiddenUnits, int readHeads, int width,
-        IMemoryAccess access, bool persistentMemory, bool deferWeightGradient = true) : base(nameof(MannModel))
+    public MannModel(Controller controller, ExternalMemory memory, int outputs) : base(nameof(MannModel))
     {
-        readWidth = readHeads * width;
-        this.access = access;
-        persistent = persistentMemory;
-        this.controller = Controller.Create(controller, inputs, hiddenUnits, readWidth, deferWeightGradient);
-        accessHead = Linear(hiddenUnits, access.ControllerOutputs);
-        output = Linear(hiddenUnits + readWidth, outputs);
+        this.controller = controller;
+        this.memory = memory;
+        output = Linear(controller.HiddenUnits + memory.ReadWidth, outputs);
         RegisterComponents();
-        // With persistent memory, the state the next training batch starts from, as buffers so that
-        // the model's state holds it: empty (a batch of 0) until the first batch ends.
-        if (persistent)
-            foreach (var (name, field) in Carried(access.Initial(0, CPU, ScalarType.Float32)))
-                register_buffer(name, field.DetachFromDisposeScope(), persistent: true);
     }
 
-    public override bool HasMemory => true;
+    public ExternalMemory Memory => memory;
 
-    /// <summary>Each field a memory state has, with the name of the buffer that carries it.</summary>
-    private static IEnumerable<(string Name, Tensor Field)> Carried(MemoryState state) =>
-        MemoryState.FieldNames.Zip(state.Fields()).Where(f => f.Second is not null).Select(f => (BufferName(f.First), f.Second!));
+    public override Tensor forward(Tensor input) => Run(input, null);
 
-    private static string BufferName(string field) => $"carried{field}";
+    /// <summary>forward, recording the first episode's memory weights step by step.</summary>
+    public Tensor Traced(Tensor input, MemoryTrace trace) => Run(input, trace);
 
-    /// <summary>The memory carried from the previous training batch, or null without one of this batch's size.</summary>
-    private MemoryState? CarriedFor(long batch)
-    {
-        if (!persistent || !training || get_buffer(BufferName(nameof(MemoryState.Memory)))!.shape[0] != batch) return null;
-        // A copy: the buffers are replaced at the end of the batch, while backward still needs what they held.
-        return MemoryState.FromFields([.. MemoryState.FieldNames.Select(f => get_buffer(BufferName(f))?.clone())]);
-    }
-
-    /// <summary>Makes <paramref name="state"/> the memory the next training batch starts from.</summary>
-    public void Carry(MemoryState state)
-    {
-        if (!persistent) throw new InvalidOperationException("this MANN wipes its memory every episode: it carries none");
-        using var _ = no_grad();
-        foreach (var (name, field) in Carried(state))
-        {
-            using var detached = field.detach();
-            get_buffer(name)!.set_(detached);
-        }
-    }
-
-    public override Tensor forward(Tensor input) => Forward(input, null);
-
-    /// <summary>Checkpoints from before the controller was a module name its weights without "controller.".</summary>
-    protected override string CurrentName(string saved) =>
-        saved == "recurrent" || saved.StartsWith("inputProjection.", StringComparison.Ordinal) ? $"controller.{saved}" : saved;
-
-    public override Tensor Forward(Tensor input, MemoryTrace? trace)
+    private Tensor Run(Tensor input, MemoryTrace? trace)
     {
         long batch = input.shape[0], steps = input.shape[1];
         var recurrence = controller.Start(input);
-        var state = CarriedFor(batch) ?? access.Initial(batch, input.device, input.dtype);
-        var read = zeros(batch, readWidth, input.dtype, input.device);
+        var episode = memory.Start(batch, input.device, input.dtype);
+        var read = zeros(batch, memory.ReadWidth, input.dtype, input.device);
         var hs = new Tensor[steps];
         var reads = new Tensor[steps];
         for (var t = 0; t < steps; t++)
         {
-            var h = recurrence.Step(read);
-            var (r, next) = access.Step(state, accessHead.call(h));
-            state = next;
-            read = r.view(batch, readWidth);
-            hs[t] = h;
-            reads[t] = read;
-            trace?.Add(state);
+            hs[t] = recurrence.Step(read);
+            reads[t] = read = episode.Step(hs[t]);
+            trace?.Add(episode.State);
         }
-        if (persistent && training) Carry(state);
+        episode.End();
         return output.call(cat([stack(hs, 1), stack(reads, 1)], 2));
     }
+
+    /// <summary>
+    /// Names in checkpoints from before the controller and the memory were modules: the controller's
+    /// weights at the top, the memory's head as "accessHead", the carried memory on the model.
+    /// </summary>
+    protected override string CurrentName(string saved) => saved switch
+    {
+        "recurrent" => "controller.recurrent",
+        _ when saved.StartsWith("inputProjection.", StringComparison.Ordinal) => $"controller.{saved}",
+        _ when saved.StartsWith("accessHead.", StringComparison.Ordinal) => $"memory.head.{saved["accessHead.".Length..]}",
+        _ when saved.StartsWith("carried", StringComparison.Ordinal) => $"memory.{saved}",
+        _ => saved,
+    };
 }

@@ -16,18 +16,19 @@ public static class ModelFactory
         {
             Model.FeedForward f => new FeedForwardModel(inputs, f.hidden, outputs),
             Model.Lstm l => new LstmModel(inputs, l.hidden, outputs),
-            Model.Mann { mann: var m } => new MannModel(inputs, outputs, m.Controller, m.Hidden, m.Memory.ReadHeads, m.Memory.Width,
-                Access(m), m.Memory.Persistent),
+            // Controller, memory, output: the order their weights are drawn in.
+            Model.Mann { mann: var m } => new MannModel(Controller.Create(m.Controller, inputs, m.Hidden, m.Memory.ReadHeads * m.Memory.Width),
+                Memory(m), outputs),
             _ => throw new ArgumentOutOfRangeException(nameof(model)),
         };
     }
 
-    /// <summary>The memory access a MANN spec names.</summary>
-    public static IMemoryAccess Access(Spec.MannModel m) => m.Access switch
+    /// <summary>The external memory a MANN spec names, read by its controller's h_t.</summary>
+    public static ExternalMemory Memory(Spec.MannModel m) => m.Access switch
     {
-        Spec.Access.Lrua a => new LruaAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed,
-            a.lrua.LearnedKeyStrength, a.lrua.AddVector),
-        Spec.Access.Ntm n => new NtmAccess(m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, n.ntm.ShiftRange),
+        Spec.Access.Lrua a => new LruaMemory(m.Hidden, m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, a.lrua.Gamma, a.lrua.LeastUsed,
+            a.lrua.LearnedKeyStrength, a.lrua.AddVector, m.Memory.Persistent),
+        Spec.Access.Ntm n => new NtmMemory(m.Hidden, m.Memory.Slots, m.Memory.Width, m.Memory.ReadHeads, n.ntm.ShiftRange, m.Memory.Persistent),
         _ => throw new ArgumentOutOfRangeException(nameof(m)),
     };
 }

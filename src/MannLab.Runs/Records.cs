@@ -24,5 +24,7 @@ public interface ITrainingSink
     void Started(long episode, RunEnvironment environment);
     void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances);
     void Checkpointed(long episode, string file);
+    /// <summary>A MANN's memory picture (a PNG) after the checkpoint at <paramref name="episode"/>.</summary>
+    void MemoryDrawn(long episode, byte[] png);
     void Finished(TrainingResult result);
 }

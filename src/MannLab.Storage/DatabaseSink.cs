@@ -145,7 +145,7 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId, string worke
     }
 
     /// <summary>The picture of the memory at a checkpoint (see memory_snapshots).</summary>
-    public void MemorySnapshot(long episode, byte[] png) => Hold($"the memory picture of episode {episode}", connection => Execute(connection, """
+    public void MemoryDrawn(long episode, byte[] png) => Hold($"the memory picture of episode {episode}", connection => Execute(connection, """
         insert into mannlab.memory_snapshots (run_id, step, png) values (@run, @step, @png)
         on conflict (run_id, step) do update set png = excluded.png
         """, ("run", runId), ("step", episode), ("png", png)));

@@ -71,7 +71,7 @@ public static class Benchmark
         }
         var median = Median(times);
         var gemm = GemmGflops(kind);
-        var flop = ModelGflop(kind);
+        var flop = ModelGflop(kind, model);
         return new Result(kind, threads, iterations, median, times.Min(), times.Max(), Batch * 1000 / median, PeakRss(), gemm, flop,
             flop / gemm * 1000, Median(forward), Median(backward), Median(optimiserStep), Trend(resident));
     }
@@ -98,16 +98,16 @@ public static class Benchmark
     /// Floating-point work of one training iteration, counting the matrix products (forward, and
     /// twice that backward), which dominate: the compute-bound time is this over the GEMM rate.
     /// </summary>
-    public static double ModelGflop(string kind)
+    public static double ModelGflop(string kind, EpisodeModel model)
     {
         double bt = Batch * Steps, inputs = Pixels + Classes;
         double forward = kind switch
         {
             "feedforward" => 2 * bt * (inputs * Hidden + Hidden * Classes),
             "lstm" => 2 * bt * (inputs * 4 * Hidden + Hidden * 4 * Hidden + Hidden * Classes),
-            // The access head's width comes from the access itself (the extended one emits more).
+            // The memory's head width comes from the memory itself (the extended one emits more).
             _ => 2 * bt * (inputs * 4 * Hidden + (Heads * Width + Hidden) * 4 * Hidden
-                           + Hidden * ModelFactory.Access(((Model.Mann)PaperModel(kind)).mann).ControllerOutputs
+                           + Hidden * ((Models.MannModel)model).Memory.HeadOutputs
                            + (Hidden + Heads * Width) * Classes + 3 * Slots * Heads * Width),
         };
         return 3 * forward / 1e9;

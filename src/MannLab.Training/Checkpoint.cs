@@ -37,10 +37,10 @@ public static class Checkpoint
                                                 "use another output folder or remove the checkpoint");
         model.load(reader);
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
-        if (ReadPreviousCarriedMemory(reader, model.parameters().First().device) is { } carried)
+        if (ReadPreviousCarriedMemory(reader, model.parameters().First().device) is { Count: > 0 } carried)
         {
-            ((MannModel)model).Carry(carried);
-            foreach (var field in carried.Fields()) field?.Dispose();
+            ((MannModel)model).Memory.Carry(carried);
+            foreach (var field in carried.Values) field.Dispose();
         }
         return header;
     }
@@ -53,12 +53,17 @@ public static class Checkpoint
         return header;
     }
 
+    /// <summary>The fields of the one memory state that LRUA and NTM shared before, in its order; NTM's had the first three.</summary>
+    private static readonly string[] PreviousStateFields = ["Memory", "ReadWeights", "WriteWeights", "Usage", "LeastUsed", "Keep"];
+
     /// <summary>The carried memory as checkpoints before it was a buffer stored it: every field of the state in order, absent ones flagged.</summary>
-    private static MemoryState? ReadPreviousCarriedMemory(BinaryReader reader, Device device)
+    private static Dictionary<string, Tensor>? ReadPreviousCarriedMemory(BinaryReader reader, Device device)
     {
         if (reader.BaseStream.Position == reader.BaseStream.Length) return null;
-        var fields = new Tensor?[reader.ReadInt32()];
-        for (var i = 0; i < fields.Length; i++)
+        var fields = new Dictionary<string, Tensor>();
+        var count = reader.ReadInt32();
+        if (count != 0 && count != PreviousStateFields.Length) throw new InvalidDataException($"the carried memory has {count} fields, not {PreviousStateFields.Length}");
+        for (var i = 0; i < count; i++)
         {
             if (!reader.ReadBoolean()) continue;
             var dtype = (ScalarType)reader.ReadInt32();
@@ -66,8 +71,8 @@ public static class Checkpoint
             for (var d = 0; d < shape.Length; d++) shape[d] = reader.ReadInt64();
             using var cpu = empty(shape, dtype);
             cpu.bytes = reader.ReadBytes(reader.ReadInt32());
-            fields[i] = cpu.to(device, copy: true);
+            fields[PreviousStateFields[i]] = cpu.to(device, copy: true);
         }
-        return fields.Length == 0 ? null : MemoryState.FromFields(fields);
+        return fields;
     }
 }

@@ -8,8 +8,8 @@ namespace MannLab.Training;
 
 /// <summary>
 /// A run's results as files, for `mannlab train`: the resolved spec, the run record, metrics (CSV,
-/// and JSON by metric), per-instance accuracies (CSV), the final per-instance table and the
-/// checkpoint. A resumed run first drops whatever was recorded after its checkpoint, so nothing is
+/// and JSON by metric), per-instance accuracies (CSV), the final per-instance table, the
+/// checkpoint and, for a MANN, the picture of its memory at the checkpoint. A resumed run first drops whatever was recorded after its checkpoint, so nothing is
 /// duplicated. Every write is whole or nothing (<see cref="SafeFile"/>): a full disk fails the run
 /// naming the file, and leaves every file as it was.
 /// </summary>
@@ -70,6 +70,9 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         WriteRun();
         WriteMetricsJson();
     }
+
+    /// <summary>memory.png, the newest checkpoint's picture (`mannlab inspect` draws any other episode).</summary>
+    public void MemoryDrawn(long episode, byte[] png) => SafeFile.Write(Path.Combine(folder, "memory.png"), png);
 
     public void Finished(TrainingResult result)
     {

@@ -86,7 +86,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             if (cancel.IsCancellationRequested)
             {
                 Flush(window, episode, report, windowClock);
-                Save(episode, iteration, model, optimizer);
+                Save(episode, iteration, model, optimizer, testSampler, device);
                 var interrupted = new TrainingResult(Outcome.Interrupted, episode, "stopped on request", lastEval);
                 sink.Finished(interrupted);
                 return interrupted;
@@ -114,7 +114,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
                 lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
                 lastEvalAccuracy = lastEval.ToDictionary(r => r.Instance, r => r.Accuracy);
             }
-            if (checkpoint) Save(episode, iteration, model, optimizer);
+            if (checkpoint) Save(episode, iteration, model, optimizer, testSampler, device);
             progress?.Invoke(new TrainingProgress(episode, total, rate, trainLoss, trainAccuracy, lastEvalAccuracy, iteration));
             AfterIteration?.Invoke(iteration);
         }
@@ -129,10 +129,24 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     /// <summary>True when the last batch carried the episode count past a multiple of <paramref name="every"/>.</summary>
     private static bool Crossed(long episode, long batch, long every) => episode / every > (episode - batch) / every;
 
-    private void Save(long episode, long iteration, nn.Module model, optim.Optimizer optimizer)
+    /// <summary>Saves a checkpoint and, for a MANN, draws its memory on held-out episode 0.</summary>
+    private void Save(long episode, long iteration, EpisodeModel model, optim.Optimizer optimizer, EpisodeSampler heldOut, Device device)
     {
         Checkpoint.Save(checkpointFile, new CheckpointHeader(runId, episode, iteration, Canonical.toJson(spec)), model, optimizer);
         sink.Checkpointed(episode, checkpointFile);
+        if (model is not Models.MannModel mann) return;
+        byte[] png;
+        try
+        {
+            png = MemoryPicture.Draw(mann, heldOut, 0, device, MemoryPicture.Title(spec, runId, episode, 0));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A picture is a view of the run, not part of it: losing one must not lose the run.
+            log?.Invoke($"warning: no memory picture at episode {episode}: {e.Message}");
+            return;
+        }
+        sink.MemoryDrawn(episode, png);
     }
 
     private void Flush(Window window, long episode, int[] report, Stopwatch clock)

@@ -16,8 +16,7 @@ namespace MannLab.TrainingHost;
 /// </summary>
 public static class RunTraining
 {
-    /// <param name="drawMemory">Draws a MANN checkpoint's memory at work (a PNG); its picture is stored at every checkpoint.</param>
-    public static int Run(string runId, string worker, string checkpoint, Func<Spec.Spec, string, byte[]> drawMemory, TextWriter output, TextWriter errors)
+    public static int Run(string runId, string worker, string checkpoint, TextWriter output, TextWriter errors)
     {
         var connectionString = Environment.GetEnvironmentVariable("MANNLAB_DB");
         if (string.IsNullOrEmpty(connectionString))
@@ -58,8 +57,7 @@ public static class RunTraining
         stdin.Start();
 
         var sink = new DatabaseSink(db, runId, worker, output.WriteLine);
-        ITrainingSink withMemory = spec.ResultValue.Model.IsMann ? new MemorySnapshots(sink, spec.ResultValue, drawMemory, errors) : sink;
-        var trainer = new Trainer(spec.ResultValue, runId, checkpoint, withMemory, log: output.WriteLine);
+        var trainer = new Trainer(spec.ResultValue, runId, checkpoint, sink, log: output.WriteLine);
         TrainingResult result;
         bool written;
         try
@@ -88,32 +86,5 @@ public static class RunTraining
             ? $"run {runId}: completed at episode {result.Episodes}"
             : $"run {runId}: checkpointed and stopped at episode {result.Episodes}");
         return result.Outcome == Outcome.Completed ? TrainingExitCode.Completed : TrainingExitCode.Interrupted;
-    }
-
-    /// <summary>Stores a picture of the memory after each checkpoint; a picture that fails to draw is reported, and training goes on.</summary>
-    private sealed class MemorySnapshots(DatabaseSink sink, Spec.Spec spec, Func<Spec.Spec, string, byte[]> draw, TextWriter errors) : ITrainingSink
-    {
-        public void Started(long episode, RunEnvironment environment) => sink.Started(episode, environment);
-
-        public void Record(IReadOnlyList<Metric> metrics, IReadOnlyList<InstanceAccuracy> instances) => sink.Record(metrics, instances);
-
-        public void Checkpointed(long episode, string file)
-        {
-            sink.Checkpointed(episode, file);
-            byte[] png;
-            try
-            {
-                png = draw(spec, file);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // A picture is a view of the run, not part of it: losing one must not lose the run.
-                errors.WriteLine($"warning: no memory picture at episode {episode}: {e.Message}");
-                return;
-            }
-            sink.MemorySnapshot(episode, png);
-        }
-
-        public void Finished(TrainingResult result) => sink.Finished(result);
     }
 }

@@ -42,6 +42,26 @@ public class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_mann_run_draws_its_memory_from_the_training_model_exactly_as_inspect_draws_it_from_the_checkpoint()
+    {
+        var spec = _folder.Write("mann.yaml", SmallSpec.Yaml("tiny-mann", "{kind: mann, hidden: 16, memory: {slots: 8, width: 4, read_heads: 1}}",
+            "{optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 48, seed: 5}", "{every: 48, episodes: 8, instances: [1, 2]}", "{every: 24}"));
+
+        var result = Mannlab.Run(_folder.Path, "train", spec, "--out", _folder.Sub("mann"));
+        result.ExitCode.Should().Be(TrainingExitCode.Completed, result.Err);
+        var inspected = Mannlab.Run(_folder.Path, "inspect", Path.Combine(_folder.Sub("mann"), "checkpoint.bin"), "--out", _folder.Sub("inspected.png"));
+        inspected.ExitCode.Should().Be(0, inspected.Err);
+
+        // The same trace, title and pixels: the live model at its last checkpoint is the checkpoint's model.
+        var drawn = File.ReadAllBytes(Path.Combine(_folder.Sub("mann"), "memory.png"));
+        drawn.Should().Equal(File.ReadAllBytes(_folder.Sub("inspected.png")));
+        drawn.Length.Should().BeGreaterThan(10_000, "a picture of three panels, not an empty image");
+        var lstm = Mannlab.Run(_folder.Path, "train", _folder.Write("tiny.yaml", Tiny), "--out", _folder.Sub("lstm"));
+        lstm.ExitCode.Should().Be(TrainingExitCode.Completed, lstm.Err);
+        File.Exists(Path.Combine(_folder.Sub("lstm"), "memory.png")).Should().BeFalse("an LSTM has no external memory to draw");
+    }
+
+    [Fact]
     public void A_run_whose_loss_diverges_exits_failed()
     {
         var spec = _folder.Write("diverges.yaml", Tiny.Replace("lr: 1e-3", "lr: 1e37").Replace("seed: 5", "seed: 5, grad_clip: null"));

@@ -46,8 +46,8 @@ public class ControllerReferenceTests
     private static MannModel Mann(ControllerKind controller, bool deferWeightGradient)
     {
         manual_seed(3);
-        var model = new MannModel(inputs: 7, outputs: 3, controller, hiddenUnits: 5, readHeads: 2, width: 3,
-            new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.PerHead), persistentMemory: false, deferWeightGradient);
+        var model = new MannModel(Controller.Create(controller, inputs: 7, hiddenUnits: 5, readWidth: 2 * 3, deferWeightGradient),
+            new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.PerHead), outputs: 3);
         model.to(ScalarType.Float64);
         return model;
     }

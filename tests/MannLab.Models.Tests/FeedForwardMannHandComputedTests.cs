@@ -22,8 +22,8 @@ public class FeedForwardMannHandComputedTests
     [Fact]
     public void One_episode_of_three_steps_from_a_fresh_memory()
     {
-        using var model = new MannModel(inputs: 3, outputs: 2, ControllerKind.FeedForwardController, hiddenUnits: 2, readHeads: 2,
-            width: 2, new LruaAccess(4, 2, 2, 0.9, LeastUsedRule.PerHead), persistentMemory: false);
+        using var model = new MannModel(Controller.Create(ControllerKind.FeedForwardController, inputs: 3, hiddenUnits: 2, readWidth: 2 * 2),
+            new LruaMemory(2, 4, 2, 2, 0.9, LeastUsedRule.PerHead), outputs: 2);
         model.to(ScalarType.Float64);
         var weights = new Dictionary<string, Tensor>
         {
@@ -31,8 +31,8 @@ public class FeedForwardMannHandComputedTests
             ["controller.inputProjection.bias"] = T([0.1, -0.2], 2),
             ["controller.recurrent"] = T([0.7, -0.5, 0.2, 0.4, 0.3, 0.8, -0.6, 0.1], 2, 4), // W_r on r_{t-1}: no h_{t-1}
             // W_k: head 0's key, head 1's key, then the two gates' alpha.
-            ["accessHead.weight"] = T([0.9, -0.2, 0.1, 0.6, -0.5, 0.3, 0.4, 0.8, 0.7, -0.4, -0.3, 0.5], 6, 2),
-            ["accessHead.bias"] = T([0.05, -0.1, 0.2, 0, -0.3, 0.1], 6),
+            ["memory.head.weight"] = T([0.9, -0.2, 0.1, 0.6, -0.5, 0.3, 0.4, 0.8, 0.7, -0.4, -0.3, 0.5], 6, 2),
+            ["memory.head.bias"] = T([0.05, -0.1, 0.2, 0, -0.3, 0.1], 6),
             ["output.weight"] = T([0.3, -0.6, 0.8, 0.2, -0.4, 0.5, -0.5, 0.4, -0.1, 0.9, 0.6, -0.2], 2, 6), // W_o on [h_t, r_t]
             ["output.bias"] = T([0, 0.1], 2),
         };

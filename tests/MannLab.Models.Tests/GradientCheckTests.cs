@@ -33,16 +33,16 @@ public class GradientCheckTests
     private static void Check(string kind, ControllerKind controller)
     {
         manual_seed(3);
-        IMemoryAccess access = kind switch
+        var controllerModule = Controller.Create(controller, inputs: 7, hiddenUnits: 5, readWidth: 2 * 3);
+        ExternalMemory memory = kind switch
         {
-            "lrua-literal" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.Literal),
-            "lrua-per-head" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.PerHead),
-            "lrua-key-strength" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.PerHead, learnedKeyStrength: true),
-            "lrua-add-vector" => new LruaAccess(6, 3, 2, 0.9, LeastUsedRule.Literal, learnedKeyStrength: true, addVector: true),
-            _ => new NtmAccess(6, 3, 2, 1),
+            "lrua-literal" => new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.Literal),
+            "lrua-per-head" => new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.PerHead),
+            "lrua-key-strength" => new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.PerHead, learnedKeyStrength: true),
+            "lrua-add-vector" => new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.Literal, learnedKeyStrength: true, addVector: true),
+            _ => new NtmMemory(5, 6, 3, 2, 1),
         };
-        using var model = new MannModel(inputs: 7, outputs: 3, controller, hiddenUnits: 5, readHeads: 2, width: 3,
-            access, persistentMemory: false);
+        using var model = new MannModel(controllerModule, memory, outputs: 3);
         model.to(ScalarType.Float64);
         var input = randn([2, 5, 7], ScalarType.Float64);
         var targets = randint(0, 3, [2, 5, 1], ScalarType.Int64);

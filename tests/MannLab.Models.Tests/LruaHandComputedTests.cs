@@ -17,11 +17,11 @@ public class LruaHandComputedTests
     private static readonly double[][] Memory0 = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]];
     private static readonly double[] Usage0 = [0.5, 0.2, 0.9, 0.2];
 
-    private static MemoryState Start(LruaAccess access, double[][] readWeights)
+    private static LruaState Start(LruaMemory access, double[][] readWeights)
     {
         var usage = T(Usage0, 1, 4);
         var (leastUsed, keep) = access.LeastUsed(usage);
-        return new MemoryState(T(Memory0), T(readWeights), zeros_like(T(readWeights)), usage, leastUsed, keep);
+        return new LruaState(T(Memory0), T(readWeights), zeros_like(T(readWeights)), usage, leastUsed, keep);
     }
 
     private static void ShouldBe(Tensor actual, params double[] expected) =>
@@ -31,7 +31,7 @@ public class LruaHandComputedTests
     [Fact]
     public void One_head_literal_rule()
     {
-        var access = new LruaAccess(4, 3, 1, 0.5, LeastUsedRule.Literal);
+        var access = new LruaMemory(1, 4, 3, 1, 0.5, LeastUsedRule.Literal);
         var state = Start(access, [[0.1, 0.2, 0.3, 0.4]]);
         // Literal eq. 7 with n = 1: both slots tied at the smallest usage are least used.
         ShouldBe(state.LeastUsed!, 0, 1, 0, 1);
@@ -58,7 +58,7 @@ public class LruaHandComputedTests
     [Fact]
     public void Two_heads_per_head_rule()
     {
-        var access = new LruaAccess(4, 3, 2, 0.5, LeastUsedRule.PerHead);
+        var access = new LruaMemory(1, 4, 3, 2, 0.5, LeastUsedRule.PerHead);
         var state = Start(access, [[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]]);
         // Head 0 takes the least-used slot, head 1 the next; the tie (slots 1, 3) goes by index.
         ShouldBe(state.LeastUsed!, 0, 1, 0, 0, 0, 0, 0, 1);
@@ -84,11 +84,11 @@ public class LruaHandComputedTests
     [Fact]
     public void At_the_start_the_literal_rule_writes_everywhere_and_per_head_writes_to_the_first_slots()
     {
-        var literal = new LruaAccess(4, 3, 2, 0.95, LeastUsedRule.Literal).Initial(1, CPU, ScalarType.Float64);
+        var literal = new LruaMemory(1, 4, 3, 2, 0.95, LeastUsedRule.Literal).Initial(1, CPU, ScalarType.Float64);
         ShouldBe(literal.LeastUsed!, 1, 1, 1, 1); // one row, shared by both heads
-        var perHead = new LruaAccess(4, 3, 2, 0.95, LeastUsedRule.PerHead).Initial(1, CPU, ScalarType.Float64);
+        var perHead = new LruaMemory(1, 4, 3, 2, 0.95, LeastUsedRule.PerHead).Initial(1, CPU, ScalarType.Float64);
         ShouldBe(perHead.LeastUsed!, 1, 0, 0, 0, 0, 1, 0, 0);
-        ShouldBe(perHead.Memory, Enumerable.Repeat((double)LruaAccess.InitialMemory, 12).ToArray());
+        ShouldBe(perHead.Memory, Enumerable.Repeat((double)LruaMemory.InitialMemory, 12).ToArray());
     }
 
     [Fact]
@@ -97,8 +97,8 @@ public class LruaHandComputedTests
         // The one-head case's first step, from the controller's raw outputs: key tanh(tanh^-1 0.5) =
         // [0, 0, 0.5], alpha 0 (gate 0.5) and beta^ = ln(e - 1), so beta = 1 + softplus(beta^) = 2
         // and the read is softmax_i(2 K(k, M(i))).
-        var access = new LruaAccess(4, 3, 1, 0.5, LeastUsedRule.Literal, learnedKeyStrength: true);
-        access.ControllerOutputs.Should().Be(3 + 1 + 1);
+        var access = new LruaMemory(1, 4, 3, 1, 0.5, LeastUsedRule.Literal, learnedKeyStrength: true);
+        access.HeadOutputs.Should().Be(3 + 1 + 1);
         var state = Start(access, [[0.1, 0.2, 0.3, 0.4]]);
 
         var (read, s1) = access.Step(state, T([0, 0, Math.Atanh(0.5), 0, Math.Log(Math.E - 1)], 1, 5));
@@ -115,8 +115,8 @@ public class LruaHandComputedTests
     {
         // The same first step with the paper's read (beta 1), key [0, 0, 0.5], and an add vector
         // a = tanh(tanh^-1 0.5) = [0.5, 0, 0] that the write uses in place of the key (eq. 8 with a_t).
-        var access = new LruaAccess(4, 3, 1, 0.5, LeastUsedRule.Literal, addVector: true);
-        access.ControllerOutputs.Should().Be(3 + 1 + 3);
+        var access = new LruaMemory(1, 4, 3, 1, 0.5, LeastUsedRule.Literal, addVector: true);
+        access.HeadOutputs.Should().Be(3 + 1 + 3);
         var state = Start(access, [[0.1, 0.2, 0.3, 0.4]]);
 
         var (read, s1) = access.Step(state, T([0, 0, Math.Atanh(0.5), 0, Math.Atanh(0.5), 0, 0], 1, 7));

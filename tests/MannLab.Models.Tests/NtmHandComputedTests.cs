@@ -30,8 +30,8 @@ public class NtmHandComputedTests
     /// <summary>The controller's output for one step: every write head, then every read head.</summary>
     private static Tensor Outputs(params double[][] heads) => T([.. heads.SelectMany(h => h)], 1, heads.Sum(h => h.Length));
 
-    private static MemoryState Start(double[][] memory, double[][] writeWeights, double[][] readWeights) =>
-        new(T(memory), T(readWeights), T(writeWeights), null, null, null);
+    private static NtmState Start(double[][] memory, double[][] writeWeights, double[][] readWeights) =>
+        new(T(memory), T(readWeights), T(writeWeights));
 
     private static void ShouldBe(Tensor actual, params double[] expected) =>
         actual.reshape(-1).data<double>().ToArray().Should().BeEquivalentTo(expected, o => o.WithStrictOrdering()
@@ -40,8 +40,8 @@ public class NtmHandComputedTests
     [Fact]
     public void One_head_two_steps()
     {
-        var access = new NtmAccess(4, 3, 1, 1);
-        access.ControllerOutputs.Should().Be((3 + 3 + 3) + (3 + 3 + 3 + 2 * 3)); // read head + write head
+        var access = new NtmMemory(1, 4, 3, 1, 1);
+        access.HeadOutputs.Should().Be((3 + 3 + 3) + (3 + 3 + 3 + 2 * 3)); // read head + write head
         var state = Start(Memory0, [[0.1, 0.2, 0.3, 0.4]], [[0.4, 0.3, 0.2, 0.1]]);
 
         // The write's shift weighting leans forward (5/8 on +1), the read's backward (5/8 on -1).
@@ -72,11 +72,11 @@ public class NtmHandComputedTests
         // g^ = -50 keeps only the previous weights, gamma^ = -50 leaves gamma at 1 (no sharpening),
         // and the shift logits put all mass on +1 (write) or -1 (read). Two episodes: focus at slot 1,
         // and at the ends, where the shift wraps around.
-        var access = new NtmAccess(4, 3, 1, 1);
+        var access = new NtmMemory(1, 4, 3, 1, 1);
         double[] key = [1, 0, 0], forward = [-50, -50, 50], backward = [50, -50, -50];
         double[] write = [.. key, 0, -50, -50, .. forward, 0, 0, 0, 0, 0, 0], read = [.. key, 0, -50, -50, .. backward];
         var memory = T([.. Memory0.SelectMany(r => r), .. Memory0.SelectMany(r => r)], 2, 4, 3);
-        var state = new MemoryState(memory, T([0, 1, 0, 0, 1, 0, 0, 0], 2, 1, 4), T([0, 1, 0, 0, 0, 0, 0, 1], 2, 1, 4), null, null, null);
+        var state = new NtmState(memory, T([0, 1, 0, 0, 1, 0, 0, 0], 2, 1, 4), T([0, 1, 0, 0, 0, 0, 0, 1], 2, 1, 4));
 
         var (_, next) = access.Step(state, T([.. write, .. read, .. write, .. read], 2, 24));
         ShouldBe(next.WriteWeights, 0, 0, 1, 0, 1, 0, 0, 0); // slot 1 -> 2; slot 3 -> 0
@@ -89,7 +89,7 @@ public class NtmHandComputedTests
         // Both write heads weight slots 0 and 3. Section 3.2: with several write heads "the erasures
         // can be performed in any order, as multiplication is commutative": M(i) is scaled by
         // prod_h (1 - w_h(i) e_h), then every head's w_h(i) a_h is added.
-        var access = new NtmAccess(4, 3, 2, 1);
+        var access = new NtmMemory(1, 4, 3, 2, 1);
         var state = Start(Memory0, [[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25]], [[0.4, 0.3, 0.2, 0.1], [0.7, 0.1, 0.1, 0.1]]);
 
         var (read, s1) = access.Step(state, Outputs(

@@ -46,8 +46,8 @@ public class ScoringTests
     public void Persistent_memory_carries_over_to_the_next_training_batch_and_wiped_memory_does_not(bool persistent)
     {
         manual_seed(1);
-        using var model = new MannModel(7, 3, ControllerKind.LstmController, 5, 2, 3,
-            new LruaAccess(6, 3, 2, 0.95, LeastUsedRule.PerHead), persistentMemory: persistent);
+        using var model = new MannModel(Controller.Create(ControllerKind.LstmController, 7, 5, 2 * 3),
+            new LruaMemory(5, 6, 3, 2, 0.95, LeastUsedRule.PerHead, persistent: persistent), 3);
         model.train();
         var input = randn(2, 4, 7);
         using var first = model.forward(input);

@@ -5,46 +5,77 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace MannLab.Models;
 
+/// <summary>LRUA's state: the memory, the step's weights, and what the next step's write needs.</summary>
+/// <param name="Memory">M_t, [B, N, W].</param>
+/// <param name="ReadWeights">w^r_t, [B, R, N].</param>
+/// <param name="WriteWeights">w^w_t, [B, R, N].</param>
+/// <param name="UsageWeights">w^u_t, [B, N].</param>
+/// <param name="LeastUsed">w^lu_t from this step's usage: [B, R, N] (per-head rule) or [B, 1, N] (literal rule: the same for every head, broadcast).</param>
+/// <param name="Keep">[B, N]: 0 at the least-used slot (from this step's usage), which the next step zeroes before writing.</param>
+public sealed record LruaState(Tensor Memory, Tensor ReadWeights, Tensor WriteWeights, Tensor UsageWeights, Tensor LeastUsed, Tensor Keep)
+    : MemoryState(Memory, ReadWeights, WriteWeights)
+{
+    public override Tensor Usage => UsageWeights;
+
+    public override IEnumerable<(string Name, Tensor Value)> Named() =>
+        [.. base.Named(), (nameof(Usage), UsageWeights), (nameof(LeastUsed), LeastUsed), (nameof(Keep), Keep)];
+
+    internal static LruaState FromNamed(Func<string, Tensor> field) => new(field(nameof(Memory)), field(nameof(ReadWeights)),
+        field(nameof(WriteWeights)), field(nameof(Usage)), field(nameof(LeastUsed)), field(nameof(Keep)));
+}
+
 /// <summary>
-/// Least Recently Used Access (Santoro et al. 2016, section 3.2). Each of R heads emits a key
+/// Least Recently Used Access (Santoro et al. 2016, section 3.2). Through its head, each of R heads emits a key
 /// k_t (tanh) and a scalar gate alpha (sigmoid). Reads are by content: cosine similarity,
 /// softmax, no key strength. Writes go to the previously read slots or to the least-used ones.
-/// With <paramref name="learnedKeyStrength"/>, MannLab's extension, each head also emits beta_t =
+/// With <c>learnedKeyStrength</c>, MannLab's extension, each head also emits beta_t =
 /// 1 + softplus(beta^_t) that scales its similarities before the softmax (the NTM's sharpening).
 /// Cosine similarity lies in [-1, 1], so without it a read over 128 slots can favour the best slot
 /// over an orthogonal one by at most e (measured: summed read weights peak near 2x uniform).
-/// With <paramref name="addVector"/>, the other extension, each head writes a separate add vector
+/// With <c>addVector</c>, the other extension, each head writes a separate add vector
 /// a_t (tanh), as most reimplementations do, instead of its read key: the paper's eq. 8 writes k_t,
 /// so the one vector must both find this step's image and carry what is bound to the previous one.
 /// </summary>
-public sealed class LruaAccess(int slots, int width, int heads, double gamma, LeastUsedRule rule,
-    bool learnedKeyStrength = false, bool addVector = false) : IMemoryAccess
+public sealed class LruaMemory : ExternalMemory<LruaState>
 {
     /// <summary>Initial memory: a small constant, so every slot has a direction for the cosine.</summary>
     public const float InitialMemory = 1e-6f;
     private const double NormEpsilon = 1e-8;
 
-    public int Slots => slots;
-    public int Width => width;
-    public int Heads => heads;
-    /// <summary>Per step: the keys, the gates, then the key strengths and the add vectors where used.</summary>
-    private readonly long[] outputParts =
+    private readonly int slots, width, heads;
+    private readonly double gamma;
+    private readonly LeastUsedRule rule;
+    private readonly bool learnedKeyStrength, addVector;
+    /// <summary>What the head emits per step: the keys, the gates, then the key strengths and the add vectors where used.</summary>
+    private readonly long[] headLayout;
+
+    public LruaMemory(int hiddenUnits, int slots, int width, int heads, double gamma, LeastUsedRule rule,
+        bool learnedKeyStrength = false, bool addVector = false, bool persistent = false)
+        : base(nameof(LruaMemory), hiddenUnits, heads, width, HeadLayout(width, heads, learnedKeyStrength, addVector).Sum(), persistent)
+    {
+        (this.slots, this.width, this.heads, this.gamma, this.rule) = (slots, width, heads, gamma, rule);
+        (this.learnedKeyStrength, this.addVector) = (learnedKeyStrength, addVector);
+        headLayout = HeadLayout(width, heads, learnedKeyStrength, addVector);
+        Register();
+    }
+
+    private static long[] HeadLayout(int width, int heads, bool learnedKeyStrength, bool addVector) =>
         [heads * width, heads, .. learnedKeyStrength ? new long[] { heads } : [], .. addVector ? new long[] { heads * width } : []];
 
-    public int ControllerOutputs => (int)outputParts.Sum();
-
-    public MemoryState Initial(long batch, Device device, ScalarType dtype)
+    public override LruaState Initial(long batch, Device device, ScalarType dtype)
     {
         var usage = zeros(batch, slots, dtype, device);
         var (leastUsed, keep) = LeastUsed(usage);
-        return new MemoryState(full(batch, slots, width, Scalars.Of(InitialMemory), dtype, device),
+        return new LruaState(full(batch, slots, width, Scalars.Of(InitialMemory), dtype, device),
             zeros(batch, heads, slots, dtype, device), zeros(batch, heads, slots, dtype, device), usage, leastUsed, keep);
     }
 
-    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor controllerOutput)
+    protected override LruaState FromNamed(Func<string, Tensor> field) => LruaState.FromNamed(field);
+
+    public override (Tensor Read, LruaState Next) Step(LruaState state, Tensor emitted)
     {
-        var batch = controllerOutput.shape[0];
-        var parts = controllerOutput.split(outputParts, 1);
+        var batch = emitted.shape[0];
+        var parts = emitted.split(headLayout, 1);
         var keys = parts[0].tanh().view(batch, heads, width);
         var gate = parts[1].sigmoid().unsqueeze(2);
         var strength = learnedKeyStrength ? Scalars.Softplus(parts[2]).PlusInPlace(1).unsqueeze(2) : null;
@@ -56,14 +87,14 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
     /// <param name="gate">sigma(alpha), [B, R, 1].</param>
     /// <param name="strength">beta_t, [B, R, 1], or null for the paper's read.</param>
     /// <param name="add">a_t, [B, R, W], written instead of k_t; null for the paper's write.</param>
-    public (Tensor Read, MemoryState Next) Step(MemoryState state, Tensor keys, Tensor gate, Tensor? strength = null, Tensor? add = null)
+    public (Tensor Read, LruaState Next) Step(LruaState state, Tensor keys, Tensor gate, Tensor? strength = null, Tensor? add = null)
     {
         // Eq. 6: w^w_t = sigma(alpha) w^r_{t-1} + (1 - sigma(alpha)) w^lu_{t-1}.
-        var writeWeights = lerp(state.LeastUsed!, state.ReadWeights, gate);
+        var writeWeights = lerp(state.LeastUsed, state.ReadWeights, gate);
         // Before writing, the least-used slot (from w^u_{t-1}) is set to zero; then eq. 8:
         // M_t(i) = M_{t-1}(i) + sum over heads of w^w_t(i) k_t. One addcmul does both.
         // (Not baddbmm: TorchSharp 0.107's baddbmm expands the wrong operand.)
-        var memory = addcmul(bmm(writeWeights.transpose(1, 2), add ?? keys), state.Memory, state.Keep!.unsqueeze(2), Scalars.One);
+        var memory = addcmul(bmm(writeWeights.transpose(1, 2), add ?? keys), state.Memory, state.Keep.unsqueeze(2), Scalars.One);
         // Eq. 2-3: K(k_t, M_t(i)) = k_t . M_t(i) / (|k_t| |M_t(i)|); w^r_t = softmax over slots.
         // The slot norms scale the [B, R, N] products instead of normalising the whole [B, N, W]
         // memory: the same value, a fraction of the work forward and backward.
@@ -77,10 +108,10 @@ public sealed class LruaAccess(int slots, int width, int heads, double gamma, Le
         {
             // Eq. 5: w^u_t = gamma w^u_{t-1} + sum over heads of (w^r_t + w^w_t). Usage only feeds
             // the least-used choice, which is not differentiable, so none of this is recorded.
-            usage = readWeights.Plus(writeWeights).sum(1).add_(state.Usage!, alpha: Scalars.Of(gamma));
+            usage = readWeights.Plus(writeWeights).sum(1).add_(state.UsageWeights, alpha: Scalars.Of(gamma));
             (leastUsed, keep) = LeastUsed(usage);
         }
-        return (read, new MemoryState(memory, readWeights, writeWeights, usage, leastUsed, keep));
+        return (read, new LruaState(memory, readWeights, writeWeights, usage, leastUsed, keep));
     }
 
     /// <summary>

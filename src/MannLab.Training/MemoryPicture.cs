@@ -1,0 +1,39 @@
+using MannLab.Data;
+using MannLab.Drawing;
+using MannLab.Models;
+using Schema = MannLab.Spec.Schema;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MannLab.Training;
+
+/// <summary>
+/// The memory picture: a MANN's read, write and usage weights, step by step, on one held-out
+/// episode, drawn from the trace of the model at hand (training's own, at every checkpoint, or
+/// one loaded by `inspect`). It changes nothing the training depends on: no gradients, no
+/// random draws, and the model goes back to the mode it was in.
+/// </summary>
+public static class MemoryPicture
+{
+    public static byte[] Draw(MannModel model, EpisodeSampler heldOut, long episode, Device device, string title)
+    {
+        var batch = heldOut.Batch(episode, 1);
+        var trace = new MemoryTrace();
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using (no_grad())
+            using (NewDisposeScope())
+                model.Traced(EpisodeTensors.From(batch, device).Input, trace);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+        return MemoryImage.Png(trace.Steps, batch.Instances, title);
+    }
+
+    public static string Title(Spec.Spec spec, string runId, long trained, long episode) =>
+        $"{spec.Name} (run {runId}) after {trained} episodes: held-out episode {episode}, {Schema.describeTask(spec.Task)}";
+}
