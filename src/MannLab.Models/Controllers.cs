@@ -42,6 +42,11 @@ public abstract class Controller : Module
             ? new LstmController(inputs, hiddenUnits, readWidth, deferWeightGradient)
             : new FeedForwardController(inputs, hiddenUnits, readWidth, deferWeightGradient);
 
+    /// <summary>The recurrent weight and the input projection, for a fused recurrence (<see cref="Fused.LruaRecurrence"/>) that steps them itself.</summary>
+    internal Tensor RecurrentWeight => recurrent;
+
+    internal Tensor Project(Tensor input) => inputProjection.call(input);
+
     /// <summary>Starts an episode's recurrence over input [B, T, inputs].</summary>
     public Recurrence Start(Tensor input) => new(this, input);
 

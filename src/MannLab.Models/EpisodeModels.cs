@@ -1,3 +1,4 @@
+using MannLab.Models.Fused;
 using MannLab.Spec;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -135,6 +136,12 @@ public sealed class MannModel : EpisodeModel
 
     public ExternalMemory Memory => memory;
 
+    /// <summary>
+    /// Whether a CPU forward with wiped LRUA memory runs the fused recurrence
+    /// (<see cref="Fused.LruaRecurrence"/>); false for the module path, the reference it is tested against.
+    /// </summary>
+    public bool Fused { get; set; } = true;
+
     public override Tensor forward(Tensor input) => Run(input, null);
 
     /// <summary>forward, recording the first episode's memory weights step by step.</summary>
@@ -143,6 +150,12 @@ public sealed class MannModel : EpisodeModel
     private Tensor Run(Tensor input, MemoryTrace? trace)
     {
         long batch = input.shape[0], steps = input.shape[1];
+        if (trace is null && Fused && input.device_type == DeviceType.CPU && memory is LruaMemory lrua
+            && lrua.FusedShape(batch, steps, controller.HiddenUnits, controller is LstmController) is { } shape)
+        {
+            var (headWeight, headBias) = lrua.HeadParameters;
+            return output.call(LruaRecurrence.Apply(shape, controller.Project(input), controller.RecurrentWeight, headWeight, headBias));
+        }
         var recurrence = controller.Start(input);
         var episode = memory.Start(batch, input.device, input.dtype);
         var read = zeros(batch, memory.ReadWidth, input.dtype, input.device);

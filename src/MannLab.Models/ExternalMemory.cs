@@ -74,6 +74,11 @@ public abstract class ExternalMemory<TState> : ExternalMemory where TState : Mem
 
     public sealed override long HeadOutputs { get; }
 
+    /// <summary>The head's weight [O, H] and bias [O], for a fused recurrence that applies it itself.</summary>
+    internal (Tensor Weight, Tensor Bias) HeadParameters => (head.weight!, head.bias!);
+
+    protected bool Persistent => persistent;
+
     /// <summary>The wiped memory of an episode.</summary>
     public abstract TState Initial(long batch, Device device, ScalarType dtype);
 

@@ -59,6 +59,10 @@ public sealed class LruaMemory : ExternalMemory<LruaState>
         Register();
     }
 
+    /// <summary>The shape of the fused recurrence (<see cref="Fused.LruaRecurrence"/>) with this memory; null for persistent memory, which only the module path carries.</summary>
+    internal Fused.LruaShape? FusedShape(long batch, long steps, int hiddenUnits, bool lstm) => Persistent ? null
+        : new((int)batch, (int)steps, hiddenUnits, lstm, heads, width, slots, gamma, rule.IsPerHead, learnedKeyStrength, addVector);
+
     private static long[] HeadLayout(int width, int heads, bool learnedKeyStrength, bool addVector) =>
         [heads * width, heads, .. learnedKeyStrength ? new long[] { heads } : [], .. addVector ? new long[] { heads * width } : []];
 

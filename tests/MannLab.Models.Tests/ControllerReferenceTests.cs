@@ -47,7 +47,7 @@ public class ControllerReferenceTests
     {
         manual_seed(3);
         var model = new MannModel(Controller.Create(controller, inputs: 7, hiddenUnits: 5, readWidth: 2 * 3, deferWeightGradient),
-            new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.PerHead), outputs: 3);
+            new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.PerHead), outputs: 3) { Fused = false }; // the controller's own paths
         model.to(ScalarType.Float64);
         return model;
     }

@@ -19,7 +19,12 @@ public class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Accesses))]
-    public void Autograd_matches_central_differences(string kind) => Check(kind, ControllerKind.LstmController);
+    public void Autograd_matches_central_differences(string kind) => Check(kind, ControllerKind.LstmController, fused: true);
+
+    /// <summary>The module path, which the fused recurrence replaces on the CPU for LRUA (NTM has only this one).</summary>
+    [Theory]
+    [MemberData(nameof(Accesses))]
+    public void Autograd_matches_central_differences_on_the_module_path(string kind) => Check(kind, ControllerKind.LstmController, fused: false);
 
     /// <summary>
     /// The feed-forward controller's only path from one step to the next is r_{t-1} through the
@@ -27,10 +32,13 @@ public class GradientCheckTests
     /// </summary>
     [Theory]
     [MemberData(nameof(FeedForwardAccesses))]
-    public void Autograd_matches_central_differences_with_a_feed_forward_controller(string kind) =>
-        Check(kind, ControllerKind.FeedForwardController);
+    public void Autograd_matches_central_differences_with_a_feed_forward_controller(string kind)
+    {
+        Check(kind, ControllerKind.FeedForwardController, fused: true);
+        Check(kind, ControllerKind.FeedForwardController, fused: false);
+    }
 
-    private static void Check(string kind, ControllerKind controller)
+    private static void Check(string kind, ControllerKind controller, bool fused)
     {
         manual_seed(3);
         var controllerModule = Controller.Create(controller, inputs: 7, hiddenUnits: 5, readWidth: 2 * 3);
@@ -42,7 +50,7 @@ public class GradientCheckTests
             "lrua-add-vector" => new LruaMemory(5, 6, 3, 2, 0.9, LeastUsedRule.Literal, learnedKeyStrength: true, addVector: true),
             _ => new NtmMemory(5, 6, 3, 2, 1),
         };
-        using var model = new MannModel(controllerModule, memory, outputs: 3);
+        using var model = new MannModel(controllerModule, memory, outputs: 3) { Fused = fused };
         model.to(ScalarType.Float64);
         var input = randn([2, 5, 7], ScalarType.Float64);
         var targets = randint(0, 3, [2, 5, 1], ScalarType.Int64);
@@ -57,7 +65,7 @@ public class GradientCheckTests
         {
             var analytic = parameter.grad!.clone();
             // Zero against zero would pass unnoticed: a relu that never fires, or a weight cut off the graph.
-            analytic.abs().max().item<double>().Should().BeGreaterThan(1e-8, $"{kind}, {controller}: d loss / d {name} is not all zero");
+            analytic.abs().max().item<double>().Should().BeGreaterThan(1e-8, $"{kind}, {controller}, fused {fused}: d loss / d {name} is not all zero");
             var count = (int)parameter.numel();
             // A spread of elements of every parameter: enough to catch a wrong step without testing all.
             foreach (var i in Enumerable.Range(0, count).Where(i => i % Math.Max(1, count / 6) == 0))
@@ -72,7 +80,7 @@ public class GradientCheckTests
                 using (no_grad()) flat[i] = original;
                 var numeric = (plus - minus) / (2 * h);
                 var expected = analytic.view(-1)[i].item<double>();
-                numeric.Should().BeApproximately(expected, 1e-6 + 1e-4 * Math.Abs(expected), $"{kind}, {controller}: d loss / d {name}[{i}]");
+                numeric.Should().BeApproximately(expected, 1e-6 + 1e-4 * Math.Abs(expected), $"{kind}, {controller}, fused {fused}: d loss / d {name}[{i}]");
                 checkedCount++;
             }
         }

@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace MannLab.Models.Fused;
+
+/// <summary>
+/// Row-major GEMMs and vector tanh and exp on raw pointers, through the MKL that libtorch_cpu.so
+/// already carries and exports (<c>cblas_?gemm_batch</c>, <c>v?Tanh</c>, <c>v?Exp</c>): no headers, no second BLAS.
+/// One call multiplies a whole batch of equally shaped matrices at fixed strides, so a
+/// step's per-episode products cost one call, not one per episode.
+/// </summary>
+internal static unsafe class Blas
+{
+    private const string Torch = "libtorch_cpu.so";
+    private const int RowMajor = 101, NoTrans = 111, Trans = 112;
+
+    [DllImport(Torch, EntryPoint = "cblas_sgemm_batch")]
+    private static extern void SgemmBatch(int layout, int* transA, int* transB, int* m, int* n, int* k, float* alpha, float** a, int* lda,
+        float** b, int* ldb, float* beta, float** c, int* ldc, int groups, int* groupSize);
+
+    [DllImport(Torch, EntryPoint = "cblas_dgemm_batch")]
+    private static extern void DgemmBatch(int layout, int* transA, int* transB, int* m, int* n, int* k, double* alpha, double** a, int* lda,
+        double** b, int* ldb, double* beta, double** c, int* ldc, int groups, int* groupSize);
+
+    [DllImport(Torch, EntryPoint = "vsTanh")] private static extern void VsTanh(int n, float* a, float* r);
+    [DllImport(Torch, EntryPoint = "vdTanh")] private static extern void VdTanh(int n, double* a, double* r);
+    [DllImport(Torch, EntryPoint = "vsExp")] private static extern void VsExp(int n, float* a, float* r);
+    [DllImport(Torch, EntryPoint = "vdExp")] private static extern void VdExp(int n, double* a, double* r);
+
+    /// <summary>r = tanh(a) elementwise, by MKL's vector math (in place when r is a).</summary>
+    public static void Tanh<T>(T* a, T* r, int n) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) VsTanh(n, (float*)a, (float*)r);
+        else if (typeof(T) == typeof(double)) VdTanh(n, (double*)a, (double*)r);
+        else throw new NotSupportedException($"no tanh for {typeof(T).Name}");
+    }
+
+    /// <summary>r = exp(a) elementwise, by MKL's vector math (in place when r is a).</summary>
+    public static void Exp<T>(T* a, T* r, int n) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) VsExp(n, (float*)a, (float*)r);
+        else if (typeof(T) == typeof(double)) VdExp(n, (double*)a, (double*)r);
+        else throw new NotSupportedException($"no exp for {typeof(T).Name}");
+    }
+
+    [DllImport("LibTorchSharp", EntryPoint = "THSTensor_data")]
+    private static extern IntPtr TensorData(IntPtr tensor);
+
+    /// <summary>The first element of a contiguous CPU tensor.</summary>
+    public static T* Data<T>(Tensor tensor) where T : unmanaged => (T*)TensorData(tensor.Handle);
+
+    /// <summary>
+    /// C_i = op(A_i) op(B_i) + beta C_i for i &lt; count, A_i = a + i strideA and so on: op(A) is m x k,
+    /// op(B) k x n, C m x n, each row-major with its leading dimension.
+    /// </summary>
+    public static void Gemm<T>(bool transA, bool transB, int m, int n, int k,
+        T* a, int lda, long strideA, T* b, int ldb, long strideB, double beta, T* c, int ldc, long strideC, int count = 1) where T : unmanaged
+    {
+        const int chunk = 64;
+        if (count > chunk)
+        {
+            for (var first = 0; first < count; first += chunk)
+                Gemm(transA, transB, m, n, k, a + first * strideA, lda, strideA, b + first * strideB, ldb, strideB, beta, c + first * strideC, ldc, strideC,
+                    Math.Min(chunk, count - first));
+            return;
+        }
+        nint* pa = stackalloc nint[count], pb = stackalloc nint[count], pc = stackalloc nint[count];
+        for (var i = 0; i < count; i++)
+        {
+            pa[i] = (nint)(a + i * strideA);
+            pb[i] = (nint)(b + i * strideB);
+            pc[i] = (nint)(c + i * strideC);
+        }
+        int ta = transA ? Trans : NoTrans, tb = transB ? Trans : NoTrans;
+        if (typeof(T) == typeof(float))
+        {
+            float one = 1, betaF = (float)beta;
+            SgemmBatch(RowMajor, &ta, &tb, &m, &n, &k, &one, (float**)pa, &lda, (float**)pb, &ldb, &betaF, (float**)pc, &ldc, 1, &count);
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            double one = 1;
+            DgemmBatch(RowMajor, &ta, &tb, &m, &n, &k, &one, (double**)pa, &lda, (double**)pb, &ldb, &beta, (double**)pc, &ldc, 1, &count);
+        }
+        else throw new NotSupportedException($"no GEMM for {typeof(T).Name}");
+    }
+}

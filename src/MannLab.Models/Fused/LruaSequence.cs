@@ -1,0 +1,480 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace MannLab.Models.Fused;
+
+/// <summary>The sizes and options of one fused MANN recurrence: a controller with LRUA memory over T steps.</summary>
+public sealed record LruaShape(int Batch, int Steps, int Hidden, bool Lstm, int Heads, int Width, int Slots, double Gamma,
+    bool PerHead, bool KeyStrength, bool AddVector)
+{
+    public int Gates => Lstm ? 4 * Hidden : Hidden;
+    public int ReadWidth => Heads * Width;
+    /// <summary>What the recurrent weight multiplies: [r_{t-1}, h_{t-1}] for an LSTM, r_{t-1} for a feed-forward controller.</summary>
+    public int RecurrentInputs => ReadWidth + (Lstm ? Hidden : 0);
+    public int HeadOutputs => ReadWidth + Heads + (KeyStrength ? Heads : 0) + (AddVector ? ReadWidth : 0);
+    /// <summary>Rows of w^lu: one per head (per-head rule), or one shared by every head (the literal rule).</summary>
+    public int LeastUsedRows => PerHead ? Heads : 1;
+    /// <summary>Each step's output: [h_t, r_t], what the output layer reads.</summary>
+    public int Outputs => Hidden + ReadWidth;
+}
+
+/// <summary>
+/// Everything one batch's forward keeps for its backward, allocated once per shape and reused by
+/// every batch of that shape (native memory, freed with it). <see cref="Generation"/> counts
+/// forwards, so a backward can tell that a later forward overwrote what it needs.
+/// </summary>
+internal sealed unsafe class LruaWorkspace<T> : IDisposable where T : unmanaged
+{
+    private readonly List<nint> blocks = [];
+
+    public LruaWorkspace(LruaShape s)
+    {
+        Shape = s;
+        long b = s.Batch, t = s.Steps, n = s.Slots, w = s.Width, r = s.Heads;
+        X = Alloc(b * t * s.RecurrentInputs);
+        Gates = Alloc(b * t * s.Gates);
+        Cells = Alloc(b * t * s.Hidden);
+        CellTanh = Alloc(b * t * s.Hidden);
+        HeadRaw = Alloc(b * t * s.HeadOutputs);
+        Head = Alloc(b * t * s.HeadOutputs);
+        KeyNorms = Alloc(t * b * r);
+        Keys = Alloc(t * b * r * w);
+        Memory = Alloc((t + 1) * b * n * w);
+        InverseNorms = Alloc(t * b * n);
+        Cosines = Alloc(t * b * r * n);
+        Reads = Alloc((t + 1) * b * r * n);
+        Writes = Alloc(t * b * r * n);
+        LeastUsed = Alloc((t + 1) * b * s.LeastUsedRows * n);
+        Keep = Alloc((t + 1) * b * n);
+        Usage = Alloc(b * n);
+        HeadGradients = Alloc(b * t * s.HeadOutputs);
+        MemoryGradient = Alloc(b * n * w);
+        ReadCarry = Alloc(b * r * n);
+        HiddenCarry = Alloc(b * s.Hidden);
+        CellCarry = Alloc(b * s.Hidden);
+        RecurrentGradient = Alloc(b * s.RecurrentInputs);
+        StepHidden = Alloc(b * s.Hidden);
+        ReadGradient = Alloc(b * r * w);
+        WeightGradient = Alloc(b * r * n);
+        CosineGradient = Alloc(b * r * n);
+        KeyGradient = Alloc(b * r * w);
+        AddGradient = Alloc(b * r * w);
+        WriteGradient = Alloc(b * r * n);
+        NormGradient = Alloc(b * n);
+    }
+
+    public LruaShape Shape { get; }
+    public long Generation { get; set; }
+    public bool Disposed { get; private set; }
+
+    // Saved by the forward pass. [B, T, .] where the controller's GEMMs read them by step (rows
+    // T apart); [T, B, .] for the memory's, one step at a time; memory and weights have T + 1
+    // entries, the first being the state before step 0.
+    public T* X, Gates, Cells, CellTanh, HeadRaw, Head, KeyNorms, Keys, Memory, InverseNorms, Cosines, Reads, Writes, LeastUsed, Keep, Usage;
+
+    // The backward pass's own.
+    public T* HeadGradients, MemoryGradient, ReadCarry, HiddenCarry, CellCarry, RecurrentGradient, StepHidden, ReadGradient, WeightGradient,
+        CosineGradient, KeyGradient, AddGradient, WriteGradient, NormGradient;
+
+    private T* Alloc(long count)
+    {
+        var block = (T*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(T)), 64);
+        NativeMemory.Clear(block, (nuint)(count * sizeof(T)));
+        blocks.Add((nint)block);
+        return block;
+    }
+
+    public void Dispose()
+    {
+        foreach (var block in blocks) NativeMemory.AlignedFree((void*)block);
+        blocks.Clear();
+        Disposed = true;
+    }
+}
+
+/// <summary>
+/// The MANN recurrence of <see cref="MannModel"/> with <see cref="LruaMemory"/>, all T steps
+/// forward and backward by hand: the controller (LSTM or feed-forward) on the precomputed
+/// input projection, the memory's head, LRUA's write (eq. 6, 8), content read (eq. 2-4) and
+/// usage (eq. 5, 7). It computes what the module path computes, in the same order of steps;
+/// only the rounding may differ. Usage and the least-used choice carry no gradient, as there.
+/// </summary>
+internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly T Epsilon = T.CreateChecked(1e-8), EpsilonSquared = T.CreateChecked(1e-16), Two = T.CreateChecked(2),
+        Half = T.CreateChecked(0.5), SoftplusThreshold = T.CreateChecked(20), InitialMemory = T.CreateChecked(LruaMemory.InitialMemory);
+
+    private static T Sigmoid(T x) => T.One / (T.One + T.Exp(-x));
+
+    /// <param name="p">[B, T, G]: the input projection W_x [x_t, y_{t-1}] + b of every step.</param>
+    /// <param name="wr">[G, K]: the recurrent weight.</param>
+    /// <param name="wk">[O, H] and <paramref name="bk"/> [O]: the memory's head.</param>
+    /// <param name="y">[B, T, H + R W]: [h_t, r_t] of every step, written here.</param>
+    public static void Forward(LruaWorkspace<T> ws, T* p, T* wr, T* wk, T* bk, T* y)
+    {
+        var s = ws.Shape;
+        int batch = s.Batch, steps = s.Steps, hidden = s.Hidden, g = s.Gates, k = s.RecurrentInputs, o = s.HeadOutputs, rw = s.ReadWidth;
+        int heads = s.Heads, width = s.Width, slots = s.Slots, lu = s.LeastUsedRows, outputs = s.Outputs;
+        long memory = (long)slots * width, weights = (long)heads * slots;
+        ws.Generation++;
+        Start(ws);
+        for (var t = 0; t < steps; t++)
+        {
+            // The controller: z = W_x [x_t, y_{t-1}] + b (precomputed) + W_r [r_{t-1}, h_{t-1}].
+            for (var b = 0; b < batch; b++)
+            {
+                T* x = ws.X + ((long)b * steps + t) * k, previous = y + ((long)b * steps + t - 1) * outputs;
+                if (t == 0) new Span<T>(x, k).Clear();
+                else
+                {
+                    new ReadOnlySpan<T>(previous + hidden, rw).CopyTo(new Span<T>(x, rw));
+                    if (s.Lstm) new ReadOnlySpan<T>(previous, hidden).CopyTo(new Span<T>(x + rw, hidden));
+                }
+                new ReadOnlySpan<T>(p + ((long)b * steps + t) * g, g).CopyTo(new Span<T>(ws.Gates + ((long)b * steps + t) * g, g));
+            }
+            Blas.Gemm(false, true, batch, g, k, ws.X + (long)t * k, steps * k, 0, wr, k, 0, 1, ws.Gates + (long)t * g, steps * g, 0);
+            for (var b = 0; b < batch; b++)
+            {
+                long row = (long)b * steps + t;
+                T* z = ws.Gates + row * g, h = y + row * outputs;
+                if (s.Lstm)
+                {
+                    // Gate order i, f, o, g: c_t = f c_{t-1} + i g; h_t = o tanh(c_t). sigma(x) = (1 + tanh(x / 2)) / 2, so one vector tanh does all four.
+                    T* c = ws.Cells + row * hidden, tc = ws.CellTanh + row * hidden, cPrevious = c - hidden;
+                    Scale(z, Half, z, 3 * hidden);
+                    Blas.Tanh(z, z, g);
+                    for (var j = 0; j < 3 * hidden; j++) z[j] = Half + Half * z[j];
+                    for (var j = 0; j < hidden; j++) c[j] = z[hidden + j] * (t == 0 ? T.Zero : cPrevious[j]) + z[j] * z[3 * hidden + j];
+                    Blas.Tanh(c, tc, hidden);
+                    for (var j = 0; j < hidden; j++) h[j] = z[2 * hidden + j] * tc[j];
+                }
+                else
+                {
+                    for (var j = 0; j < hidden; j++) h[j] = T.Max(z[j], T.Zero);
+                }
+                new ReadOnlySpan<T>(bk, o).CopyTo(new Span<T>(ws.HeadRaw + row * o, o));
+            }
+            // The memory's head: its raw outputs, then keys (tanh), gates (sigmoid), key strengths (1 + softplus), add vectors (tanh).
+            Blas.Gemm(false, true, batch, o, hidden, y + (long)t * outputs, steps * outputs, 0, wk, hidden, 0, 1, ws.HeadRaw + (long)t * o, steps * o, 0);
+            for (var b = 0; b < batch; b++)
+            {
+                long row = (long)b * steps + t;
+                T* raw = ws.HeadRaw + row * o, head = ws.Head + row * o;
+                Blas.Tanh(raw, head, rw);
+                for (var j = rw; j < rw + heads; j++) head[j] = Sigmoid(raw[j]);
+                if (s.KeyStrength)
+                    for (var j = rw + heads; j < rw + 2 * heads; j++) head[j] = T.One + (raw[j] > SoftplusThreshold ? raw[j] : T.Log(T.One + T.Exp(raw[j])));
+                if (s.AddVector) Blas.Tanh(raw + o - rw, head + o - rw, rw);
+            }
+
+            // The write (eq. 6, 8): w^w_t = w^lu_{t-1} + sigma(alpha)(w^r_{t-1} - w^lu_{t-1}); the least-used slot zeroed, then M_t = M_{t-1} + (w^w_t)^T a_t.
+            T* mPrevious = ws.Memory + (long)t * batch * memory, m = mPrevious + batch * memory;
+            T* wrPrevious = ws.Reads + (long)t * batch * weights, wrNow = wrPrevious + batch * weights, ww = ws.Writes + (long)t * batch * weights;
+            T* luPrevious = ws.LeastUsed + (long)t * batch * lu * slots, keepPrevious = ws.Keep + (long)t * batch * slots;
+            for (var b = 0; b < batch; b++)
+            {
+                T* head = ws.Head + ((long)b * steps + t) * o;
+                for (var r = 0; r < heads; r++)
+                {
+                    T gate = head[rw + r];
+                    T* least = luPrevious + ((long)b * lu + (s.PerHead ? r : 0)) * slots, read = wrPrevious + b * weights + r * slots, write = ww + b * weights + r * slots;
+                    for (var i = 0; i < slots; i++) write[i] = least[i] + gate * (read[i] - least[i]);
+                }
+                T* keep = keepPrevious + (long)b * slots, from = mPrevious + b * memory, to = m + b * memory;
+                for (var i = 0; i < slots; i++) Scale(from + i * width, keep[i], to + i * width, width);
+            }
+            T* add = ws.Head + (long)t * o + (s.AddVector ? o - rw : 0);
+            Blas.Gemm(true, false, slots, width, heads, ww, slots, weights, add, width, (long)steps * o, 1, m, width, memory, batch);
+
+            // The read (eq. 2-4): cosine similarity of each key with each slot, (times beta_t), softmax over slots, r_t = w^r_t M_t.
+            T* keys = ws.Keys + (long)t * batch * heads * width, norms = ws.KeyNorms + (long)t * batch * heads, inverse = ws.InverseNorms + (long)t * batch * slots;
+            T* cosines = ws.Cosines + (long)t * batch * weights;
+            for (var b = 0; b < batch; b++)
+            {
+                T* head = ws.Head + ((long)b * steps + t) * o;
+                for (var r = 0; r < heads; r++)
+                {
+                    T* key = head + r * width, normalised = keys + ((long)b * heads + r) * width;
+                    var norm = T.Sqrt(Dot(key, key, width));
+                    norms[b * heads + r] = norm;
+                    Scale(key, T.One / T.Max(norm, Epsilon), normalised, width);
+                }
+                T* slotsOf = m + b * memory;
+                for (var i = 0; i < slots; i++) inverse[b * slots + i] = T.One / T.Sqrt(T.Max(Dot(slotsOf + i * width, slotsOf + i * width, width), EpsilonSquared));
+            }
+            Blas.Gemm(false, true, heads, slots, width, keys, width, (long)heads * width, m, width, memory, 0, cosines, slots, weights, batch);
+            for (var b = 0; b < batch; b++)
+            {
+                T* head = ws.Head + ((long)b * steps + t) * o;
+                for (var r = 0; r < heads; r++)
+                {
+                    T* cosine = cosines + b * weights + r * slots, weight = wrNow + b * weights + r * slots;
+                    T* inv = inverse + (long)b * slots;
+                    var strength = s.KeyStrength ? head[rw + heads + r] : T.One;
+                    var max = T.NegativeInfinity;
+                    for (var i = 0; i < slots; i++)
+                    {
+                        weight[i] = cosine[i] * inv[i] * strength;
+                        max = T.Max(max, weight[i]);
+                    }
+                    for (var i = 0; i < slots; i++) weight[i] -= max;
+                }
+            }
+            // The softmax's exponentials for every episode and head at once, then each row's normalisation.
+            Blas.Exp(wrNow, wrNow, checked((int)(batch * weights)));
+            for (var row = 0; row < batch * heads; row++)
+            {
+                T* weight = wrNow + (long)row * slots;
+                var sum = T.Zero;
+                for (var i = 0; i < slots; i++) sum += weight[i];
+                Scale(weight, T.One / sum, weight, slots);
+            }
+            Blas.Gemm(false, false, heads, width, slots, wrNow, slots, weights, m, width, memory, 0, y + (long)t * outputs + hidden, width, (long)steps * outputs, batch);
+
+            // Usage (eq. 5) and the least-used slots (eq. 7), without gradients.
+            for (var b = 0; b < batch; b++)
+            {
+                T* usage = ws.Usage + (long)b * slots;
+                for (var i = 0; i < slots; i++)
+                {
+                    var sum = T.Zero;
+                    for (var r = 0; r < heads; r++) sum += wrNow[b * weights + r * slots + i] + ww[b * weights + r * slots + i];
+                    usage[i] = sum + T.CreateChecked(s.Gamma) * usage[i];
+                }
+                LeastUsedOf(s, usage, ws.LeastUsed + (((long)t + 1) * batch + b) * lu * slots, ws.Keep + (((long)t + 1) * batch + b) * slots);
+            }
+        }
+    }
+
+    /// <summary>The wiped state before step 0: M_0 a small constant, no weights, no usage.</summary>
+    private static void Start(LruaWorkspace<T> ws)
+    {
+        var s = ws.Shape;
+        long batch = s.Batch, slots = s.Slots;
+        new Span<T>(ws.Memory, checked((int)(batch * slots * s.Width))).Fill(InitialMemory);
+        new Span<T>(ws.Reads, checked((int)(batch * s.Heads * slots))).Clear();
+        new Span<T>(ws.Usage, checked((int)(batch * slots))).Clear();
+        for (var b = 0; b < batch; b++) LeastUsedOf(s, ws.Usage + b * slots, ws.LeastUsed + b * s.LeastUsedRows * slots, ws.Keep + b * slots);
+    }
+
+    /// <summary>
+    /// Eq. 7 as <see cref="LruaMemory.LeastUsed"/> computes it: the heads' n smallest usages in
+    /// stable order (ties by slot index); the literal rule marks every slot at or below the n-th,
+    /// the per-head rule gives head h the h-th. Keep is 0 at the single least-used slot.
+    /// </summary>
+    private static void LeastUsedOf(LruaShape s, T* usage, T* leastUsed, T* keep)
+    {
+        int slots = s.Slots, heads = s.Heads;
+        Span<int> order = stackalloc int[heads];
+        for (var h = 0; h < heads; h++)
+        {
+            var best = -1;
+            for (var i = 0; i < slots; i++)
+            {
+                if (order[..h].Contains(i)) continue;
+                if (best < 0 || usage[i] < usage[best]) best = i;
+            }
+            order[h] = best;
+        }
+        new Span<T>(keep, slots).Fill(T.One);
+        keep[order[0]] = T.Zero;
+        new Span<T>(leastUsed, s.LeastUsedRows * slots).Clear();
+        if (s.PerHead)
+            for (var h = 0; h < heads; h++) leastUsed[h * slots + order[h]] = T.One;
+        else
+            for (var i = 0; i < slots; i++) leastUsed[i] = usage[i] <= usage[order[heads - 1]] ? T.One : T.Zero;
+    }
+
+    /// <param name="gy">[B, T, H + R W]: the loss's gradient with respect to every step's [h_t, r_t].</param>
+    /// <param name="dp">[B, T, G]: the gradient with respect to the input projection, written here.</param>
+    /// <param name="dwr">[G, K], <paramref name="dwk"/> [O, H], <paramref name="dbk"/> [O]: the weights' gradients, written here.</param>
+    public static void Backward(LruaWorkspace<T> ws, T* gy, T* wr, T* wk, T* y, T* dp, T* dwr, T* dwk, T* dbk)
+    {
+        var s = ws.Shape;
+        int batch = s.Batch, steps = s.Steps, hidden = s.Hidden, g = s.Gates, k = s.RecurrentInputs, o = s.HeadOutputs, rw = s.ReadWidth;
+        int heads = s.Heads, width = s.Width, slots = s.Slots, lu = s.LeastUsedRows, outputs = s.Outputs;
+        long memory = (long)slots * width, weights = (long)heads * slots;
+        new Span<T>(ws.MemoryGradient, checked((int)(batch * memory))).Clear();
+        new Span<T>(ws.ReadCarry, checked((int)(batch * weights))).Clear();
+        new Span<T>(ws.HiddenCarry, batch * hidden).Clear();
+        new Span<T>(ws.CellCarry, batch * hidden).Clear();
+        new Span<T>(ws.RecurrentGradient, batch * k).Clear();
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            T* m = ws.Memory + ((long)t + 1) * batch * memory, wrNow = ws.Reads + ((long)t + 1) * batch * weights, wrPrevious = wrNow - batch * weights;
+            T* ww = ws.Writes + (long)t * batch * weights, cosines = ws.Cosines + (long)t * batch * weights, inverse = ws.InverseNorms + (long)t * batch * slots;
+            T* keys = ws.Keys + (long)t * batch * heads * width, norms = ws.KeyNorms + (long)t * batch * heads;
+            T* luPrevious = ws.LeastUsed + (long)t * batch * lu * slots, keepPrevious = ws.Keep + (long)t * batch * slots;
+            T* dm = ws.MemoryGradient, dr = ws.ReadGradient, dw = ws.WeightGradient, dcos = ws.CosineGradient;
+
+            // dr_t: from the output layer and from step t+1's controller input.
+            for (var b = 0; b < batch; b++)
+                for (var j = 0; j < rw; j++)
+                    dr[b * rw + j] = gy[((long)b * steps + t) * outputs + hidden + j] + ws.RecurrentGradient[b * k + j];
+            // r_t = w^r_t M_t: dw^r = dr M_t^T (plus what step t+1's write weights sent back), dM += (w^r_t)^T dr.
+            new ReadOnlySpan<T>(ws.ReadCarry, checked((int)(batch * weights))).CopyTo(new Span<T>(dw, checked((int)(batch * weights))));
+            Blas.Gemm(false, true, heads, slots, width, dr, width, rw, m, width, memory, 1, dw, slots, weights, batch);
+            Blas.Gemm(true, false, slots, width, heads, wrNow, slots, weights, dr, width, rw, 1, dm, width, memory, batch);
+            for (var b = 0; b < batch; b++)
+            {
+                T* head = ws.Head + ((long)b * steps + t) * o, dhead = ws.HeadGradients + ((long)b * steps + t) * o;
+                T* inv = inverse + (long)b * slots, dinv = ws.NormGradient + (long)b * slots;
+                new Span<T>(dinv, slots).Clear();
+                for (var r = 0; r < heads; r++)
+                {
+                    // Softmax, then the key strength: dlogit = w (dw - <w, dw>); dcos = dlogit beta inv; dbeta = <dlogit, cos inv>.
+                    T* weight = wrNow + b * weights + r * slots, dweight = dw + b * weights + r * slots, cosine = cosines + b * weights + r * slots;
+                    T* dcosine = dcos + b * weights + r * slots;
+                    var inner = Dot(weight, dweight, slots);
+                    var strength = s.KeyStrength ? head[rw + heads + r] : T.One;
+                    var dstrength = T.Zero;
+                    for (var i = 0; i < slots; i++)
+                    {
+                        var dlogit = weight[i] * (dweight[i] - inner);
+                        dstrength += dlogit * cosine[i] * inv[i];
+                        var dsimilarity = dlogit * strength;
+                        dinv[i] += dsimilarity * cosine[i];
+                        dcosine[i] = dsimilarity * inv[i];
+                    }
+                    if (s.KeyStrength)
+                    {
+                        var raw = ws.HeadRaw[((long)b * steps + t) * o + rw + heads + r];
+                        dhead[rw + heads + r] = raw > SoftplusThreshold ? dstrength : dstrength * Sigmoid(raw);
+                    }
+                }
+            }
+            // cos = k^ . M_t(i) (times inv): dk^ = dcos M_t, dM += dcos^T k^.
+            Blas.Gemm(false, false, heads, width, slots, dcos, slots, weights, m, width, memory, 0, ws.KeyGradient, width, rw, batch);
+            Blas.Gemm(true, false, slots, width, heads, dcos, slots, weights, keys, width, (long)heads * width, 1, dm, width, memory, batch);
+            for (var b = 0; b < batch; b++)
+            {
+                // inv = 1 / |M_t(i)|: dM(i) += -dinv inv^3 M_t(i) (where |M_t(i)| is above epsilon).
+                T* slotsOf = m + b * memory, dslots = dm + b * memory, inv = inverse + (long)b * slots, dinv = ws.NormGradient + (long)b * slots;
+                for (var i = 0; i < slots; i++)
+                {
+                    if (Dot(slotsOf + i * width, slotsOf + i * width, width) <= EpsilonSquared) continue;
+                    AddScaled(slotsOf + i * width, -dinv[i] * inv[i] * inv[i] * inv[i], dslots + i * width, width);
+                }
+            }
+            // M_t = keep M_{t-1} + (w^w_t)^T a_t: dw^w = a dM^T, da = w^w dM; then dM_{t-1} = keep dM.
+            T* add = ws.Head + (long)t * o + (s.AddVector ? o - rw : 0);
+            Blas.Gemm(false, true, heads, slots, width, add, width, (long)steps * o, dm, width, memory, 0, ws.WriteGradient, slots, weights, batch);
+            Blas.Gemm(false, false, heads, width, slots, ww, slots, weights, dm, width, memory, 0, ws.AddGradient, width, rw, batch);
+            for (var b = 0; b < batch; b++)
+            {
+                T* head = ws.Head + ((long)b * steps + t) * o, dhead = ws.HeadGradients + ((long)b * steps + t) * o;
+                T* keep = keepPrevious + (long)b * slots, dslots = dm + b * memory;
+                for (var i = 0; i < slots; i++) Scale(dslots + i * width, keep[i], dslots + i * width, width);
+                for (var r = 0; r < heads; r++)
+                {
+                    // w^w = w^lu + g (w^r_{t-1} - w^lu): dg = <dw^w, w^r_{t-1} - w^lu>; dw^r_{t-1} = g dw^w.
+                    T* dwrite = ws.WriteGradient + b * weights + r * slots, read = wrPrevious + b * weights + r * slots;
+                    T* least = luPrevious + ((long)b * lu + (s.PerHead ? r : 0)) * slots, carry = ws.ReadCarry + b * weights + r * slots;
+                    T gate = head[rw + r], dgate = T.Zero;
+                    for (var i = 0; i < slots; i++)
+                    {
+                        dgate += dwrite[i] * (read[i] - least[i]);
+                        carry[i] = gate * dwrite[i];
+                    }
+                    dhead[rw + r] = dgate * gate * (T.One - gate);
+                    // k^ = k / max(|k|, eps): dk = (dk^ - k^ <dk^, k^>) / |k|.
+                    T* key = head + r * width, normalised = keys + ((long)b * heads + r) * width;
+                    T* dnormalised = ws.KeyGradient + (long)b * rw + r * width, dadd = ws.AddGradient + (long)b * rw + r * width;
+                    var norm = norms[b * heads + r];
+                    var along = norm > Epsilon ? Dot(dnormalised, normalised, width) : T.Zero;
+                    var scale = T.One / T.Max(norm, Epsilon);
+                    for (var j = 0; j < width; j++)
+                    {
+                        var dkey = (dnormalised[j] - normalised[j] * along) * scale + (s.AddVector ? T.Zero : dadd[j]);
+                        dhead[r * width + j] = dkey * (T.One - key[j] * key[j]);
+                        if (s.AddVector)
+                        {
+                            var a = head[o - rw + r * width + j];
+                            dhead[o - rw + r * width + j] = dadd[j] * (T.One - a * a);
+                        }
+                    }
+                }
+            }
+
+            // The controller: dh_t from the output layer, the head, and step t+1's recurrent input.
+            for (var b = 0; b < batch; b++)
+                for (var j = 0; j < hidden; j++)
+                    ws.StepHidden[b * hidden + j] = gy[((long)b * steps + t) * outputs + j] + ws.HiddenCarry[b * hidden + j];
+            Blas.Gemm(false, false, batch, hidden, o, ws.HeadGradients + (long)t * o, steps * o, 0, wk, hidden, 0, 1, ws.StepHidden, hidden, 0);
+            for (var b = 0; b < batch; b++)
+            {
+                long row = (long)b * steps + t;
+                T* dh = ws.StepHidden + (long)b * hidden, dz = dp + row * g, z = ws.Gates + row * g;
+                if (s.Lstm)
+                {
+                    T* c = ws.Cells + row * hidden, tc = ws.CellTanh + row * hidden, dc = ws.CellCarry + (long)b * hidden;
+                    for (var j = 0; j < hidden; j++)
+                    {
+                        T i = z[j], f = z[hidden + j], og = z[2 * hidden + j], gg = z[3 * hidden + j];
+                        var dcell = dc[j] + dh[j] * og * (T.One - tc[j] * tc[j]);
+                        var cPrevious = t == 0 ? T.Zero : c[j - hidden];
+                        dz[j] = dcell * gg * i * (T.One - i);
+                        dz[hidden + j] = dcell * cPrevious * f * (T.One - f);
+                        dz[2 * hidden + j] = dh[j] * tc[j] * og * (T.One - og);
+                        dz[3 * hidden + j] = dcell * i * (T.One - gg * gg);
+                        dc[j] = dcell * f;
+                    }
+                }
+                else
+                {
+                    T* h = y + row * outputs;
+                    for (var j = 0; j < hidden; j++) dz[j] = h[j] > T.Zero ? dh[j] : T.Zero;
+                }
+            }
+            // d[r_{t-1}, h_{t-1}] = dz W_r, for step t-1.
+            Blas.Gemm(false, false, batch, k, g, dp + (long)t * g, steps * g, 0, wr, k, 0, 0, ws.RecurrentGradient, k, 0);
+            for (var b = 0; b < batch; b++)
+            {
+                if (s.Lstm) new ReadOnlySpan<T>(ws.RecurrentGradient + (long)b * k + rw, hidden).CopyTo(new Span<T>(ws.HiddenCarry + (long)b * hidden, hidden));
+                else new Span<T>(ws.HiddenCarry + (long)b * hidden, hidden).Clear();
+            }
+        }
+        // The shared weights' gradients, each in one GEMM over every step: dW_r = dZ^T X, dW_k = dE^T H.
+        int rows = batch * steps;
+        Blas.Gemm(true, false, g, k, rows, dp, g, 0, ws.X, k, 0, 0, dwr, k, 0);
+        Blas.Gemm(true, false, o, hidden, rows, ws.HeadGradients, o, 0, y, outputs, 0, 0, dwk, hidden, 0);
+        new Span<T>(dbk, o).Clear();
+        for (var row = 0; row < rows; row++)
+            for (var j = 0; j < o; j++) dbk[j] += ws.HeadGradients[(long)row * o + j];
+    }
+
+    private static T Dot(T* a, T* b, int count)
+    {
+        var sum = T.Zero;
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && count >= Vector<T>.Count)
+        {
+            var acc = Vector<T>.Zero;
+            for (; i <= count - Vector<T>.Count; i += Vector<T>.Count)
+                acc += Vector.Load(a + i) * Vector.Load(b + i);
+            sum = Vector.Sum(acc);
+        }
+        for (; i < count; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    /// <summary>to = scale from (in place when they are the same).</summary>
+    private static void Scale(T* from, T scale, T* to, int count)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (var v = new Vector<T>(scale); i <= count - Vector<T>.Count; i += Vector<T>.Count)
+                Vector.Store(Vector.Load(from + i) * v, to + i);
+        for (; i < count; i++) to[i] = from[i] * scale;
+    }
+
+    /// <summary>to += scale from.</summary>
+    private static void AddScaled(T* from, T scale, T* to, int count)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (var v = new Vector<T>(scale); i <= count - Vector<T>.Count; i += Vector<T>.Count)
+                Vector.Store(Vector.Load(to + i) + Vector.Load(from + i) * v, to + i);
+        for (; i < count; i++) to[i] += from[i] * scale;
+    }
+}
