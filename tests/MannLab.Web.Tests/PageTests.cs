@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MannLab.Runs;
 using Npgsql;
 
 namespace MannLab.Web.Tests;
@@ -38,6 +39,49 @@ public sealed class PageTests(SiteFixture site)
         (await site.Get($"/runs/{site.MannRun}?memory=320")).Should().Contain($"/runs/{site.MannRun}/memory/320.png");
         (await site.Http.GetAsync($"/runs/{site.MannRun}/memory/999.png")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
         (await site.Http.GetAsync("/runs/000000000000")).StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_run_pages_accuracy_chart_draws_one_line_per_reported_instance_through_its_recorded_points()
+    {
+        var recorded = new List<(int Instance, long Step, double Accuracy)>();
+        await using (var query = site.Lab.Db.CreateCommand("""
+            select instance, step, correct::double precision / total from mannlab.instance_accuracy
+            where run_id = @run and split = 'test' order by instance, step
+            """))
+        {
+            query.Parameters.AddWithValue("run", site.MannRun);
+            await using var rows = await query.ExecuteReaderAsync();
+            while (await rows.ReadAsync()) recorded.Add((rows.GetInt32(0), rows.GetInt64(1), rows.GetDouble(2)));
+        }
+        var byInstance = recorded.GroupBy(r => r.Instance).ToList();
+        byInstance.Select(g => g.Key).Should().Equal([1, 2], "the site's spec reports the 1st and 2nd instance");
+        recorded.Select(r => r.Step).Distinct().Should().Equal([320L, 640L], "it evaluates every 320 of 640 episodes");
+
+        var page = await site.Get($"/runs/{site.MannRun}");
+        var svg = Regex.Match(page, "data-chart=\"instances\">(.*?</svg>)", RegexOptions.Singleline);
+        svg.Success.Should().BeTrue("the run page has the held-out accuracy chart");
+        var chart = ChartSvg.Parse(svg.Groups[1].Value);
+
+        chart.Texts.Should().Contain("Held-out accuracy by sight");
+        chart.Legend.Select(e => e.Name).Should().Equal("1st", "2nd");
+        chart.Lines.Should().HaveCount(2, "one line per reported instance");
+        var pairs = new List<(double Step, double Accuracy, (double X, double Y) Pixel)>();
+        foreach (var instance in byInstance)
+        {
+            var line = chart.LineOf(RunFormat.Ordinal(instance.Key));
+            line.Segments.Should().Be(1);
+            line.Points.Should().HaveCount(instance.Count(), $"{RunFormat.Ordinal(instance.Key)}: one point per evaluation");
+            line.Points.Select(p => p.X).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+            pairs.AddRange(instance.Zip(line.Points, (r, p) => ((double)r.Step, r.Accuracy, p)));
+        }
+        // One mapping per axis places every recorded point, and accuracy 0 to 1 fills the data area.
+        var x = ChartSvg.Fit([.. pairs.Select(p => (p.Step, p.Pixel.X))]);
+        x.MaxResidual.Should().BeLessThan(0.05);
+        x.Scale.Should().BePositive();
+        var area = chart.Lines[0].Area;
+        foreach (var (step, accuracy, pixel) in pairs)
+            pixel.Y.Should().BeApproximately(area.Y + area.Height * (1 - accuracy), 0.05, $"accuracy {accuracy} at episode {step}");
     }
 
     [Fact]
