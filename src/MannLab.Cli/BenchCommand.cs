@@ -20,24 +20,33 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "torch threads per process", DefaultValueFactory = _ => 1 };
         var iterations = new Option<int>("--iterations") { Description = "timed iterations (after 3 warm-up ones)", DefaultValueFactory = _ => 20 };
         var processes = new Option<int>("--processes") { Description = "run this many benchmark processes at once (e.g. 2 on 2 cores, one thread each)", DefaultValueFactory = _ => 1 };
+        var path = new Option<string>("--path")
+        {
+            Description = "a MANN's recurrence: fused (one hand-written autograd node, the CPU default) or modules (the TorchSharp reference path)",
+            DefaultValueFactory = _ => "fused",
+        };
+        path.AcceptOnlyFromAmong("fused", "modules");
         var json = new Option<bool>("--json") { Description = "end with one JSON object on the last line" };
         var command = new Command("bench", "Time training iterations (forward, backward, optimiser step) at the paper's size: batch 16 x 50 steps, " +
                                            "20x20 inputs, controller 200, memory 128x40, 4 read heads");
-        foreach (var option in new Option[] { model, threads, iterations, processes, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, threads, iterations, processes, path, json }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var (m, t, n, p, j) = (parse.GetValue(model)!, parse.GetValue(threads), parse.GetValue(iterations), parse.GetValue(processes), parse.GetValue(json));
-            return p > 1 ? Parallel(m, t, n, p, j) : Single(m, t, n, j);
+            var fused = parse.GetValue(path) == "fused";
+            return p > 1 ? Parallel(m, t, n, p, fused, j) : Single(m, t, n, fused, j);
         });
         return command;
     }
 
-    private static int Single(string model, int threads, int iterations, bool json)
+    private static int Single(string model, int threads, int iterations, bool fused, bool json)
     {
-        var r = Benchmark.Run(model, threads, iterations);
+        var r = Benchmark.Run(model, threads, iterations, fused);
+        var pathName = !model.StartsWith("mann") ? "modules" : fused ? "fused" : "modules";
         Console.WriteLine($"{model}, paper size (batch {Benchmark.Batch} x {Benchmark.Steps} steps, 20x20, controller {Benchmark.Hidden}" +
                           (model.StartsWith("mann") ? $", memory {Benchmark.Slots}x{Benchmark.Width}, {Benchmark.Heads} heads" : "") +
-                          $"), {threads} thread{(threads == 1 ? "" : "s")}, {iterations} iterations");
+                          $"), {threads} thread{(threads == 1 ? "" : "s")}, {iterations} iterations" +
+                          (model.StartsWith("mann") ? $", {pathName} path" : ""));
         Console.WriteLine($"  median {r.MedianMs:F1} ms/iteration (min {r.MinMs:F1}, max {r.MaxMs:F1}), {r.EpisodesPerSecond:F1} episodes/s");
         Console.WriteLine($"  forward {r.ForwardMs:F1} ms, backward {r.BackwardMs:F1} ms, optimiser step {r.StepMs:F1} ms (medians)");
         Console.WriteLine($"  peak resident memory {r.PeakRssBytes / 1e6:F0} MB; resident memory grew {r.Memory.GrowthMbPer1000Iterations:+0.0;-0.0} MB " +
@@ -51,7 +60,7 @@ public static class BenchCommand
         if (json)
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                model, threads, iterations,
+                model, threads, iterations, path = pathName,
                 ms_per_iteration_median = Math.Round(r.MedianMs, 2),
                 ms_per_iteration_min = Math.Round(r.MinMs, 2),
                 ms_per_iteration_max = Math.Round(r.MaxMs, 2),
@@ -74,7 +83,7 @@ public static class BenchCommand
     }
 
     /// <summary>Several benchmark processes at once, as several sweep points train side by side.</summary>
-    private static int Parallel(string model, int threads, int iterations, int processes, bool json)
+    private static int Parallel(string model, int threads, int iterations, int processes, bool fused, bool json)
     {
         var self = Environment.GetCommandLineArgs()[0];
         var host = Environment.ProcessPath!;
@@ -82,7 +91,8 @@ public static class BenchCommand
         {
             var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
             if (self.EndsWith(".dll")) start.ArgumentList.Add(self);
-            foreach (var a in new[] { "bench", "--model", model, "--threads", threads.ToString(), "--iterations", iterations.ToString(), "--json" })
+            foreach (var a in new[] { "bench", "--model", model, "--threads", threads.ToString(), "--iterations", iterations.ToString(),
+                         "--path", fused ? "fused" : "modules", "--json" })
                 start.ArgumentList.Add(a);
             return Process.Start(start)!;
         }).ToList();

@@ -43,12 +43,14 @@ public static class Benchmark
         _ => throw new ArgumentException($"unknown model '{kind}': feedforward, lstm, mann or mann-extended", nameof(kind)),
     };
 
-    public static Result Run(string kind, int threads, int iterations, int warmup = 3)
+    /// <param name="fused">For a MANN: the fused recurrence (the CPU's default), or the module path.</param>
+    public static Result Run(string kind, int threads, int iterations, bool fused = true, int warmup = 3)
     {
         set_num_threads(threads);
         manual_seed(0);
         var codec = new LabelCodec(Paper.Task.Labels, Classes);
         using var model = ModelFactory.Create(PaperModel(kind), Pixels, codec);
+        if (model is Models.MannModel mann) mann.Fused = fused;
         var parameters = model.parameters().ToArray();
         using var optimizer = Optimizers.Create(Paper.Training.Optimizer, parameters);
         // The paper spec's clipping too: bench times the step a paper run takes.

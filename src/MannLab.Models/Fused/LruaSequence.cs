@@ -101,8 +101,10 @@ internal sealed unsafe class LruaWorkspace<T> : IDisposable where T : unmanaged
 /// </summary>
 internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static readonly T Epsilon = T.CreateChecked(1e-8), EpsilonSquared = T.CreateChecked(1e-16), Two = T.CreateChecked(2),
+    private static readonly T Epsilon = T.CreateChecked(1e-8), EpsilonSquared = T.CreateChecked(1e-16),
         Half = T.CreateChecked(0.5), SoftplusThreshold = T.CreateChecked(20), InitialMemory = T.CreateChecked(LruaMemory.InitialMemory);
+    /// <summary>1 / |M(i)| for a slot whose squared norm is at most epsilon squared: computed as the forward pass computes it.</summary>
+    private static readonly T ClampedInverseNorm = T.One / T.Sqrt(EpsilonSquared);
 
     private static T Sigmoid(T x) => T.One / (T.One + T.Exp(-x));
 
@@ -352,7 +354,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                 T* slotsOf = m + b * memory, dslots = dm + b * memory, inv = inverse + (long)b * slots, dinv = ws.NormGradient + (long)b * slots;
                 for (var i = 0; i < slots; i++)
                 {
-                    if (Dot(slotsOf + i * width, slotsOf + i * width, width) <= EpsilonSquared) continue;
+                    if (inv[i] == ClampedInverseNorm) continue; // the norm was clamped at epsilon: no gradient
                     AddScaled(slotsOf + i * width, -dinv[i] * inv[i] * inv[i] * inv[i], dslots + i * width, width);
                 }
             }
