@@ -169,69 +169,66 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                 if (s.AddVector) Blas.Tanh(raw + o - rw, head + o - rw, rw);
             }
 
-            // The write (eq. 6, 8): w^w_t = w^lu_{t-1} + sigma(alpha)(w^r_{t-1} - w^lu_{t-1}); the least-used slot zeroed, then M_t = M_{t-1} + (w^w_t)^T a_t.
+            // Per episode, one pass over the slots writes, measures and compares each one:
+            // the write (eq. 6, 8): w^w_t = w^lu_{t-1} + sigma(alpha)(w^r_{t-1} - w^lu_{t-1}); the least-used slot
+            // zeroed, then M_t(i) = M_{t-1}(i) + sum over heads of w^w_t(i) a_t; and the cosine of eq. 2,
+            // K(k_t, M_t(i)) = k^_t . M_t(i) / |M_t(i)|, with k^_t = k_t / |k_t|.
             T* mPrevious = ws.Memory + (long)t * batch * memory, m = mPrevious + batch * memory;
             T* wrPrevious = ws.Reads + (long)t * batch * weights, wrNow = wrPrevious + batch * weights, ww = ws.Writes + (long)t * batch * weights;
             T* luPrevious = ws.LeastUsed + (long)t * batch * lu * slots, keepPrevious = ws.Keep + (long)t * batch * slots;
-            for (var b = 0; b < batch; b++)
-            {
-                T* head = ws.Head + ((long)b * steps + t) * o;
-                for (var r = 0; r < heads; r++)
-                {
-                    T gate = head[rw + r];
-                    T* least = luPrevious + ((long)b * lu + (s.PerHead ? r : 0)) * slots, read = wrPrevious + b * weights + r * slots, write = ww + b * weights + r * slots;
-                    for (var i = 0; i < slots; i++) write[i] = least[i] + gate * (read[i] - least[i]);
-                }
-                T* keep = keepPrevious + (long)b * slots, from = mPrevious + b * memory, to = m + b * memory;
-                for (var i = 0; i < slots; i++) Scale(from + i * width, keep[i], to + i * width, width);
-            }
-            T* add = ws.Head + (long)t * o + (s.AddVector ? o - rw : 0);
-            Blas.Gemm(true, false, slots, width, heads, ww, slots, weights, add, width, (long)steps * o, 1, m, width, memory, batch);
-
-            // The read (eq. 2-4): cosine similarity of each key with each slot, (times beta_t), softmax over slots, r_t = w^r_t M_t.
             T* keys = ws.Keys + (long)t * batch * heads * width, norms = ws.KeyNorms + (long)t * batch * heads, inverse = ws.InverseNorms + (long)t * batch * slots;
             T* cosines = ws.Cosines + (long)t * batch * weights;
             for (var b = 0; b < batch; b++)
             {
-                T* head = ws.Head + ((long)b * steps + t) * o;
+                T* head = ws.Head + ((long)b * steps + t) * o, add = head + (s.AddVector ? o - rw : 0);
+                T* write = ww + b * weights, normalised = keys + (long)b * heads * width, cosine = cosines + b * weights;
                 for (var r = 0; r < heads; r++)
                 {
-                    T* key = head + r * width, normalised = keys + ((long)b * heads + r) * width;
-                    var norm = T.Sqrt(Dot(key, key, width));
+                    T gate = head[rw + r];
+                    T* least = luPrevious + ((long)b * lu + (s.PerHead ? r : 0)) * slots, read = wrPrevious + b * weights + r * slots;
+                    for (var i = 0; i < slots; i++) write[r * slots + i] = least[i] + gate * (read[i] - least[i]);
+                    var norm = T.Sqrt(Dot(head + r * width, head + r * width, width));
                     norms[b * heads + r] = norm;
-                    Scale(key, T.One / T.Max(norm, Epsilon), normalised, width);
+                    Scale(head + r * width, T.One / T.Max(norm, Epsilon), normalised + r * width, width);
                 }
-                T* slotsOf = m + b * memory;
-                for (var i = 0; i < slots; i++) inverse[b * slots + i] = T.One / T.Sqrt(T.Max(Dot(slotsOf + i * width, slotsOf + i * width, width), EpsilonSquared));
-            }
-            Blas.Gemm(false, true, heads, slots, width, keys, width, (long)heads * width, m, width, memory, 0, cosines, slots, weights, batch);
-            for (var b = 0; b < batch; b++)
-            {
-                T* head = ws.Head + ((long)b * steps + t) * o;
+                T* keep = keepPrevious + (long)b * slots, from = mPrevious + b * memory, to = m + b * memory, inv = inverse + (long)b * slots;
+                for (var i = 0; i < slots; i++)
+                {
+                    T* slot = to + i * width;
+                    Scale(from + i * width, keep[i], slot, width);
+                    for (var r = 0; r < heads; r++) AddScaled(add + r * width, write[r * slots + i], slot, width);
+                    inv[i] = T.One / T.Sqrt(T.Max(Dot(slot, slot, width), EpsilonSquared));
+                    for (var r = 0; r < heads; r++) cosine[r * slots + i] = Dot(normalised + r * width, slot, width);
+                }
+                // Eq. 3: w^r_t = softmax over slots of K (times beta_t); the exponentials come after, for every episode at once.
                 for (var r = 0; r < heads; r++)
                 {
-                    T* cosine = cosines + b * weights + r * slots, weight = wrNow + b * weights + r * slots;
-                    T* inv = inverse + (long)b * slots;
+                    T* weight = wrNow + b * weights + r * slots;
                     var strength = s.KeyStrength ? head[rw + heads + r] : T.One;
                     var max = T.NegativeInfinity;
                     for (var i = 0; i < slots; i++)
                     {
-                        weight[i] = cosine[i] * inv[i] * strength;
+                        weight[i] = cosine[r * slots + i] * inv[i] * strength;
                         max = T.Max(max, weight[i]);
                     }
                     for (var i = 0; i < slots; i++) weight[i] -= max;
                 }
             }
-            // The softmax's exponentials for every episode and head at once, then each row's normalisation.
             Blas.Exp(wrNow, wrNow, checked((int)(batch * weights)));
-            for (var row = 0; row < batch * heads; row++)
+            for (var b = 0; b < batch; b++)
             {
-                T* weight = wrNow + (long)row * slots;
-                var sum = T.Zero;
-                for (var i = 0; i < slots; i++) sum += weight[i];
-                Scale(weight, T.One / sum, weight, slots);
+                // Eq. 4: r_t = sum_i w^r_t(i) M_t(i), in a second pass over the slots.
+                T* weight = wrNow + b * weights, read = y + ((long)b * steps + t) * outputs + hidden, slotsOf = m + b * memory;
+                for (var r = 0; r < heads; r++)
+                {
+                    var sum = T.Zero;
+                    for (var i = 0; i < slots; i++) sum += weight[r * slots + i];
+                    Scale(weight + r * slots, T.One / sum, weight + r * slots, slots);
+                }
+                new Span<T>(read, rw).Clear();
+                for (var i = 0; i < slots; i++)
+                    for (var r = 0; r < heads; r++) AddScaled(slotsOf + i * width, weight[r * slots + i], read + r * width, width);
             }
-            Blas.Gemm(false, false, heads, width, slots, wrNow, slots, weights, m, width, memory, 0, y + (long)t * outputs + hidden, width, (long)steps * outputs, batch);
 
             // Usage (eq. 5) and the least-used slots (eq. 7), without gradients.
             for (var b = 0; b < batch; b++)
@@ -313,30 +310,35 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
             for (var b = 0; b < batch; b++)
                 for (var j = 0; j < rw; j++)
                     dr[b * rw + j] = gy[((long)b * steps + t) * outputs + hidden + j] + ws.RecurrentGradient[b * k + j];
-            // r_t = w^r_t M_t: dw^r = dr M_t^T (plus what step t+1's write weights sent back), dM += (w^r_t)^T dr.
-            new ReadOnlySpan<T>(ws.ReadCarry, checked((int)(batch * weights))).CopyTo(new Span<T>(dw, checked((int)(batch * weights))));
-            Blas.Gemm(false, true, heads, slots, width, dr, width, rw, m, width, memory, 1, dw, slots, weights, batch);
-            Blas.Gemm(true, false, slots, width, heads, wrNow, slots, weights, dr, width, rw, 1, dm, width, memory, batch);
             for (var b = 0; b < batch; b++)
             {
-                T* head = ws.Head + ((long)b * steps + t) * o, dhead = ws.HeadGradients + ((long)b * steps + t) * o;
-                T* inv = inverse + (long)b * slots, dinv = ws.NormGradient + (long)b * slots;
+                T* head = ws.Head + ((long)b * steps + t) * o, dhead = ws.HeadGradients + ((long)b * steps + t) * o, add = head + (s.AddVector ? o - rw : 0);
+                T* slotsOf = m + b * memory, dslots = dm + b * memory, inv = inverse + (long)b * slots, dinv = ws.NormGradient + (long)b * slots;
+                T* read = dr + (long)b * rw, weight = wrNow + b * weights, dweight = dw + b * weights, carry = ws.ReadCarry + b * weights;
+                T* cosine = cosines + b * weights, dcosine = dcos + b * weights, normalised = keys + (long)b * heads * width;
+                T* dnormalised = ws.KeyGradient + (long)b * rw, dadd = ws.AddGradient + (long)b * rw, write = ww + b * weights, dwrite = ws.WriteGradient + b * weights;
+                // r_t = w^r_t M_t: dw^r(i) = dr . M_t(i) (plus what step t+1's write weights sent back); dM(i) += sum over heads of w^r(i) dr.
+                for (var i = 0; i < slots; i++)
+                    for (var r = 0; r < heads; r++)
+                    {
+                        dweight[r * slots + i] = carry[r * slots + i] + Dot(read + r * width, slotsOf + i * width, width);
+                        AddScaled(read + r * width, weight[r * slots + i], dslots + i * width, width);
+                    }
                 new Span<T>(dinv, slots).Clear();
                 for (var r = 0; r < heads; r++)
                 {
                     // Softmax, then the key strength: dlogit = w (dw - <w, dw>); dcos = dlogit beta inv; dbeta = <dlogit, cos inv>.
-                    T* weight = wrNow + b * weights + r * slots, dweight = dw + b * weights + r * slots, cosine = cosines + b * weights + r * slots;
-                    T* dcosine = dcos + b * weights + r * slots;
-                    var inner = Dot(weight, dweight, slots);
+                    T* weightRow = weight + r * slots, dWeightRow = dweight + r * slots, cos = cosine + r * slots, dc = dcosine + r * slots;
+                    var inner = Dot(weightRow, dWeightRow, slots);
                     var strength = s.KeyStrength ? head[rw + heads + r] : T.One;
                     var dstrength = T.Zero;
                     for (var i = 0; i < slots; i++)
                     {
-                        var dlogit = weight[i] * (dweight[i] - inner);
-                        dstrength += dlogit * cosine[i] * inv[i];
+                        var dlogit = weightRow[i] * (dWeightRow[i] - inner);
+                        dstrength += dlogit * cos[i] * inv[i];
                         var dsimilarity = dlogit * strength;
-                        dinv[i] += dsimilarity * cosine[i];
-                        dcosine[i] = dsimilarity * inv[i];
+                        dinv[i] += dsimilarity * cos[i];
+                        dc[i] = dsimilarity * inv[i];
                     }
                     if (s.KeyStrength)
                     {
@@ -344,29 +346,32 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                         dhead[rw + heads + r] = raw > SoftplusThreshold ? dstrength : dstrength * Sigmoid(raw);
                     }
                 }
-            }
-            // cos = k^ . M_t(i) (times inv): dk^ = dcos M_t, dM += dcos^T k^.
-            Blas.Gemm(false, false, heads, width, slots, dcos, slots, weights, m, width, memory, 0, ws.KeyGradient, width, rw, batch);
-            Blas.Gemm(true, false, slots, width, heads, dcos, slots, weights, keys, width, (long)heads * width, 1, dm, width, memory, batch);
-            for (var b = 0; b < batch; b++)
-            {
-                // inv = 1 / |M_t(i)|: dM(i) += -dinv inv^3 M_t(i) (where |M_t(i)| is above epsilon).
-                T* slotsOf = m + b * memory, dslots = dm + b * memory, inv = inverse + (long)b * slots, dinv = ws.NormGradient + (long)b * slots;
+                // A second pass over the slots: cos = k^ . M_t(i): dk^ += dcos(i) M_t(i), dM(i) += dcos(i) k^; inv = 1 / |M_t(i)|:
+                // dM(i) += -dinv inv^3 M_t(i) (where the norm was not clamped). dM(i) is then whole, and the write's
+                // M_t(i) = keep M_{t-1}(i) + sum over heads of w^w(i) a gives dw^w(i) = a . dM(i), da += w^w(i) dM(i), dM_{t-1}(i) = keep dM(i).
+                new Span<T>(dnormalised, rw).Clear();
+                new Span<T>(dadd, rw).Clear();
+                T* keep = keepPrevious + (long)b * slots;
                 for (var i = 0; i < slots; i++)
                 {
-                    if (inv[i] == ClampedInverseNorm) continue; // the norm was clamped at epsilon: no gradient
-                    AddScaled(slotsOf + i * width, -dinv[i] * inv[i] * inv[i] * inv[i], dslots + i * width, width);
+                    T* slot = slotsOf + i * width, dslot = dslots + i * width;
+                    for (var r = 0; r < heads; r++)
+                    {
+                        AddScaled(slot, dcosine[r * slots + i], dnormalised + r * width, width);
+                        AddScaled(normalised + r * width, dcosine[r * slots + i], dslot, width);
+                    }
+                    if (inv[i] != ClampedInverseNorm) AddScaled(slot, -dinv[i] * inv[i] * inv[i] * inv[i], dslot, width);
+                    for (var r = 0; r < heads; r++)
+                    {
+                        dwrite[r * slots + i] = Dot(add + r * width, dslot, width);
+                        AddScaled(dslot, write[r * slots + i], dadd + r * width, width);
+                    }
+                    Scale(dslot, keep[i], dslot, width);
                 }
             }
-            // M_t = keep M_{t-1} + (w^w_t)^T a_t: dw^w = a dM^T, da = w^w dM; then dM_{t-1} = keep dM.
-            T* add = ws.Head + (long)t * o + (s.AddVector ? o - rw : 0);
-            Blas.Gemm(false, true, heads, slots, width, add, width, (long)steps * o, dm, width, memory, 0, ws.WriteGradient, slots, weights, batch);
-            Blas.Gemm(false, false, heads, width, slots, ww, slots, weights, dm, width, memory, 0, ws.AddGradient, width, rw, batch);
             for (var b = 0; b < batch; b++)
             {
                 T* head = ws.Head + ((long)b * steps + t) * o, dhead = ws.HeadGradients + ((long)b * steps + t) * o;
-                T* keep = keepPrevious + (long)b * slots, dslots = dm + b * memory;
-                for (var i = 0; i < slots; i++) Scale(dslots + i * width, keep[i], dslots + i * width, width);
                 for (var r = 0; r < heads; r++)
                 {
                     // w^w = w^lu + g (w^r_{t-1} - w^lu): dg = <dw^w, w^r_{t-1} - w^lu>; dw^r_{t-1} = g dw^w.
