@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MannLab.Models.Fused;
@@ -112,6 +113,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
     /// <param name="wr">[G, K]: the recurrent weight.</param>
     /// <param name="wk">[O, H] and <paramref name="bk"/> [O]: the memory's head.</param>
     /// <param name="y">[B, T, H + R W]: [h_t, r_t] of every step, written here.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few long calls per batch: tiering would run them unoptimised, then on-stack-replaced
     public static void Forward(LruaWorkspace<T> ws, T* p, T* wr, T* wk, T* bk, T* y)
     {
         var s = ws.Shape;
@@ -246,6 +248,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>The wiped state before step 0: M_0 a small constant, no weights, no usage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few long calls per batch: tiering would run them unoptimised, then on-stack-replaced
     private static void Start(LruaWorkspace<T> ws)
     {
         var s = ws.Shape;
@@ -261,6 +264,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
     /// stable order (ties by slot index); the literal rule marks every slot at or below the n-th,
     /// the per-head rule gives head h the h-th. Keep is 0 at the single least-used slot.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few long calls per batch: tiering would run them unoptimised, then on-stack-replaced
     private static void LeastUsedOf(LruaShape s, T* usage, T* leastUsed, T* keep)
     {
         int slots = s.Slots, heads = s.Heads;
@@ -287,6 +291,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
     /// <param name="gy">[B, T, H + R W]: the loss's gradient with respect to every step's [h_t, r_t].</param>
     /// <param name="dp">[B, T, G]: the gradient with respect to the input projection, written here.</param>
     /// <param name="dwr">[G, K], <paramref name="dwk"/> [O, H], <paramref name="dbk"/> [O]: the weights' gradients, written here.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few long calls per batch: tiering would run them unoptimised, then on-stack-replaced
     public static void Backward(LruaWorkspace<T> ws, T* gy, T* wr, T* wk, T* y, T* dp, T* dwr, T* dwk, T* dbk)
     {
         var s = ws.Shape;
