@@ -6,8 +6,6 @@ namespace MannLab.Models.Fused;
 /// <summary>
 /// Row-major GEMMs and vector tanh and exp on raw pointers, through the MKL that libtorch_cpu.so
 /// already carries and exports (<c>cblas_?gemm_batch</c>, <c>v?Tanh</c>, <c>v?Exp</c>): no headers, no second BLAS.
-/// One call multiplies a whole batch of equally shaped matrices at fixed strides, so a
-/// step's per-episode products cost one call, not one per episode.
 /// </summary>
 internal static unsafe class Blas
 {
@@ -49,38 +47,23 @@ internal static unsafe class Blas
     /// <summary>The first element of a contiguous CPU tensor.</summary>
     public static T* Data<T>(Tensor tensor) where T : unmanaged => (T*)TensorData(tensor.Handle);
 
-    /// <summary>
-    /// C_i = op(A_i) op(B_i) + beta C_i for i &lt; count, A_i = a + i strideA and so on: op(A) is m x k,
-    /// op(B) k x n, C m x n, each row-major with its leading dimension.
-    /// </summary>
-    public static void Gemm<T>(bool transA, bool transB, int m, int n, int k,
-        T* a, int lda, long strideA, T* b, int ldb, long strideB, double beta, T* c, int ldc, long strideC, int count = 1) where T : unmanaged
+    /// <summary>C = op(A) op(B) + beta C: op(A) is m x k, op(B) k x n, C m x n, each row-major with its leading dimension.</summary>
+    public static void Gemm<T>(bool transA, bool transB, int m, int n, int k, T* a, int lda, T* b, int ldb, double beta, T* c, int ldc)
+        where T : unmanaged
     {
-        const int chunk = 64;
-        if (count > chunk)
-        {
-            for (var first = 0; first < count; first += chunk)
-                Gemm(transA, transB, m, n, k, a + first * strideA, lda, strideA, b + first * strideB, ldb, strideB, beta, c + first * strideC, ldc, strideC,
-                    Math.Min(chunk, count - first));
-            return;
-        }
-        nint* pa = stackalloc nint[count], pb = stackalloc nint[count], pc = stackalloc nint[count];
-        for (var i = 0; i < count; i++)
-        {
-            pa[i] = (nint)(a + i * strideA);
-            pb[i] = (nint)(b + i * strideB);
-            pc[i] = (nint)(c + i * strideC);
-        }
+        // libtorch exports MKL's batched CBLAS GEMM, not the plain one: a batch of one.
+        int one = 1;
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
         int ta = transA ? Trans : NoTrans, tb = transB ? Trans : NoTrans;
         if (typeof(T) == typeof(float))
         {
-            float one = 1, betaF = (float)beta;
-            SgemmBatch(RowMajor, &ta, &tb, &m, &n, &k, &one, (float**)pa, &lda, (float**)pb, &ldb, &betaF, (float**)pc, &ldc, 1, &count);
+            float alpha = 1, betaF = (float)beta;
+            SgemmBatch(RowMajor, &ta, &tb, &m, &n, &k, &alpha, (float**)&pa, &lda, (float**)&pb, &ldb, &betaF, (float**)&pc, &ldc, 1, &one);
         }
         else if (typeof(T) == typeof(double))
         {
-            double one = 1;
-            DgemmBatch(RowMajor, &ta, &tb, &m, &n, &k, &one, (double**)pa, &lda, (double**)pb, &ldb, &beta, (double**)pc, &ldc, 1, &count);
+            double alpha = 1;
+            DgemmBatch(RowMajor, &ta, &tb, &m, &n, &k, &alpha, (double**)&pa, &lda, (double**)&pb, &ldb, &beta, (double**)&pc, &ldc, 1, &one);
         }
         else throw new NotSupportedException($"no GEMM for {typeof(T).Name}");
     }

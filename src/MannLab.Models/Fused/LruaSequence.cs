@@ -120,6 +120,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
         int batch = s.Batch, steps = s.Steps, hidden = s.Hidden, g = s.Gates, k = s.RecurrentInputs, o = s.HeadOutputs, rw = s.ReadWidth;
         int heads = s.Heads, width = s.Width, slots = s.Slots, lu = s.LeastUsedRows, outputs = s.Outputs;
         long memory = (long)slots * width, weights = (long)heads * slots;
+        var gamma = T.CreateChecked(s.Gamma);
         ws.Generation++;
         Start(ws);
         for (var t = 0; t < steps; t++)
@@ -136,7 +137,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                 }
                 new ReadOnlySpan<T>(p + ((long)b * steps + t) * g, g).CopyTo(new Span<T>(ws.Gates + ((long)b * steps + t) * g, g));
             }
-            Blas.Gemm(false, true, batch, g, k, ws.X + (long)t * k, steps * k, 0, wr, k, 0, 1, ws.Gates + (long)t * g, steps * g, 0);
+            Blas.Gemm(false, true, batch, g, k, ws.X + (long)t * k, steps * k, wr, k, 1, ws.Gates + (long)t * g, steps * g);
             for (var b = 0; b < batch; b++)
             {
                 long row = (long)b * steps + t;
@@ -159,7 +160,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                 new ReadOnlySpan<T>(bk, o).CopyTo(new Span<T>(ws.HeadRaw + row * o, o));
             }
             // The memory's head: its raw outputs, then keys (tanh), gates (sigmoid), key strengths (1 + softplus), add vectors (tanh).
-            Blas.Gemm(false, true, batch, o, hidden, y + (long)t * outputs, steps * outputs, 0, wk, hidden, 0, 1, ws.HeadRaw + (long)t * o, steps * o, 0);
+            Blas.Gemm(false, true, batch, o, hidden, y + (long)t * outputs, steps * outputs, wk, hidden, 1, ws.HeadRaw + (long)t * o, steps * o);
             for (var b = 0; b < batch; b++)
             {
                 long row = (long)b * steps + t;
@@ -240,7 +241,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                 {
                     var sum = T.Zero;
                     for (var r = 0; r < heads; r++) sum += wrNow[b * weights + r * slots + i] + ww[b * weights + r * slots + i];
-                    usage[i] = sum + T.CreateChecked(s.Gamma) * usage[i];
+                    usage[i] = sum + gamma * usage[i];
                 }
                 LeastUsedOf(s, usage, ws.LeastUsed + (((long)t + 1) * batch + b) * lu * slots, ws.Keep + (((long)t + 1) * batch + b) * slots);
             }
@@ -248,7 +249,6 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>The wiped state before step 0: M_0 a small constant, no weights, no usage.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few long calls per batch: tiering would run them unoptimised, then on-stack-replaced
     private static void Start(LruaWorkspace<T> ws)
     {
         var s = ws.Shape;
@@ -264,7 +264,6 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
     /// stable order (ties by slot index); the literal rule marks every slot at or below the n-th,
     /// the per-head rule gives head h the h-th. Keep is 0 at the single least-used slot.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few long calls per batch: tiering would run them unoptimised, then on-stack-replaced
     private static void LeastUsedOf(LruaShape s, T* usage, T* leastUsed, T* keep)
     {
         int slots = s.Slots, heads = s.Heads;
@@ -373,36 +372,31 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                     }
                     Scale(dslot, keep[i], dslot, width);
                 }
-            }
-            for (var b = 0; b < batch; b++)
-            {
-                T* head = ws.Head + ((long)b * steps + t) * o, dhead = ws.HeadGradients + ((long)b * steps + t) * o;
                 for (var r = 0; r < heads; r++)
                 {
                     // w^w = w^lu + g (w^r_{t-1} - w^lu): dg = <dw^w, w^r_{t-1} - w^lu>; dw^r_{t-1} = g dw^w.
-                    T* dwrite = ws.WriteGradient + b * weights + r * slots, read = wrPrevious + b * weights + r * slots;
-                    T* least = luPrevious + ((long)b * lu + (s.PerHead ? r : 0)) * slots, carry = ws.ReadCarry + b * weights + r * slots;
+                    T* dwriteRow = dwrite + r * slots, readBefore = wrPrevious + b * weights + r * slots, carryRow = carry + r * slots;
+                    T* least = luPrevious + ((long)b * lu + (s.PerHead ? r : 0)) * slots;
                     T gate = head[rw + r], dgate = T.Zero;
                     for (var i = 0; i < slots; i++)
                     {
-                        dgate += dwrite[i] * (read[i] - least[i]);
-                        carry[i] = gate * dwrite[i];
+                        dgate += dwriteRow[i] * (readBefore[i] - least[i]);
+                        carryRow[i] = gate * dwriteRow[i];
                     }
                     dhead[rw + r] = dgate * gate * (T.One - gate);
                     // k^ = k / max(|k|, eps): dk = (dk^ - k^ <dk^, k^>) / |k|.
-                    T* key = head + r * width, normalised = keys + ((long)b * heads + r) * width;
-                    T* dnormalised = ws.KeyGradient + (long)b * rw + r * width, dadd = ws.AddGradient + (long)b * rw + r * width;
+                    T* key = head + r * width, keyNormalised = normalised + r * width, dkeyNormalised = dnormalised + r * width, daddRow = dadd + r * width;
                     var norm = norms[b * heads + r];
-                    var along = norm > Epsilon ? Dot(dnormalised, normalised, width) : T.Zero;
+                    var along = norm > Epsilon ? Dot(dkeyNormalised, keyNormalised, width) : T.Zero;
                     var scale = T.One / T.Max(norm, Epsilon);
                     for (var j = 0; j < width; j++)
                     {
-                        var dkey = (dnormalised[j] - normalised[j] * along) * scale + (s.AddVector ? T.Zero : dadd[j]);
+                        var dkey = (dkeyNormalised[j] - keyNormalised[j] * along) * scale + (s.AddVector ? T.Zero : daddRow[j]);
                         dhead[r * width + j] = dkey * (T.One - key[j] * key[j]);
                         if (s.AddVector)
                         {
                             var a = head[o - rw + r * width + j];
-                            dhead[o - rw + r * width + j] = dadd[j] * (T.One - a * a);
+                            dhead[o - rw + r * width + j] = daddRow[j] * (T.One - a * a);
                         }
                     }
                 }
@@ -412,7 +406,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
             for (var b = 0; b < batch; b++)
                 for (var j = 0; j < hidden; j++)
                     ws.StepHidden[b * hidden + j] = gy[((long)b * steps + t) * outputs + j] + ws.HiddenCarry[b * hidden + j];
-            Blas.Gemm(false, false, batch, hidden, o, ws.HeadGradients + (long)t * o, steps * o, 0, wk, hidden, 0, 1, ws.StepHidden, hidden, 0);
+            Blas.Gemm(false, false, batch, hidden, o, ws.HeadGradients + (long)t * o, steps * o, wk, hidden, 1, ws.StepHidden, hidden);
             for (var b = 0; b < batch; b++)
             {
                 long row = (long)b * steps + t;
@@ -439,7 +433,7 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
                 }
             }
             // d[r_{t-1}, h_{t-1}] = dz W_r, for step t-1.
-            Blas.Gemm(false, false, batch, k, g, dp + (long)t * g, steps * g, 0, wr, k, 0, 0, ws.RecurrentGradient, k, 0);
+            Blas.Gemm(false, false, batch, k, g, dp + (long)t * g, steps * g, wr, k, 0, ws.RecurrentGradient, k);
             for (var b = 0; b < batch; b++)
             {
                 if (s.Lstm) new ReadOnlySpan<T>(ws.RecurrentGradient + (long)b * k + rw, hidden).CopyTo(new Span<T>(ws.HiddenCarry + (long)b * hidden, hidden));
@@ -448,8 +442,8 @@ internal static unsafe class LruaSequence<T> where T : unmanaged, IFloatingPoint
         }
         // The shared weights' gradients, each in one GEMM over every step: dW_r = dZ^T X, dW_k = dE^T H.
         int rows = batch * steps;
-        Blas.Gemm(true, false, g, k, rows, dp, g, 0, ws.X, k, 0, 0, dwr, k, 0);
-        Blas.Gemm(true, false, o, hidden, rows, ws.HeadGradients, o, 0, y, outputs, 0, 0, dwk, hidden, 0);
+        Blas.Gemm(true, false, g, k, rows, dp, g, ws.X, k, 0, dwr, k);
+        Blas.Gemm(true, false, o, hidden, rows, ws.HeadGradients, o, y, outputs, 0, dwk, hidden);
         new Span<T>(dbk, o).Clear();
         for (var row = 0; row < rows; row++)
             for (var j = 0; j < o; j++) dbk[j] += ws.HeadGradients[(long)row * o + j];
