@@ -158,7 +158,10 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
             if (cancel.IsCancellationRequested && reason is StopReason.None or StopReason.Outage)
                 reason = Stop(WasDeleted(jobId) ? StopReason.Cancelled : StopReason.Shutdown);
         }
-        return Finish(runId, worker, lease.Attempt, reason, exit.Value, child.ErrorTail, cancel);
+        var again = Finish(runId, worker, lease.Attempt, reason, exit.Value, child.ErrorTail, cancel);
+        // A run can end during an outage, before any renewal: recording its attempt is then the sign the database is back.
+        outage.Back("; the attempt is recorded");
+        return again;
 
         StopReason Stop(StopReason why)
         {
