@@ -64,7 +64,7 @@ public sealed class DatabaseOutageTests
         await Task.Delay(length);
         up.HasExited.Should().BeFalse(lab.Output);
         await outage.EndAsync();
-        await lab.Until(() => up.HasExited, "up to finish the run");
+        await lab.Exited(up, "up to finish the run");
 
         up.ExitCode.Should().Be(0, lab.Output);
         lab.Output.Should().Contain("the database is unreachable").And.Contain("the database is back").And.Contain("all 1 run(s) succeeded")

@@ -106,6 +106,23 @@ public sealed class EmbeddedLab : IDisposable
 
     public Task Until(Func<bool> done, string what) => Until(() => Task.FromResult(done()), what);
 
+    /// <summary>
+    /// Waits until <paramref name="process"/> exits and its output is all read: <c>HasExited</c> turns
+    /// true before the last lines it printed reach <see cref="Output"/>.
+    /// </summary>
+    public async Task Exited(Process process, string what)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        try
+        {
+            await process.WaitForExitAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"still waiting for {what}:\n{Output}");
+        }
+    }
+
     public static async Task<List<T>> Column<T>(NpgsqlDataSource db, string sql)
     {
         await using var command = db.CreateCommand(sql);

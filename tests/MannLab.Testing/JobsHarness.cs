@@ -14,6 +14,7 @@ namespace MannLab.Testing;
 public sealed class JobsHarness : IDisposable
 {
     private readonly List<Process> _processes = [];
+    private readonly List<StreamWriter> _logs = [];
 
     public JobsHarness(PostgresFixture pg)
     {
@@ -56,11 +57,10 @@ public sealed class JobsHarness : IDisposable
         var log = new StreamWriter(Home.Sub($"{args[0]}-{process.Id}.log")) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.Exited += (_, _) => { lock (log) log.Dispose(); };
-        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
+        _logs.Add(log);
         return process;
     }
 
@@ -129,9 +129,10 @@ public sealed class JobsHarness : IDisposable
         foreach (var process in _processes)
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+            process.WaitForExit(); // and for its output to be read: only then may its log close
             process.Dispose();
         }
+        foreach (var log in _logs) log.Dispose();
         Jobs.Dispose();
         Home.Dispose();
     }
