@@ -16,16 +16,20 @@ public sealed class JobsHarness : IDisposable
     private readonly List<Process> _processes = [];
     private readonly List<StreamWriter> _logs = [];
 
-    public JobsHarness(PostgresFixture pg)
+    /// <param name="leaseSeconds">
+    /// 4 by default, for tests of crashes; a test that only needs a run to keep running passes more,
+    /// so that a loaded machine's late renewal does not interrupt it.
+    /// </param>
+    public JobsHarness(PostgresFixture pg, int leaseSeconds = 4)
     {
         ConnectionString = pg.NewDatabase();
-        Settings = new JobSettings(Lease: TimeSpan.FromSeconds(4), Heartbeat: TimeSpan.FromSeconds(1), InvisibilityTimeout: TimeSpan.FromSeconds(10),
+        Settings = new JobSettings(Lease: TimeSpan.FromSeconds(leaseSeconds), Heartbeat: TimeSpan.FromSeconds(1), InvisibilityTimeout: TimeSpan.FromSeconds(10),
             RecoveryInterval: TimeSpan.FromSeconds(1), WorkDirectory: Home.Sub("work"));
         Environment = new Dictionary<string, string>
         {
             ["MANNLAB_DB"] = ConnectionString,
             ["MANNLAB_HOME"] = Home.Path,
-            ["MANNLAB_LEASE_SECONDS"] = "4",
+            ["MANNLAB_LEASE_SECONDS"] = $"{leaseSeconds}",
             ["MANNLAB_HEARTBEAT_SECONDS"] = "1",
             ["MANNLAB_INVISIBILITY_SECONDS"] = "10",
             ["MANNLAB_RECOVERY_SECONDS"] = "1",

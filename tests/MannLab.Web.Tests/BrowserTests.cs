@@ -70,7 +70,7 @@ public sealed class BrowserTests(SiteFixture site)
     [Fact]
     public async Task A_running_runs_page_updates_without_a_reload()
     {
-        using var lab = new JobsHarness(site.Pg);
+        using var lab = new JobsHarness(site.Pg, leaseSeconds: 60); // the browser's start loads the machine: no lapsed lease mid-test
         var run = (await lab.Submit("live.yaml", JobsHarness.Spec("live", 400000, 1600, 1600))).Runs.Head.Id;
         var (readOnly, _) = await lab.Jobs.Database.ReadOnlyAsync();
         await using var web = await WebHost.StartAsync(lab.Jobs.Storage, lab.Db, id => lab.Jobs.RetryAsync(id), new WebOptions("127.0.0.1", 0, null, site.Dashboards, readOnly));
