@@ -3,6 +3,7 @@ using MannLab.Drawing;
 using MannLab.Jobs;
 using MannLab.Runs;
 using MannLab.Storage;
+using MannLab.Training;
 
 namespace MannLab.Cli;
 
@@ -88,10 +89,17 @@ public static class CompareCommand
         var instance = new Option<int>("--instance") { Description = "curves of several runs: which sight", DefaultValueFactory = _ => 2 };
         var width = new Option<int>("--width") { Description = "Pixels (PNG) or points (SVG)", DefaultValueFactory = _ => 1200 };
         var height = new Option<int>("--height") { DefaultValueFactory = _ => 700 };
+        var against = new Option<string>("--against")
+        {
+            Description = "curves: the x axis, episodes or minutes (wall clock the run had trained at each evaluation)",
+            DefaultValueFactory = _ => "episodes",
+        };
+        against.AcceptOnlyFromAmong("episodes", "minutes");
         var db = JobCommandSupport.DbOption();
         var command = new Command(kind, description);
         command.Arguments.Add(runs);
         foreach (var option in new Option[] { experiment, output, instance, width, height, db }) command.Options.Add(option);
+        if (kind == "curves") command.Options.Add(against);
         command.SetAction(parse =>
         {
             var file = parse.GetValue(output)!;
@@ -106,10 +114,12 @@ public static class CompareCommand
             var selected = Resolve(jobs, parse.GetValue(runs)!, parse.GetValue(experiment));
             if (selected is null) return 1;
             if (kind == "memory") return Memory(jobs.Queries, selected, file);
-            var plot = kind == "curves" ? Curves(jobs.Queries, selected, parse.GetValue(instance)) : Instances(jobs.Queries, selected);
+            var minutes = kind == "curves" && parse.GetValue(against) == "minutes";
+            var plot = kind == "curves" ? Curves(jobs.Queries, selected, parse.GetValue(instance), minutes) : Instances(jobs.Queries, selected);
             if (plot is null)
             {
-                Console.Error.WriteLine("error: nothing to plot: the runs have no held-out evaluation yet");
+                Console.Error.WriteLine("error: nothing to plot: the runs have no held-out evaluation yet" +
+                    (minutes ? $" with its {Trainer.TrainingMinutes} (runs trained before MannLab recorded it have none)" : ""));
                 return 1;
             }
             Charts.Save(plot, file, parse.GetValue(width), parse.GetValue(height));
@@ -119,16 +129,33 @@ public static class CompareCommand
         return command;
     }
 
-    private static ScottPlot.Plot? Curves(RunQueries queries, IReadOnlyList<StoredRun> runs, int instance)
+    private static ScottPlot.Plot? Curves(RunQueries queries, IReadOnlyList<StoredRun> runs, int instance, bool minutes)
     {
+        var x = minutes ? "minutes trained" : "episodes";
+        // Against minutes, each evaluation's step maps to the wall clock the run had trained by then; runs from before it was recorded have none.
+        IReadOnlyList<Series> CurvesOf(StoredRun run)
+        {
+            var curves = queries.InstanceCurvesAsync(run.Id).GetAwaiter().GetResult();
+            if (!minutes) return curves;
+            var clock = queries.MetricCurvesAsync(run.Id, Trainer.TrainingMinutes).GetAwaiter().GetResult().SingleOrDefault();
+            return clock is null ? [] : [.. curves.Select(c => Against(c, clock))];
+        }
         if (runs.Count == 1)
         {
-            var curves = queries.InstanceCurvesAsync(runs[0].Id).GetAwaiter().GetResult();
-            return curves.Count == 0 ? null : Charts.Lines($"{runs[0].Name} {runs[0].PointLabel} ({runs[0].Id}): held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1));
+            var curves = CurvesOf(runs[0]);
+            return curves.Count == 0 ? null : Charts.Lines($"{runs[0].Name} {runs[0].PointLabel} ({runs[0].Id}): held-out accuracy by sight", x, "accuracy", curves, (0, 1));
         }
-        var lines = runs.Select(r => queries.InstanceCurvesAsync(r.Id).GetAwaiter().GetResult().FirstOrDefault(c => c.Name == RunFormat.Ordinal(instance)) is { } c
+        var lines = runs.Select(r => CurvesOf(r).FirstOrDefault(c => c.Name == RunFormat.Ordinal(instance)) is { } c
             ? c with { Name = $"{r.Id} {r.Model} {r.PointLabel}" } : null).OfType<Series>().ToList();
-        return lines.Count == 0 ? null : Charts.Lines($"Held-out accuracy at the {RunFormat.Ordinal(instance)} sight", "episodes", "accuracy", lines, (0, 1));
+        return lines.Count == 0 ? null : Charts.Lines($"Held-out accuracy at the {RunFormat.Ordinal(instance)} sight", x, "accuracy", lines, (0, 1));
+    }
+
+    /// <summary>A curve against episodes redrawn against <paramref name="clock"/> (minutes by episode), at the episodes both have.</summary>
+    private static Series Against(Series curve, Series clock)
+    {
+        var minutesAt = clock.X.Zip(clock.Y).ToDictionary(p => p.First, p => p.Second);
+        var points = curve.X.Zip(curve.Y).Where(p => minutesAt.ContainsKey(p.First)).ToList();
+        return curve with { X = [.. points.Select(p => minutesAt[p.First])], Y = [.. points.Select(p => p.Second)] };
     }
 
     private static ScottPlot.Plot? Instances(RunQueries queries, IReadOnlyList<StoredRun> runs)

@@ -9,7 +9,8 @@ namespace MannLab.Runs;
 /// header reads without torch.
 /// </summary>
 /// <param name="Spec">The run's resolved spec (canonical JSON): a checkpoint is self-contained.</param>
-public sealed record CheckpointHeader(string RunId, long Episode, long Iteration, string Spec)
+/// <param name="TrainedSeconds">Wall-clock seconds the run had trained when it was saved (0 in checkpoints from before it was kept).</param>
+public sealed record CheckpointHeader(string RunId, long Episode, long Iteration, string Spec, double TrainedSeconds = 0)
 {
     private static readonly byte[] Magic = "MANNLAB-CHECKPOINT-1\n"u8.ToArray();
 

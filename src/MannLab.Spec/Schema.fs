@@ -134,6 +134,9 @@ let momentum = real "training.momentum" fraction |> defaults 0.9
 let decay = real "training.decay" (between 0.0 1.0 true true) |> defaults 0.95
 let beta1 = real "training.beta1" fraction |> defaults 0.9
 let beta2 = real "training.beta2" fraction |> defaults 0.999
+let schedule = words "training.schedule" [ "constant", Constant; "cosine", Cosine ] |> defaults Constant
+/// Fewer than the episodes (SpecDecoder checks it).
+let warmup = whole "training.warmup" (atLeast 0) |> defaults 0
 let batchSize = whole "training.batch_size" (positive "batch_size") |> defaults 16
 let episodes = whole "training.episodes" (positive "episodes") |> defaults 100_000
 let gradClip = orNull (real "training.grad_clip" (positive "grad_clip")) |> defaults (Some 10.0)
@@ -269,6 +272,9 @@ let fields: Field list =
       field decay (rmsprop >> Option.map _.Decay) isRmsProp ""
       field beta1 (adam >> Option.map _.Beta1) isAdam ""
       field beta2 (adam >> Option.map _.Beta2) isAdam ""
+      field schedule (always _.Training.Schedule) "" "constant: the optimiser's rate; cosine: down to 0 at the last episode" |> since 2
+      field warmup (always _.Training.Warmup) "" "episodes over which the rate rises linearly from 0" |> since 2
+      |> checkedAs ">= 0, fewer than the episodes"
       field batchSize (always _.Training.BatchSize) "" "episodes per training step"
       field episodes (always _.Training.Episodes) "" ""
       field gradClip (always _.Training.GradClip) "" "global gradient norm; null turns clipping off"

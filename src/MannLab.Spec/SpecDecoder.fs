@@ -191,10 +191,22 @@ let private training (s: Section) =
                   Momentum = get s Schema.momentum
                   Decay = get s Schema.decay }
 
+    let episodes = get s Schema.episodes
+
+    let warmup =
+        let check w =
+            match Schema.warmup.Check.Test w with
+            | Some problem -> Some problem
+            | None when w >= episodes -> Some(sprintf "must be fewer than the episodes (%d), got %d" episodes w)
+            | None -> None
+        getOr s Schema.warmup Schema.warmup.Default.Value check
+
     let result =
         { Optimizer = optimizer
+          Schedule = get s Schema.schedule
+          Warmup = warmup
           BatchSize = get s Schema.batchSize
-          Episodes = get s Schema.episodes
+          Episodes = episodes
           GradClip = get s Schema.gradClip
           Seed = get s Schema.seed
           Device = get s Schema.device

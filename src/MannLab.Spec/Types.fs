@@ -114,8 +114,18 @@ type Device =
     | Cuda
     | Auto
 
+/// How the learning rate moves over a run, after any warm-up.
+type Schedule =
+    /// The paper's: the optimiser's rate throughout.
+    | Constant
+    /// Half a cosine from the rate down to 0 at the last episode (Loshchilov and Hutter 2017, without restarts).
+    | Cosine
+
 type Training =
     { Optimizer: Optimizer
+      Schedule: Schedule
+      /// Episodes over which the rate rises linearly from 0 to the optimiser's; 0 for none.
+      Warmup: int
       BatchSize: int
       Episodes: int
       /// Global gradient-norm clip; None turns clipping off.

@@ -63,7 +63,7 @@ public static class Benchmark
         {
             var start = Stopwatch.GetTimestamp();
             TrainingStep.Outcome done;
-            using (NewDisposeScope()) done = step.Run(input, targets);
+            using (NewDisposeScope()) done = step.Run(input, targets, LearningRate.peak(Paper.Training));
             if (i < warmup) continue;
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             forward.Add(done.Forward.TotalMilliseconds);

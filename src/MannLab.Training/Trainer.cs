@@ -27,7 +27,22 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     /// Metrics that measure the machine, not the model: they differ between two otherwise identical
     /// runs. Resident memory is recorded so that a leak shows on the run's own curves.
     /// </summary>
-    public static readonly IReadOnlySet<string> MachineMetrics = new HashSet<string> { "episodes_per_second", "resident_memory_mb" };
+    public static readonly IReadOnlySet<string> MachineMetrics = new HashSet<string> { "episodes_per_second", "resident_memory_mb", TrainingMinutes };
+
+    /// <summary>
+    /// Recorded with each held-out evaluation: the wall-clock minutes the run has trained when the
+    /// evaluation is done, data loading and evaluations included, summed over its attempts (each up
+    /// to its last checkpoint, as the checkpoint carries it): what a user waits for that accuracy.
+    /// </summary>
+    public const string TrainingMinutes = "training_minutes";
+
+    /// <summary>Wall-clock time of this attempt, from the start of <see cref="Run"/>.</summary>
+    private readonly Stopwatch _attemptClock = new();
+
+    /// <summary>The time earlier attempts trained, up to the checkpoint this one resumed from.</summary>
+    private TimeSpan _trainedBefore;
+
+    private TimeSpan Trained => _trainedBefore + _attemptClock.Elapsed;
 
     /// <summary>Called after every iteration with the iteration count; tests use it to look at the process.</summary>
     public Action<long>? AfterIteration { get; init; }
@@ -50,6 +65,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
 
     private TrainingResult Train(CancellationToken cancel)
     {
+        _attemptClock.Restart();
         var t = spec.Training;
         var device = TorchRuntime.Configure(t.Threads, t.Device);
         var data = Datasets.Prepare(spec, log);
@@ -70,7 +86,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         if (File.Exists(checkpointFile))
         {
             var header = Checkpoint.Load(checkpointFile, runId, model, optimizer);
-            (episode, iteration) = (header.Episode, header.Iteration);
+            (episode, iteration, _trainedBefore) = (header.Episode, header.Iteration, TimeSpan.FromSeconds(header.TrainedSeconds));
             log?.Invoke($"resuming from {checkpointFile} at episode {episode}");
         }
         sink.Started(episode, TorchEnvironment.Capture(device, t.Threads));
@@ -95,7 +111,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             using (NewDisposeScope())
             {
                 var tensors = EpisodeTensors.From(batch, device);
-                var done = step.Run(tensors.Input, tensors.Targets);
+                var done = step.Run(tensors.Input, tensors.Targets, LearningRate.at(t, episode));
                 if (!done.Stepped)
                     throw new TrainingDivergedException($"the training loss became {done.Loss} at episode {episode} (iteration {iteration + 1}); " +
                                                         "lower training.lr or set training.grad_clip");
@@ -132,7 +148,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     /// <summary>Saves a checkpoint and, for a MANN, draws its memory on held-out episode 0.</summary>
     private void Save(long episode, long iteration, EpisodeModel model, optim.Optimizer optimizer, EpisodeSampler heldOut, Device device)
     {
-        Checkpoint.Save(checkpointFile, new CheckpointHeader(runId, episode, iteration, Canonical.toJson(spec)), model, optimizer);
+        Checkpoint.Save(checkpointFile, new CheckpointHeader(runId, episode, iteration, Canonical.toJson(spec), Trained.TotalSeconds), model, optimizer);
         sink.Checkpointed(episode, checkpointFile);
         if (model is not Models.MannModel mann) return;
         byte[] png;
@@ -175,6 +191,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         var (loss, tally) = Evaluation.Run(model, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
         var metrics = new List<Metric> { new(episode, "eval_loss", loss), new(episode, "eval_accuracy", tally.Overall) };
         metrics.AddRange(report.Select(k => new Metric(episode, $"eval_acc_{k}", tally.Accuracy(k))));
+        metrics.Add(new Metric(episode, TrainingMinutes, Trained.TotalMinutes));
         var rows = tally.Rows(episode, "test", Enumerable.Range(1, maxInstance));
         sink.Record(metrics, rows);
         return rows;

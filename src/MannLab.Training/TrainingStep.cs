@@ -20,7 +20,8 @@ public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimize
         public bool Stepped => float.IsFinite(Loss);
     }
 
-    public Outcome Run(Tensor input, Tensor targets)
+    /// <summary>One iteration, its optimiser step at learning rate <paramref name="lr"/> (the schedule's, <c>Spec.LearningRate.at</c>).</summary>
+    public Outcome Run(Tensor input, Tensor targets, double lr)
     {
         var start = Stopwatch.GetTimestamp();
         model.train();
@@ -33,6 +34,7 @@ public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimize
         loss.backward();
         var backwardDone = Stopwatch.GetTimestamp();
         if (gradClip is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         optimizer.step();
         return new Outcome(value, logits, Stopwatch.GetElapsedTime(start, forwardDone), Stopwatch.GetElapsedTime(forwardDone, backwardDone),
             Stopwatch.GetElapsedTime(backwardDone));

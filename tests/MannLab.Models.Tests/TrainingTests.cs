@@ -13,13 +13,20 @@ public class TrainingTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)] // the memory carried from batch to batch is part of the checkpoint
-    public void Interrupting_at_200_and_resuming_to_400_reproduces_an_uninterrupted_run_bit_for_bit(bool persistentMemory)
+    [InlineData("wiped memory")]
+    [InlineData("persistent memory")] // the memory carried from batch to batch is part of the checkpoint
+    [InlineData("cosine schedule")] // the learning rate depends on the episode alone, so it resumes where it was
+    public void Interrupting_at_200_and_resuming_to_400_reproduces_an_uninterrupted_run_bit_for_bit(string variant)
     {
-        var yaml = persistentMemory ? TrainingFolder.SmallMann.Replace("read_heads: 2}", "read_heads: 2, persistent: true}") : TrainingFolder.SmallMann;
+        var yaml = variant switch
+        {
+            "persistent memory" => TrainingFolder.SmallMann.Replace("read_heads: 2}", "read_heads: 2, persistent: true}"),
+            "cosine schedule" => TrainingFolder.SmallMann.Replace("lr: 1e-3,", "lr: 1e-3, schedule: cosine, warmup: 120,"),
+            _ => TrainingFolder.SmallMann,
+        };
         var run = TrainingFolder.Spec(yaml);
-        run.Spec.Model.Should().BeOfType<Spec.Model.Mann>().Which.mann.Memory.Persistent.Should().Be(persistentMemory);
+        run.Spec.Model.Should().BeOfType<Spec.Model.Mann>().Which.mann.Memory.Persistent.Should().Be(variant == "persistent memory");
+        run.Spec.Training.Warmup.Should().Be(variant == "cosine schedule" ? 120 : 0);
 
         var (straightSink, straight) = _folder.Sink(run, "straight");
         var whole = new Trainer(run.Spec, run.Id, straightSink.CheckpointFile, straightSink).Run();
@@ -33,7 +40,8 @@ public class TrainingTests : IDisposable
         }.Run(stop.Token);
         first.Outcome.Should().Be(Outcome.Interrupted);
         first.Episodes.Should().Be(200);
-        CheckpointHeader.Read(resumedSink.CheckpointFile).Episode.Should().Be(200);
+        var interruptedAt = CheckpointHeader.Read(resumedSink.CheckpointFile);
+        interruptedAt.Episode.Should().Be(200);
         var second = new Trainer(run.Spec, run.Id, resumedSink.CheckpointFile, resumedSink).Run();
         second.Outcome.Should().Be(Outcome.Completed);
 
@@ -43,8 +51,34 @@ public class TrainingTests : IDisposable
         TrainingFolder.Metrics(resumed).Should().Equal(expected, "every metric, to the last bit, with none duplicated");
         File.ReadAllLines(Path.Combine(resumed, "instances.csv")).Should().Equal(File.ReadAllLines(Path.Combine(straight, "instances.csv")));
         second.FinalEvaluation.Should().Equal(whole.FinalEvaluation);
+        // The minutes trained go on from the checkpoint's: the resumed run's clock does not start again at 0.
+        var minutes = MinutesTrained(resumed);
+        minutes.Select(m => m.Episode).Should().Equal([104L, 200, 304, 400], "one per evaluation: the batch of 8 that crosses each 100");
+        minutes.Select(m => m.Minutes).Should().BeInAscendingOrder().And.OnlyContain(m => m > 0);
+        minutes[2].Minutes.Should().BeGreaterThan(interruptedAt.TrainedSeconds / 60, "the second attempt adds its time to the first's");
+        CheckpointHeader.Read(resumedSink.CheckpointFile).TrainedSeconds.Should().BeGreaterThanOrEqualTo(minutes[^1].Minutes * 60);
         // The kNN baseline is scored once, at the end, on the same evaluation episodes.
         File.ReadLines(Path.Combine(straight, "instances.csv")).Count(l => l.Contains(",knn,")).Should().Be(4);
+    }
+
+    [Fact]
+    public void The_optimiser_step_takes_the_learning_rate_it_is_given()
+    {
+        var run = TrainingFolder.Spec(TrainingFolder.SmallMann);
+        var (train, _) = MannLab.Data.Datasets.Prepare(run.Spec).Samplers(run.Spec);
+        using var model = ModelFactory.Create(run.Spec.Model, train.ImagePixels, train.Codec);
+        var parameters = model.parameters().ToArray();
+        var before = parameters.Select(p => p.detach().clone()).ToArray();
+        using var optimizer = Optimizers.Create(run.Spec.Training.Optimizer, parameters);
+        var step = new TrainingStep(model, optimizer, parameters, train.Codec, 10);
+        var tensors = EpisodeTensors.From(train.Batch(0, 8), torch.CPU);
+
+        step.Run(tensors.Input, tensors.Targets, 2.5e-4).Stepped.Should().BeTrue();
+
+        // Adam's first step moves each weight by lr * g / (|g| + eps): by the rate itself wherever
+        // the gradient is not tiny, and by no more anywhere. The spec's own rate is 1e-3.
+        var moves = parameters.Zip(before, (p, b) => (p.detach() - b).abs().max().item<float>()).ToArray();
+        moves.Max().Should().BeApproximately(2.5e-4f, 1e-7f);
     }
 
     [Fact]
@@ -88,4 +122,10 @@ public class TrainingTests : IDisposable
 
         act.Should().Throw<InvalidOperationException>().WithMessage($"*belongs to run {run.Id}, not {other.Id}*");
     }
+
+    /// <summary>The training_minutes metric of a run folder, by episode.</summary>
+    private static List<(long Episode, double Minutes)> MinutesTrained(string folder) =>
+        [.. File.ReadLines(Path.Combine(folder, "metrics.csv")).Select(l => l.Split(','))
+            .Where(p => p[1] == Trainer.TrainingMinutes)
+            .Select(p => (long.Parse(p[0]), double.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture)))];
 }

@@ -19,12 +19,12 @@ public class SchemaTests
     }
 
     // Between them these specs take every branch of the language: each source, split, shape,
-    // model, access, optimizer, and the later LRUA options away from their defaults.
+    // model, access, optimizer, and the later keys (LRUA options, the schedule) away from their defaults.
     private static readonly string[] Branches =
     [
         "name: a\nmodel: {kind: mann, lrua: {key_strength: learned, write: add-vector}}\n",
         "name: b\nmodel: {kind: mann, access: ntm, controller: feedforward}\ndataset: {source: synthetic, split: background-evaluation}\n",
-        "name: c\nmodel: {kind: lstm}\ntask: {length: 60, labels: string}\ntraining: {optimizer: adam}\n",
+        "name: c\nmodel: {kind: lstm}\ntask: {length: 60, labels: string}\ntraining: {optimizer: adam, schedule: cosine, warmup: 1000}\n",
     ];
 
     private static IEnumerable<string> Leaves(JsonObject json, string prefix = "") =>
@@ -58,7 +58,7 @@ public class SchemaTests
     public void A_key_added_later_is_written_only_away_from_its_default()
     {
         var later = Schema.fields.Where(f => f.Since > 1).Select(f => f.Path.Split('.').Last()).ToList();
-        later.Should().Equal("key_strength", "write");
+        later.Should().Equal("key_strength", "write", "schedule", "warmup");
         var lrua = (JsonObject)JsonNode.Parse(SpecText.Valid("name: x\nmodel: {kind: mann}\n").Runs.Head.Json)!["model"]!["lrua"]!;
         lrua.Select(p => p.Key).Should().Equal("gamma", "least_used");
         var extended = (JsonObject)JsonNode.Parse(SpecText.Valid(Branches[0]).Runs.Head.Json)!["model"]!["lrua"]!;

@@ -37,6 +37,43 @@ public sealed class TerminalTests(SiteFixture site)
     }
 
     [Fact]
+    public async Task Plot_curves_against_minutes_places_each_evaluation_at_the_minutes_its_run_had_trained()
+    {
+        var svg = site.Lab.Home.Sub("plots/minutes.svg");
+
+        var result = site.Lab.Run("plot", "curves", site.MannRun, site.LstmRun, "--against", "minutes", "--out", svg);
+
+        result.ExitCode.Should().Be(0, result.Err);
+        var chart = ChartSvg.Parse(File.ReadAllText(svg));
+        chart.Texts.Should().Contain("minutes trained");
+        var pairs = new List<(double Minutes, double Accuracy, (double X, double Y) Pixel)>();
+        foreach (var (run, entry) in new[] { site.MannRun, site.LstmRun }.Zip(chart.Legend))
+        {
+            var minutes = await site.Lab.Column<double>(
+                "select value from mannlab.metrics where run_id = @run and name = 'training_minutes' order by step", ("run", run));
+            var accuracy = await site.Lab.Column<double>(
+                "select correct::double precision / total from mannlab.instance_accuracy where run_id = @run and split = 'test' and instance = 2 order by step",
+                ("run", run));
+            minutes.Should().HaveCount(2, "one per evaluation").And.BeInAscendingOrder().And.OnlyContain(m => m > 0);
+            entry.Name.Should().StartWith(run);
+            var line = chart.LineOf(entry.Name);
+            line.Points.Should().HaveCount(2);
+            pairs.AddRange(minutes.Zip(accuracy, line.Points).Select(p => (p.First, p.Second, p.Third)));
+        }
+        // Both runs evaluated at episodes 320 and 640, but at their own minutes: one mapping of
+        // minutes to pixels places all four points only if the x axis is the minutes.
+        var x = ChartSvg.Fit([.. pairs.Select(p => (p.Minutes, p.Pixel.X))]);
+        x.MaxResidual.Should().BeLessThan(0.05);
+        x.Scale.Should().BePositive();
+        var area = chart.Lines[0].Area;
+        foreach (var (_, accuracy, pixel) in pairs) pixel.Y.Should().BeApproximately(area.Y + area.Height * (1 - accuracy), 0.05);
+
+        var bad = site.Lab.Run("plot", "curves", site.MannRun, "--against", "hours", "--out", svg);
+        bad.ExitCode.Should().NotBe(0);
+        bad.Err.Should().Contain("hours");
+    }
+
+    [Fact]
     public async Task Db_psql_read_only_reads_but_cannot_write()
     {
         var read = site.Lab.Run("db", "psql", "--read-only", "-c", "select count(*) || ' runs' from runs");
