@@ -9,9 +9,9 @@ open System.Text
 open System.Text.Json
 
 /// Writes the table's fields in order, each with the value `valueOf` gives (None: it does not
-/// apply), opening and closing the sections their paths name: each section's keys stand
-/// together in the table, so no section opens twice.
-let private write (w: Utf8JsonWriter) (valueOf: Schema.Field -> Schema.Value option) =
+/// apply) where `keep` says so, opening and closing the sections their paths name: each
+/// section's keys stand together in the table, so no section opens twice.
+let private write (w: Utf8JsonWriter) keep (valueOf: Schema.Field -> Schema.Value option) =
     let put (key: string) value =
         match value with
         | Schema.Int i -> w.WriteNumber(key, i)
@@ -50,7 +50,7 @@ let private write (w: Utf8JsonWriter) (valueOf: Schema.Field -> Schema.Value opt
         |> List.fold
             (fun opened field ->
                 match valueOf field with
-                | Some v when Schema.written field v ->
+                | Some v when keep field v ->
                     let segments = List.ofArray (field.Path.Split '.')
                     let sections = List.take (segments.Length - 1) segments
                     let now = enter opened sections
@@ -61,14 +61,18 @@ let private write (w: Utf8JsonWriter) (valueOf: Schema.Field -> Schema.Value opt
     enter opened [] |> ignore
     w.WriteEndObject()
 
-let private json (valueOf: Schema.Field -> Schema.Value option) =
+let private json keep (valueOf: Schema.Field -> Schema.Value option) =
     use stream = new MemoryStream()
     (use w = new Utf8JsonWriter(stream)
-     write w valueOf)
+     write w keep valueOf)
     Encoding.UTF8.GetString(stream.ToArray())
 
 /// Compact canonical JSON: the form that is hashed and stored.
-let toJson (s: Spec) = json (fun f -> f.Of s)
+let toJson (s: Spec) = json Schema.written (fun f -> f.Of s)
+
+/// Every key that applies, later keys at their defaults too: what a spec means, for showing a
+/// value the canonical form leaves out (a sweep point's `training.schedule: constant`).
+let toFullJson (s: Spec) = json (fun _ _ -> true) (fun f -> f.Of s)
 
 let sha256 (text: string) =
     SHA256.HashData(Encoding.UTF8.GetBytes text) |> Array.map (fun b -> b.ToString "x2") |> String.concat ""
@@ -79,4 +83,4 @@ let sha256 (text: string) =
 /// stated at Schema.written.
 let runId (s: Spec) =
     let trained (f: Schema.Field) = if f.Trained then f.Of s else f.Plain
-    (sha256 (json trained)).Substring(0, 12)
+    (sha256 (json Schema.written trained)).Substring(0, 12)

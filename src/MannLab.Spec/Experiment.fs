@@ -106,7 +106,7 @@ module Experiments =
             | [], _ -> node
             | key :: rest, (:? JsonObject as o) when o.ContainsKey key -> walk o[key] rest
             | _ -> null
-        match walk (JsonNode.Parse(Canonical.toJson spec)) (List.ofArray (path.Split '.')) with
+        match walk (JsonNode.Parse(Canonical.toFullJson spec)) (List.ofArray (path.Split '.')) with
         | null -> "null"
         | n -> n.ToJsonString()
 

@@ -32,6 +32,15 @@ public class SweepAndIdTests
     }
 
     [Fact]
+    public void A_later_key_at_its_default_resolves_to_its_value_though_the_canonical_form_leaves_it_out()
+    {
+        var runs = SpecText.Valid("name: x\nmodel: {kind: mann}\nsweep:\n  training.schedule: [constant, cosine]\n  model.lrua.key_strength: [none]\n").Runs;
+        runs.Select(r => r.Point[0].Resolved).Should().Equal("\"constant\"", "\"cosine\"");
+        runs.Select(r => r.Point[1].Resolved).Should().Equal("\"none\"", "\"none\"");
+        runs[0].Json.Should().NotContain("schedule", "the run keeps the id it had before the key existed");
+    }
+
+    [Fact]
     public void The_same_text_gives_the_same_ids() =>
         SpecText.Valid(Grid).Runs.Select(r => r.Id).Should().Equal(SpecText.Valid(Grid).Runs.Select(r => r.Id));
 
