@@ -15,11 +15,11 @@ public static class JobCommandSupport
     };
 
     /// <summary>Opens the job system, or prints why it can't and returns null.</summary>
-    public static JobSystem? Open(string? db, Action<string>? log = null)
+    public static JobSystem? Open(string? db, Action<string>? log = null, SharedServer? shared = null)
     {
         try
         {
-            return JobSystem.OpenAsync(Database.Configured(db), MannLabHome.Path, log).GetAwaiter().GetResult();
+            return JobSystem.OpenAsync(Database.Configured(db), MannLabHome.Path, log, shared: shared).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException or ArgumentException or IOException)
         {

@@ -26,8 +26,14 @@ public static class UpCommand
         var queues = WorkerCommand.QueuesOption();
         var workers = WorkerCommand.WorkersOption();
         var db = JobCommandSupport.DbOption();
+        var listen = new Option<string?>("--listen")
+        {
+            Description = "Share MannLab's PostgreSQL with other machines: listen on this address of this machine (ADDRESS[:PORT], port 5432 by default), " +
+                          "by password; prints the command a worker elsewhere runs",
+        };
+        var allow = new Option<string?>("--allow") { Description = "With --listen: the network whose clients are let in (default: that of the interface holding the address)" };
         var command = new Command("up", "Run the lab: database, workers, the web pages at http://127.0.0.1:8470/ (jobs at /hangfire), and the experiments folder queued and watched");
-        foreach (var option in new Option[] { experiments, exitWhenDone, queues, workers, db }.Concat(fetchFrom.All).Concat(web.All))
+        foreach (var option in new Option[] { experiments, exitWhenDone, queues, workers, db, listen, allow }.Concat(fetchFrom.All).Concat(web.All))
             command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -39,29 +45,33 @@ public static class UpCommand
                 return 1;
             }
             OmniglotFetcher.Source source;
+            SharedServer? shared;
             try
             {
                 source = fetchFrom.Resolve(parse);
+                shared = parse.GetValue(listen) is { } address ? SharedServer.Parse(address, parse.GetValue(allow))
+                    : parse.GetValue(allow) is { } alone ? throw new FormatException($"--allow {alone}: applies with --listen only") : null;
             }
-            catch (DataException e)
+            catch (Exception e) when (e is DataException or FormatException)
             {
                 Console.Error.WriteLine("error: " + e.Message);
                 return 1;
             }
-            return Run(folder, parse.GetValue(exitWhenDone), parse, web, devices, parse.GetValue(workers), parse.GetValue(db), source)
+            return Run(folder, parse.GetValue(exitWhenDone), parse, web, devices, parse.GetValue(workers), parse.GetValue(db), source, shared)
                 .GetAwaiter().GetResult();
         });
         return command;
     }
 
     private static async Task<int> Run(string folder, bool exitWhenDone, ParseResult parse, ServeCommand.Options webOptions, string[] devices, int workers,
-        string? db, OmniglotFetcher.Source source)
+        string? db, OmniglotFetcher.Source source, SharedServer? shared)
     {
         using var stop = new JobCommandSupport.StopSignal("stopping: running runs checkpoint; `mannlab up` again resumes them...");
         var board = new StatusBoard();
-        using var jobs = JobCommandSupport.Open(db, board.Log);
+        using var jobs = JobCommandSupport.Open(db, board.Log, shared);
         if (jobs is null) return 1;
         board.Log(jobs.Database.EmbeddedFolder is { } embedded ? $"database: MannLab's PostgreSQL in {embedded}" : "database: " + jobs.Database.AsUri());
+        if (jobs.Database.SharedUri is { } uri) board.Log($"another machine joins with: mannlab worker --db '{uri}'");
         await using var web = await ServeCommand.Start(jobs, parse, webOptions, board.Log);
         if (web is null) return 1;
         using var watcher = new ExperimentWatcher(folder, jobs.Queue, board.Report, board.Log);

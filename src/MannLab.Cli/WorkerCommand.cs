@@ -36,7 +36,8 @@ public static class WorkerCommand
             using var stop = new JobCommandSupport.StopSignal("stopping: running runs checkpoint and go back to the queue...");
             using var jobs = JobCommandSupport.Open(parse.GetValue(db), Log);
             if (jobs is null) return 1;
-            Log($"worker {Environment.MachineName}:{Environment.ProcessId}: {parse.GetValue(workers)} slot(s) on queues {string.Join(",", devices)}");
+            Log($"worker {Environment.MachineName}:{Environment.ProcessId}: {parse.GetValue(workers)} slot(s) on queues {string.Join(",", devices)}; " +
+                $"its runs' checkpoints and logs go to {jobs.Settings.WorkDirectory}/RUN on this machine (and the checkpoints to the database)");
             using (jobs.StartWorkers(devices, parse.GetValue(workers), Log))
                 stop.Token.WaitHandle.WaitOne();
             Log("worker stopped");

@@ -39,9 +39,9 @@ public sealed class JobSystem : IDisposable
     public ExperimentQueue Queue { get; }
 
     public static async Task<JobSystem> OpenAsync(string? connectionString, string home, Action<string>? log = null, JobSettings? settings = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, SharedServer? shared = null)
     {
-        var database = await Database.OpenAsync(connectionString, home, log, cancel);
+        var database = await Database.OpenAsync(connectionString, home, log, cancel, shared);
         try
         {
             settings ??= JobSettings.FromEnvironment(home);

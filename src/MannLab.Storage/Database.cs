@@ -87,9 +87,16 @@ public sealed class Database : IDisposable
     /// <summary>Keeps the embedded server running after this process ends.</summary>
     public void KeepServerRunning() => _embedded?.KeepRunning();
 
-    public static async Task<Database> OpenAsync(string? connectionString, string home, Action<string>? log = null, CancellationToken cancel = default)
+    /// <summary>What another machine passes to <c>mannlab worker --db</c>, when MannLab's own server is shared; null otherwise.</summary>
+    public string? SharedUri => _embedded?.SharedUri;
+
+    /// <param name="shared">Share MannLab's own server with other machines (<c>up --listen</c>); a configured server is its owner's to share.</param>
+    public static async Task<Database> OpenAsync(string? connectionString, string home, Action<string>? log = null, CancellationToken cancel = default,
+        SharedServer? shared = null)
     {
-        var embedded = connectionString is null ? EmbeddedPostgres.Start(EmbeddedFolderFor(home, log), log) : null;
+        if (connectionString is not null && shared is not null)
+            throw new ArgumentException("--listen shares MannLab's own PostgreSQL; a server given by --db or MANNLAB_DB is shared by configuring it (README, \"Several machines\")");
+        var embedded = connectionString is null ? EmbeddedPostgres.Start(EmbeddedFolderFor(home, log), log, shared) : null;
         if (embedded is not null) OutsideClusters.NoteProject(embedded.DataDirectory, home);
         var database = new Database(connectionString ?? embedded!.ConnectionString, embedded) { _log = log };
         try

@@ -8,7 +8,8 @@ namespace MannLab.Storage;
 /// MannLab's own PostgreSQL cluster, for one machine running everything: created with initdb on
 /// first use under a folder of its own, started with pg_ctl on a free port on 127.0.0.1 and on a
 /// unix socket, reused when already running, and stopped by whoever started it. initdb refuses to
-/// run as root, so under root the server runs as the postgres user.
+/// run as root, so under root the server runs as the postgres user. Shared (<see cref="SharedServer"/>),
+/// it also listens on an address other machines reach, for MannLab's role by password.
 /// </summary>
 public sealed class EmbeddedPostgres : IDisposable
 {
@@ -48,8 +49,14 @@ public sealed class EmbeddedPostgres : IDisposable
                                             "(Debian: apt-get install postgresql) or set MANNLAB_PG_BIN, or configure MANNLAB_DB to use an existing server");
     }
 
-    /// <summary>Starts the cluster in <paramref name="dataDirectory"/> (creating it on first use), or attaches to it if it runs already.</summary>
-    public static EmbeddedPostgres Start(string dataDirectory, Action<string>? log = null)
+    /// <summary>What another machine passes to <c>mannlab worker --db</c>, when the server is shared; null otherwise.</summary>
+    public string? SharedUri { get; private set; }
+
+    /// <summary>
+    /// Starts the cluster in <paramref name="dataDirectory"/> (creating it on first use), or attaches
+    /// to it if it runs already; <paramref name="shared"/>: listening for other machines too.
+    /// </summary>
+    public static EmbeddedPostgres Start(string dataDirectory, Action<string>? log = null, SharedServer? shared = null)
     {
         dataDirectory = Path.GetFullPath(dataDirectory);
         var bin = FindBinaries();
@@ -62,20 +69,67 @@ public sealed class EmbeddedPostgres : IDisposable
         }
         if (ServerLock.Running(dataDirectory) is { } running)
         {
+            if (shared is not null && !shared.ListensAs(File.ReadAllText(Path.Combine(dataDirectory, "postmaster.opts")), running.Port))
+                throw new InvalidOperationException($"MannLab's PostgreSQL already runs on port {running.Port}, not listening on {shared.Address}:{shared.Port}: " +
+                                                    "another mannlab process started it; stop that one (or `mannlab db stop`), then start this again");
             log?.Invoke($"using the PostgreSQL already running on port {running.Port}");
-            return new EmbeddedPostgres(dataDirectory, bin, running.Port, startedHere: false).WithDatabase();
+            return new EmbeddedPostgres(dataDirectory, bin, running.Port, startedHere: false).WithDatabase().SharedAs(shared);
         }
         if (ServerLock.ClearStale(dataDirectory))
             log?.Invoke("PostgreSQL did not stop cleanly last time (killed, or the machine died): removed its stale postmaster.pid; " +
                         "it recovers as it starts");
         // A new port every start: the last one may have been taken meanwhile. Whoever connects
         // learns it from postmaster.pid (Start), or from the connection string a worker passes on.
-        var port = FreePort();
+        var port = shared?.Port ?? FreePort();
+        var listening = "-c listen_addresses=127.0.0.1";
+        if (shared is not null)
+        {
+            // Shared, the port is the one other machines were told: it must stay the same.
+            if (!Free(shared.Address, port) || !Free(IPAddress.Loopback, port))
+                throw new InvalidOperationException($"port {port} is in use on {shared.Address} or 127.0.0.1: give another with --listen {shared.Address}:PORT");
+            var hba = Path.Combine(dataDirectory, "mannlab_hba.conf");
+            File.WriteAllText(hba, shared.HbaRules(User));
+            Own(hba);
+            listening = shared.ServerOptions(hba);
+        }
         var logFile = Path.Combine(dataDirectory, "server.log");
         Run(bin, "pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "-o",
-            $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{dataDirectory}'", "start"]);
-        log?.Invoke($"started PostgreSQL on 127.0.0.1:{port} (socket in {dataDirectory})");
-        return new EmbeddedPostgres(dataDirectory, bin, port, startedHere: true).WithDatabase();
+            $"-p {port} {listening} -c unix_socket_directories='{dataDirectory}'", "start"]);
+        log?.Invoke($"started PostgreSQL on 127.0.0.1:{port}" + (shared is null ? "" : $" and {shared.Address}:{port} (clients from {shared.Allowed}, by password)") +
+                    $" (socket in {dataDirectory})");
+        return new EmbeddedPostgres(dataDirectory, bin, port, startedHere: true).WithDatabase().SharedAs(shared);
+    }
+
+    /// <summary>
+    /// Sets MannLab's role's password (hashed with SCRAM by the server) to the one kept beside the
+    /// cluster, over the trusted local connection: only the shared address asks for it.
+    /// </summary>
+    private EmbeddedPostgres SharedAs(SharedServer? shared)
+    {
+        if (shared is null) return this;
+        var password = SharedServer.Password(Path.Combine(Path.GetDirectoryName(DataDirectory)!, "postgres-password"));
+        using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand($"alter role {User} password '{password}'", connection);
+        command.ExecuteNonQuery();
+        SharedUri = shared.UriFor(User, Database, password);
+        return this;
+    }
+
+    /// <summary>Whether nothing listens on <paramref name="port"/> at <paramref name="address"/> (binding a socket, nothing sent).</summary>
+    private static bool Free(IPAddress address, int port)
+    {
+        try
+        {
+            var listener = new TcpListener(address, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private EmbeddedPostgres WithDatabase()
@@ -110,7 +164,7 @@ public sealed class EmbeddedPostgres : IDisposable
         return probe.ExitCode == 0;
     }
 
-    /// <summary>Under root, the postgres user must own the cluster's folder.</summary>
+    /// <summary>Under root, the postgres user must own the cluster's folder (or a file in it).</summary>
     private static void Own(string directory)
     {
         if (!IsRoot) return;

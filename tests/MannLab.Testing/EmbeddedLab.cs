@@ -45,9 +45,10 @@ public sealed class EmbeddedLab : IDisposable
     public ProcessStartInfo StartInfo(params string[] args) => Mannlab.Start(Home.Path, Environment, args);
 
     /// <summary>Starts `mannlab ARGS` (or, with <paramref name="program"/>, any program), gathering its output; it is killed at the end if still running.</summary>
-    public Process Start(string[] args, string[]? program = null)
+    public Process Start(string[] args, string[]? program = null) => Start(program is null ? StartInfo(args) : Command.StartInfo(program));
+
+    private Process Start(ProcessStartInfo start)
     {
-        var start = program is null ? StartInfo(args) : Command.StartInfo(program);
         start.RedirectStandardOutput = start.RedirectStandardError = true;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
@@ -56,6 +57,22 @@ public sealed class EmbeddedLab : IDisposable
         process.BeginErrorReadLine();
         _processes.Add(process);
         return process;
+    }
+
+    /// <summary>
+    /// Starts `mannlab ARGS` on another machine: inside <paramref name="machine"/>, with a home of
+    /// its own (<paramref name="home"/>: its work folders and data cache), the lab's timings, and no
+    /// database but what its arguments name. Its output joins <see cref="Output"/>.
+    /// </summary>
+    public Process StartIn(NetworkNamespace machine, string home, params string[] args)
+    {
+        var mannlab = Mannlab.Start(home, Environment, args);
+        var start = machine.StartInfo([mannlab.FileName, .. mannlab.ArgumentList]);
+        start.WorkingDirectory = home;
+        foreach (var (name, value) in mannlab.Environment) start.Environment[name] = value;
+        start.Environment["MANNLAB_HOME"] = home;
+        start.Environment["MANNLAB_CACHE"] = Path.Combine(home, ".mannlab-cache");
+        return Start(start);
     }
 
     /// <summary>

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using MannLab.Storage;
+using Npgsql;
+
+namespace MannLab.Jobs.Tests;
+
+/// <summary>
+/// `mannlab up --listen`: MannLab's own PostgreSQL shared with another machine, here a network
+/// namespace the test creates, with a home of its own and nothing but TCP to the host.
+/// </summary>
+public sealed class SharedServerTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_worker_on_another_machine_trains_a_queued_run_through_the_shared_server()
+    {
+        await using var machine = await NetworkNamespace.CreateAsync();
+        using var lab = new EmbeddedLab(leaseSeconds: 30);
+        using var elsewhere = new TempFolder();
+        lab.Home.Write("experiments/shared.yaml", JobsHarness.Spec("shared", 640, 320, 320));
+        // The host's own worker serves the gpu queue only: the cpu run is the other machine's to train.
+        var up = lab.Start(["up", "--experiments", "experiments", "--queues", "gpu", "--workers", "1", "--port", "0",
+            "--listen", $"{machine.HostAddress}:{FreePort(machine.HostAddress)}"]);
+        var uri = await Joining(lab, up);
+
+        var worker = lab.StartIn(machine, elsewhere.Path, "worker", "--db", uri, "--workers", "1");
+        await using var db = Local(lab);
+        await lab.Until(async () => await EmbeddedLab.Column<string>(db, "select status from mannlab.runs") is ["succeeded"], "the other machine to train the run");
+
+        var run = (await EmbeddedLab.Column<string>(db, "select id from mannlab.runs")).Single();
+        (await EmbeddedLab.Column<string>(db, "select distinct host(client_addr) from pg_stat_activity where usename = 'mannlab' and client_addr is not null and client_addr <> '127.0.0.1'"))
+            .Should().Equal([machine.NamespaceAddress.ToString()], "the worker reaches the server over the pair, from the namespace's address");
+        var name = $"{Environment.MachineName}:{worker.Id}"; // `ip netns exec` execs the worker: its pid is the process started
+        (await EmbeddedLab.Column<string>(db, "select worker from mannlab.run_attempts")).Should().ContainSingle().Which.Should().StartWith(name + ":");
+        (await EmbeddedLab.Column<long>(db, $"select episode from mannlab.checkpoints where run_id = '{run}' and length(bytes) > 0"))
+            .Should().Equal([640L], "its checkpoint reached the database");
+        (await EmbeddedLab.Column<long>(db, $"select count(*) from mannlab.metrics where run_id = '{run}' and name = 'eval_acc_2'")).Should().Equal(2L);
+        File.Exists(Path.Combine(elsewhere.Path, ".mannlab", "work", run, "checkpoint.bin")).Should().BeTrue("the worker keeps its runs on its own machine");
+        Directory.Exists(Path.Combine(lab.Home.Path, ".mannlab", "work", run)).Should().BeFalse("the host never trained it");
+        lab.Output.Should().Contain($"its runs' checkpoints and logs go to {Path.Combine(elsewhere.Path, ".mannlab", "work")}/RUN on this machine");
+
+        var listed = lab.Run("runs", "--worker", name);
+        listed.ExitCode.Should().Be(0, listed.Err);
+        listed.Out.Should().Contain(run).And.Contain("succeeded").And.Contain(name);
+        lab.Run("runs", "--worker", "no-such-machine").Out.Should().Contain("no runs trained by worker no-such-machine");
+
+        // The host's pages show what the other machine recorded.
+        var pages = Regex.Match(lab.Output, @"pages: (http://127\.0\.0\.1:\d+)/").Groups[1].Value;
+        using var http = new HttpClient();
+        var page = await http.GetStringAsync($"{pages}/runs/{run}");
+        page.Should().Contain("succeeded").And.Contain(name);
+    }
+
+    [Fact]
+    public async Task The_shared_server_asks_other_machines_for_the_password_and_lets_in_only_the_allowed_network()
+    {
+        await using var machine = await NetworkNamespace.CreateAsync();
+        using var lab = new EmbeddedLab();
+        lab.Home.Write("experiments/.keep", "");
+        var address = $"{machine.HostAddress}:{FreePort(machine.HostAddress)}";
+        var up = lab.Start(["up", "--experiments", "experiments", "--workers", "1", "--port", "0", "--listen", address]);
+        var uri = await Joining(lab, up);
+        var wrong = Regex.Replace(uri, "mannlab:[^@]+@", "mannlab:not-the-password@");
+
+        (await Psql(machine, uri)).Out.Trim().Should().Be("1", "the printed address lets the other machine in");
+        (await Psql(machine, wrong)).Err.Should().Contain("password authentication failed for user \"mannlab\"");
+        (await Psql(machine, Regex.Replace(uri, "mannlab:[^@]+@", "mannlab@"))).Succeeded.Should().BeFalse("no password, no entry");
+        var local = await Command.RunAsync(Bound, Path.Combine(EmbeddedPostgres.FindBinaries(), "psql"), "-h", "127.0.0.1", "-p",
+            $"{ServerLock.Running(lab.Cluster)!.Port}", "-U", "mannlab", "-d", "mannlab", "-w", "-tAc", "select 1");
+        local.Out.Trim().Should().Be("1", "on 127.0.0.1 nothing changes: no password" + local.Err);
+        var passwordFile = Path.Combine(lab.Home.Path, ".mannlab", "postgres-password");
+        OperatingSystem.IsLinux().Should().BeTrue("MannLab runs on Linux");
+        if (OperatingSystem.IsLinux()) File.GetUnixFileMode(passwordFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite, "the password is its owner's alone");
+        uri.Should().Contain(File.ReadAllText(passwordFile).Trim());
+
+        // Again, letting in only the host's end of the pair: the namespace's address is not allowed.
+        await Interrupt(lab, up);
+        var again = lab.Start(["up", "--experiments", "experiments", "--workers", "1", "--port", "0", "--listen", address, "--allow", $"{machine.HostAddress}/32"]);
+        (await Joining(lab, again)).Should().Be(uri, "the password stays from start to start, so the workers' command keeps working");
+        (await Psql(machine, uri)).Err.Should().Contain($"no pg_hba.conf entry for host \"{machine.NamespaceAddress}\"");
+        await Interrupt(lab, again);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", null, "the server always listens on 127.0.0.1")]
+    [InlineData("198.18.0.1:99999", null, "the port must be a number from 1 to 65535")]
+    [InlineData("no-address", null, "expected an IPv4 address of this machine")]
+    [InlineData("0.0.0.0", null, "listening on every address needs --allow NETWORK")]
+    [InlineData("198.18.0.1", "nowhere", "--allow nowhere: expected an IPv4 network")]
+    public void A_listen_address_that_cannot_work_is_refused_before_anything_starts(string listen, string? allow, string message)
+    {
+        using var lab = new EmbeddedLab();
+        lab.Home.Write("experiments/.keep", "");
+
+        var result = lab.Run(["up", "--experiments", "experiments", "--port", "0", "--listen", listen, .. allow is null ? Array.Empty<string>() : ["--allow", allow]]);
+
+        result.ExitCode.Should().Be(1);
+        result.Err.Should().Contain(message);
+        Directory.Exists(lab.Cluster).Should().BeFalse("nothing was started");
+    }
+
+    /// <summary>The `mannlab worker --db` address that `up` prints for other machines.</summary>
+    private static async Task<string> Joining(EmbeddedLab lab, System.Diagnostics.Process up)
+    {
+        var line = new Regex("another machine joins with: mannlab worker --db '([^']+)'");
+        var seen = lab.Output.Length;
+        await lab.Until(() => up.HasExited || line.Matches(lab.Output[seen..]).Count > 0, "up to print how another machine joins");
+        up.HasExited.Should().BeFalse(lab.Output);
+        return line.Matches(lab.Output[seen..])[0].Groups[1].Value;
+    }
+
+    private static async Task Interrupt(EmbeddedLab lab, System.Diagnostics.Process up)
+    {
+        (await Command.RunAsync(Bound, "kill", "-INT", $"{up.Id}")).Succeeded.Should().BeTrue();
+        await lab.Exited(up, "up to stop");
+    }
+
+    private static Task<Command.Result> Psql(NetworkNamespace machine, string uri)
+    {
+        var psql = machine.StartInfo(Path.Combine(EmbeddedPostgres.FindBinaries(), "psql"), uri, "-w", "-tAc", "select 1");
+        psql.Environment["PGCONNECT_TIMEOUT"] = "20";
+        return Command.RunAsync(psql, Bound);
+    }
+
+    /// <summary>The server on 127.0.0.1, as this machine reaches it: no password.</summary>
+    private static NpgsqlDataSource Local(EmbeddedLab lab) =>
+        NpgsqlDataSource.Create($"Host=127.0.0.1;Port={ServerLock.Running(lab.Cluster)!.Port};Username={EmbeddedPostgres.User};Database={EmbeddedPostgres.Database}");
+
+    /// <summary>A port free on <paramref name="address"/> (the host's end of the pair) and on loopback: bound and released, nothing sent.</summary>
+    private static int FreePort(IPAddress address)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var first = new TcpListener(address, 0);
+            first.Start();
+            var port = ((IPEndPoint)first.LocalEndpoint).Port;
+            try
+            {
+                using var loopback = new TcpListener(IPAddress.Loopback, port);
+                loopback.Start();
+                loopback.Stop();
+                first.Stop();
+                return port;
+            }
+            catch (SocketException) when (attempt < 20)
+            {
+            }
+        }
+    }
+}
