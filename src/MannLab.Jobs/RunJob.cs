@@ -124,37 +124,41 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         var reason = StopReason.None;
         var renewedAt = DateTime.UtcNow;
         var outage = new OutageReport(message => log?.Invoke($"run {runId}: {message}"));
+        // The renewal under way, and when it was sent: the lease it wins counts from then.
+        (Task<bool?> Call, DateTime Sent)? renewal = null;
         int? exit;
         // Wake every second, so a deleted job or a stopping worker is noticed quickly; renew the lease every heartbeat.
         while ((exit = child.WaitForExit(TimeSpan.FromSeconds(1))) is null)
         {
-            if (DateTime.UtcNow - renewedAt >= settings.Heartbeat && reason != StopReason.Outage)
+            if (renewal is null && DateTime.UtcNow - renewedAt >= settings.Heartbeat && reason != StopReason.Outage)
+                renewal = (_leases.RenewAsync(runId, worker, settings.Lease), DateTime.UtcNow);
+            if (renewal is { } pending && pending.Call.IsCompleted)
             {
-                bool? renewed;
-                try
-                {
-                    renewed = _leases.RenewAsync(runId, worker, settings.Lease).GetAwaiter().GetResult();
-                }
-                catch (Exception e) when (DatabaseOutage.Is(e))
-                {
-                    // The child trains on and holds its records. Before the lease runs out, and another
-                    // worker may take the run, it stops at a checkpoint; the run resumes when the database is back.
+                var (call, sent) = pending;
+                renewal = null;
+                if (call.Exception?.InnerException is { } e && DatabaseOutage.Is(e))
+                    // The child trains on and holds its records, while the lease lasts (below).
                     outage.Unreachable(e, $"; training goes on while the lease lasts, until {(renewedAt + settings.Lease).ToLocalTime():HH:mm:ss}");
-                    if (DateTime.UtcNow - renewedAt >= settings.Lease - settings.Heartbeat && reason == StopReason.None) reason = Stop(StopReason.Outage);
-                    continue;
-                }
-                renewedAt = DateTime.UtcNow;
-                outage.Back("; the lease is renewed");
-                if (renewed is null)
+                else
                 {
-                    // Someone else owns the run now (we stalled past the lease): stop at once, record nothing.
-                    child.Kill();
-                    child.WaitForExit(Timeout.InfiniteTimeSpan);
-                    log?.Invoke($"run {runId}: lease lost; stopped training");
-                    return false;
+                    var renewed = call.GetAwaiter().GetResult();
+                    renewedAt = sent;
+                    outage.Back("; the lease is renewed");
+                    if (renewed is null)
+                    {
+                        // Someone else owns the run now (we stalled past the lease): stop at once, record nothing.
+                        child.Kill();
+                        child.WaitForExit(Timeout.InfiniteTimeSpan);
+                        log?.Invoke($"run {runId}: lease lost; stopped training");
+                        return false;
+                    }
+                    if (renewed == true && reason == StopReason.None) reason = Stop(StopReason.Cancelled);
                 }
-                if (renewed == true && reason == StopReason.None) reason = Stop(StopReason.Cancelled);
             }
+            // Unrenewed for nearly the lease, whether the database refused us or never answered (a
+            // partition drops packets; a call then hangs): stop at a checkpoint before another
+            // worker may take the run, which resumes when the database is back.
+            if (DateTime.UtcNow - renewedAt >= settings.Lease - settings.Heartbeat && reason == StopReason.None) reason = Stop(StopReason.Outage);
             if (cancel.IsCancellationRequested && reason is StopReason.None or StopReason.Outage)
                 reason = Stop(WasDeleted(jobId) ? StopReason.Cancelled : StopReason.Shutdown);
         }

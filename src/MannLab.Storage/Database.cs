@@ -16,6 +16,11 @@ public sealed class Database : IDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Enlist = false };
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "mannlab";
+        // A MannLab session idle inside a transaction is one whose client died or was cut off (a
+        // partition drops packets, so the server never hears of it): its locks, the run's row
+        // among them, would keep every other worker from taking the run over. MannLab's own
+        // transactions never wait on their client for long; the server ends such a session.
+        builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={IdleInTransaction.TotalMilliseconds:0}".Trim();
         ConnectionString = builder.ConnectionString;
         _embedded = embedded;
         DataSource = NpgsqlDataSource.Create(ConnectionString);
@@ -23,6 +28,9 @@ public sealed class Database : IDisposable
 
     public string ConnectionString { get; }
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>How long the server lets a MannLab session sit idle in a transaction before it ends it.</summary>
+    public static readonly TimeSpan IdleInTransaction = TimeSpan.FromSeconds(10);
 
     /// <summary>The embedded cluster's folder, or null when a configured server is used.</summary>
     public string? EmbeddedFolder => _embedded?.DataDirectory;

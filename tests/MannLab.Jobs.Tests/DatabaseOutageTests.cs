@@ -34,12 +34,13 @@ public sealed class DatabaseOutageTests
     [Fact]
     public async Task An_outage_longer_than_the_lease_stops_the_run_at_a_checkpoint_and_it_resumes_once_the_database_is_back()
     {
-        using var lab = new EmbeddedLab(leaseSeconds: 5);
-        var (run, checkpoint, db) = await Outage(lab, TimeSpan.FromSeconds(20));
+        // A lease of 10 s: a worker stops a run it has not renewed for the lease less a heartbeat, and a loaded machine's renewals can take seconds.
+        using var lab = new EmbeddedLab(leaseSeconds: 10);
+        var (run, checkpoint, db) = await Outage(lab, TimeSpan.FromSeconds(25));
         await using var _ = db;
 
         (await EmbeddedLab.Column<string>(db, "select outcome from mannlab.run_attempts order by attempt"))
-            .Should().Equal(["interrupted", "succeeded"], "the run stopped before its lease ran out, and one more attempt finished it");
+            .Should().Equal(["interrupted", "succeeded"], "the run stopped before its lease ran out, and one more attempt finished it:\n{0}", lab.Output);
         lab.Output.Should().Contain("stopping at a checkpoint until it is back");
         File.ReadAllText(Path.Combine(RunFolder(lab, run), "attempt-1.log")).Should().Contain("write(s) the database never took",
             "the first attempt's last records and checkpoint never reached the database");

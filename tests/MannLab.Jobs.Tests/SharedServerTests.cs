@@ -84,6 +84,91 @@ public sealed class SharedServerTests
         await Interrupt(lab, again);
     }
 
+    [Fact]
+    public async Task When_the_other_machine_dies_the_hosts_worker_resumes_its_run_from_the_checkpoint_in_the_database()
+    {
+        var machine = await NetworkNamespace.CreateAsync();
+        await using var _ = machine;
+        using var lab = new EmbeddedLab();
+        using var elsewhere = new TempFolder();
+        var (run, checkpoint, straight) = await TrainElsewhere(lab, machine, elsewhere, "death");
+
+        await machine.KillAllAsync();
+        await machine.DisposeAsync();
+        File.Exists(Path.Combine(lab.Home.Path, ".mannlab", "work", run, "checkpoint.bin")).Should().BeFalse("the host never had the checkpoint file");
+        var host = lab.Start(["worker", "--workers", "1"]);
+
+        await using var db = Local(lab);
+        await lab.Until(async () => await EmbeddedLab.Column<string>(db, "select status from mannlab.runs") is ["succeeded"], "the host's worker to finish the run");
+        (await EmbeddedLab.Column<string>(db, "select worker from mannlab.run_attempts order by attempt")).Should().SatisfyRespectively(
+            first => first.Should().StartWith(Elsewhere(lab)), second => second.Should().StartWith($"{Environment.MachineName}:{host.Id}:"));
+        (await EmbeddedLab.Column<long>(db, "select from_episode from mannlab.run_attempts where attempt = 2")).Should().Equal(checkpoint);
+        await SameAsUninterrupted(db, run, straight);
+    }
+
+    [Fact]
+    public async Task Across_a_partition_longer_than_the_lease_one_side_trains_and_the_stale_worker_records_nothing_more()
+    {
+        await using var machine = await NetworkNamespace.CreateAsync();
+        using var lab = new EmbeddedLab();
+        using var elsewhere = new TempFolder();
+        var (run, checkpoint, straight) = await TrainElsewhere(lab, machine, elsewhere, "partition");
+
+        await machine.SetLinkAsync(up: false);
+        var host = lab.Start(["worker", "--workers", "1"]);
+        await using var db = Local(lab);
+        await lab.Until(async () => await EmbeddedLab.Column<int>(db, "select attempt from mannlab.runs") is [2], "the host's worker to take the run over");
+        var stale = Elsewhere(lab);
+        lab.Output.Should().Contain("stopping at a checkpoint until it is back", "the other side stopped before its lease ran out");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await machine.SetLinkAsync(up: true);
+
+        await lab.Until(async () => await EmbeddedLab.Column<string>(db, "select status from mannlab.runs") is ["succeeded"], "the host's worker to finish the run");
+        // Attempt 1 ends 'lost' (the host's worker took the run over) or 'interrupted' (the stale worker
+        // recorded its stop first, once back); either way nothing else of it: its held records were refused.
+        await lab.Until(async () => await EmbeddedLab.Column<string>(db, "select outcome from mannlab.run_attempts where attempt = 1") is [not null],
+            "attempt 1 to be recorded as ended");
+        (await EmbeddedLab.Column<string>(db, "select worker || ' ' || outcome from mannlab.run_attempts order by attempt")).Should().SatisfyRespectively(
+            first => first.Should().StartWith(stale).And.Match(o => o.EndsWith(" lost") || o.EndsWith(" interrupted")),
+            second => second.Should().StartWith($"{Environment.MachineName}:{host.Id}:").And.EndWith(" succeeded"));
+        (await EmbeddedLab.Column<long>(db, "select from_episode from mannlab.run_attempts where attempt = 2")).Should().Equal(checkpoint);
+        File.ReadAllText(Path.Combine(elsewhere.Path, ".mannlab", "work", run, "attempt-1.log")).Should()
+            .Contain($"is leased to {Environment.MachineName}:{host.Id}:").And.Contain("are not written", "what it held when the link came back was refused");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // time for anything stale to arrive, were it let in
+        (await EmbeddedLab.Column<long>(db, "select count(*) from mannlab.run_attempts")).Should().Equal([2L], "the stale worker did not take the run up again");
+        await SameAsUninterrupted(db, run, straight);
+    }
+
+    /// <summary>
+    /// Shares the lab's server on the pair, has a worker in <paramref name="machine"/> train a
+    /// run until it has checkpointed and recorded past that checkpoint, and trains the same spec
+    /// uninterrupted beside it; the host's `up` serves no cpu run. The run, its checkpoint then, and the uninterrupted run's folder.
+    /// </summary>
+    private static async Task<(string Run, long Checkpoint, string Straight)> TrainElsewhere(EmbeddedLab lab, NetworkNamespace machine, TempFolder elsewhere, string name)
+    {
+        const int episodes = 64000, every = 12800, batch = 16;
+        var spec = lab.Home.Write($"experiments/{name}.yaml", JobsHarness.Spec(name, episodes, every, every));
+        var straight = lab.Home.Sub("straight");
+        var train = lab.Run("train", spec, "--out", straight);
+        train.ExitCode.Should().Be(0, train.Err);
+        var up = lab.Start(["up", "--experiments", "experiments", "--queues", "gpu", "--workers", "1", "--port", "0",
+            "--listen", $"{machine.HostAddress}:{FreePort(machine.HostAddress)}"]);
+        lab.StartIn(machine, elsewhere.Path, "worker", "--db", await Joining(lab, up), "--workers", "1");
+        var (run, checkpoint, _) = await lab.UntilStranded(up, every, batch);
+        return (run, checkpoint, straight);
+    }
+
+    /// <summary>The name the other machine's worker gives its attempts, from what it printed.</summary>
+    private static string Elsewhere(EmbeddedLab lab) => Regex.Match(lab.Output, @"worker (\S+:\d+): 1 slot\(s\) on queues cpu; its runs' checkpoints and logs go to /tmp/").Groups[1].Value + ":";
+
+    private static async Task SameAsUninterrupted(NpgsqlDataSource db, string run, string straight)
+    {
+        var expected = RunRecord.MetricsOf(straight);
+        expected.Should().Contain(m => m.Contains(" eval_acc_2 "));
+        (await RunRecord.MetricsOf(db, run)).Should().Equal(expected, "every metric at every step, to the last bit, none missing and none twice");
+        (await RunRecord.InstancesOf(db, run)).Should().Equal(RunRecord.InstancesOf(straight));
+    }
+
     [Theory]
     [InlineData("127.0.0.1", null, "the server always listens on 127.0.0.1")]
     [InlineData("198.18.0.1:99999", null, "the port must be a number from 1 to 65535")]

@@ -67,6 +67,22 @@ public sealed class NetworkNamespace : IAsyncDisposable
 
     public Task<Command.Result> RunAsync(TimeSpan timeout, params string[] command) => Command.RunAsync(StartInfo(command), timeout);
 
+    /// <summary>Kills every process inside with SIGKILL, as a machine's sudden death would, and waits until none is left.</summary>
+    public async Task KillAllAsync()
+    {
+        for (var round = 0; round < 100; round++)
+        {
+            var pids = (await Must("ip", "netns", "pids", Name)).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (pids.Length == 0) return;
+            await Privileged(["kill", "-KILL", .. pids]); // some may be gone already
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException($"processes still run in {Name} after SIGKILL");
+    }
+
+    /// <summary>Takes this machine's end of the pair down (a network partition) or up again.</summary>
+    public async Task SetLinkAsync(bool up) => await Must("ip", "link", "set", HostInterface, up ? "up" : "down");
+
     /// <summary>Creates the namespace; false when another one holds this slot. Its name is the slot's lock: ip creates a name only once.</summary>
     private async Task<bool> ClaimAsync()
     {
