@@ -77,11 +77,11 @@ public sealed class SharedServerTests
         uri.Should().Contain(File.ReadAllText(passwordFile).Trim());
 
         // Again, letting in only the host's end of the pair: the namespace's address is not allowed.
-        await Interrupt(lab, up);
+        await Stop(lab, up);
         var again = lab.Start(["up", "--experiments", "experiments", "--workers", "1", "--port", "0", "--listen", address, "--allow", $"{machine.HostAddress}/32"]);
         (await Joining(lab, again)).Should().Be(uri, "the password stays from start to start, so the workers' command keeps working");
         (await Psql(machine, uri)).Err.Should().Contain($"no pg_hba.conf entry for host \"{machine.NamespaceAddress}\"");
-        await Interrupt(lab, again);
+        await Stop(lab, again);
     }
 
     [Fact]
@@ -197,9 +197,10 @@ public sealed class SharedServerTests
         return line.Matches(lab.Output[seen..])[0].Groups[1].Value;
     }
 
-    private static async Task Interrupt(EmbeddedLab lab, System.Diagnostics.Process up)
+    /// <summary>Stops `up` as a service manager would. Not SIGINT: a shell's background jobs ignore it, and so then does all they start.</summary>
+    private static async Task Stop(EmbeddedLab lab, System.Diagnostics.Process up)
     {
-        (await Command.RunAsync(Bound, "kill", "-INT", $"{up.Id}")).Succeeded.Should().BeTrue();
+        (await Command.RunAsync(Bound, "kill", "-TERM", $"{up.Id}")).Succeeded.Should().BeTrue();
         await lab.Exited(up, "up to stop");
     }
 
