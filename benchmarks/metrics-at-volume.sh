@@ -57,7 +57,7 @@ rows=$(q "select count(*) from mannlab.metrics")
 echo "generated $runs runs, $rows metric rows in ${generated%.*} s; database $(q "select pg_size_pretty(pg_database_size('mannlab'))")"
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%FT%TZ)"
 
-"$repo/mannlab" serve --port 0 > "$work/serve.log" 2>&1 &
+"$repo/mannlab" serve --port 0 --dashboards "$repo/dashboards" > "$work/serve.log" 2>&1 &
 serve_pid=$!
 until site=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1); [ -n "$site" ]; do sleep 0.2; done
 real=$(q "select min(id) from mannlab.runs where id not like 'v%'")

@@ -48,23 +48,39 @@ public sealed class RunQueries(NpgsqlDataSource db)
 {
     /// <summary>Runs by experiment name, status, id, model and tag (each filter optional), in experiment and sweep order.</summary>
     public async Task<IReadOnlyList<StoredRun>> ListAsync(string? experiment = null, string? status = null, IReadOnlyCollection<string>? ids = null,
-        string? model = null, string? tag = null, CancellationToken cancel = default)
+        string? model = null, string? tag = null, CancellationToken cancel = default) =>
+        (await QueryAsync(experiment, status, ids, model, tag, null, 0, cancel)).Runs;
+
+    /// <summary>
+    /// One page of the runs <see cref="ListAsync"/> lists, in its order, and how many there are in
+    /// all: the runs page shows a page at a time, so its cost does not grow with the runs stored.
+    /// </summary>
+    public Task<(IReadOnlyList<StoredRun> Runs, long Total)> PageAsync(string? experiment, string? status, string? model, string? tag,
+        int offset, int limit, CancellationToken cancel = default) =>
+        QueryAsync(experiment, status, null, model, tag, limit, offset, cancel);
+
+    private async Task<(IReadOnlyList<StoredRun> Runs, long Total)> QueryAsync(string? experiment, string? status, IReadOnlyCollection<string>? ids,
+        string? model, string? tag, int? limit, int offset, CancellationToken cancel)
     {
         await using var command = db.CreateCommand("""
             select r.id, r.name, r.model, r.status, r.queue, r.priority, r.sweep_index, r.point::text, r.episodes_done, r.episodes_total,
-                   r.worker, r.error, r.job_id, r.attempt, coalesce(s.latest, '{}')::text, r.wait_reason
+                   r.worker, r.error, r.job_id, r.attempt, coalesce(s.latest, '{}')::text, r.wait_reason, count(*) over ()
             from mannlab.runs r left join mannlab.run_summary s on s.run_id = r.id
             where (@name::text is null or r.name = @name) and (@status::text is null or r.status = @status)
               and (@ids::text[] is null or r.id = any(@ids))
               and (@model::text is null or r.model = @model) and (@tag::text is null or r.spec->'tags' ? @tag)
             order by r.name, r.sweep_index, r.id
+            limit @limit offset @offset
             """);
         command.Parameters.AddWithValue("model", NpgsqlDbType.Text, (object?)model ?? DBNull.Value);
         command.Parameters.AddWithValue("tag", NpgsqlDbType.Text, (object?)tag ?? DBNull.Value);
         command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)experiment ?? DBNull.Value);
         command.Parameters.AddWithValue("status", NpgsqlDbType.Text, (object?)status ?? DBNull.Value);
         command.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)ids?.ToArray() ?? DBNull.Value);
+        command.Parameters.AddWithValue("limit", NpgsqlDbType.Integer, (object?)limit ?? DBNull.Value); // null: all
+        command.Parameters.AddWithValue("offset", NpgsqlDbType.Integer, offset);
         var runs = new List<StoredRun>();
+        long total = 0;
         await using var rows = await command.ExecuteReaderAsync(cancel);
         while (await rows.ReadAsync(cancel))
         {
@@ -74,8 +90,9 @@ public sealed class RunQueries(NpgsqlDataSource db)
                 rows.GetInt32(6), rows.GetString(7), rows.GetInt64(8), rows.GetInt64(9),
                 rows.IsDBNull(10) ? null : rows.GetString(10), rows.IsDBNull(11) ? null : rows.GetString(11),
                 rows.IsDBNull(12) ? null : rows.GetString(12), rows.GetInt32(13), latest, rows.IsDBNull(15) ? null : rows.GetString(15)));
+            total = rows.GetInt64(16);
         }
-        return runs;
+        return (runs, total);
     }
 
     /// <summary>The ids of runs starting with <paramref name="prefix"/> (users type the first few characters).</summary>

@@ -23,8 +23,9 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
     {
         string? Q(string name) => request.Query[name].FirstOrDefault() is { Length: > 0 } v ? v : null;
         var (experiment, tag, status, model) = (Q("experiment"), Q("tag"), Q("status"), Q("model"));
-        var runs = await queries.ListAsync(experiment, status, null, model, tag);
-        var live = RunsTable(runs);
+        var page = int.TryParse(Q("page"), out var p) && p > 1 ? p : 1;
+        var (runs, total) = await queries.PageAsync(experiment, status, model, tag, (page - 1) * RunsPerPage, RunsPerPage);
+        var live = RunsTable(runs, total, page, request);
         if (Partial(request)) return Send(live);
         var filters = $"""
             <form class="filters" method="get" action="/">
@@ -38,7 +39,10 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
         return Send(Page("Runs", filters, "/"));
     }
 
-    private static string RunsTable(IReadOnlyList<StoredRun> runs)
+    /// <summary>Runs per page of the runs list: a page costs the same with 10 runs stored or 10,000.</summary>
+    public const int RunsPerPage = 200;
+
+    private static string RunsTable(IReadOnlyList<StoredRun> runs, long total, int page, HttpRequest request)
     {
         var sights = new[] { 1, 2, 5, 10 };
         var table = Table(["", "run", "experiment", "point", "model", "status", "progress", "episodes/s", .. sights.Select(RunFormat.Ordinal)],
@@ -50,7 +54,16 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
                 $"<span class=\"num\">{E(r.Latest.GetValueOrDefault("episodes_per_second")?.ToString("F0", CultureInfo.InvariantCulture))}</span>",
                 .. sights.Select(k => $"<span class=\"num\">{RunFormat.Percent(r.EvalAccuracy(k))}</span>")]), id: "runs");
         var finished = runs.All(r => r.Finished);
-        return $"<div id=\"live\" data-finished=\"{(finished ? "true" : "false")}\"><p>{runs.Count} run(s)</p>{table}</div>";
+        var first = (page - 1) * RunsPerPage;
+        var shown = total <= RunsPerPage ? $"{total} run(s)" : $"{total} run(s), {first + 1}-{first + runs.Count} shown";
+        string PageLink(int to, string text)
+        {
+            var query = request.Query.Where(q => q.Key != "page").Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value.ToString())}")
+                .Append($"page={to}");
+            return $"<a href=\"/?{E(string.Join("&", query))}\">{text}</a>";
+        }
+        var pages = (page > 1 ? " " + PageLink(page - 1, "previous") : "") + (first + runs.Count < total ? " " + PageLink(page + 1, "next") : "");
+        return $"<div id=\"live\" data-finished=\"{(finished ? "true" : "false")}\"><p>{shown}{pages}</p>{table}</div>";
     }
 
     public async Task<IResult> Run(string id, HttpRequest request)
@@ -115,8 +128,11 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
         var ids = request.Query["run"].Where(r => !string.IsNullOrEmpty(r)).Select(r => r!).Distinct().ToList();
         var runs = ids.Count == 0 ? [] : await queries.ListAsync(ids: ids);
         if (runs.Count == 0)
+        {
+            var (first, total) = await queries.PageAsync(null, null, null, null, 0, RunsPerPage);
             return Send(Page("Compare", "<p>Select runs on the <a href=\"/\">runs page</a> and press Compare, or open /compare?run=ID&amp;run=ID.</p>" +
-                                        $"<form method=\"get\" action=\"/compare\">{RunsTable(await queries.ListAsync())}<p><button type=\"submit\">Compare</button></p></form>"));
+                                        $"<form method=\"get\" action=\"/compare\">{RunsTable(first, total, 1, request)}<p><button type=\"submit\">Compare</button></p></form>"));
+        }
         var body = new StringBuilder("<div class=\"charts\">");
         var finals = new List<Series>();
         foreach (var run in runs)
