@@ -8,6 +8,7 @@
 set -euo pipefail
 runs=${1:-10000}; steps=${2:-80}
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/benchmarks/tiny-runs.sh"
 work=$(mktemp -d /tmp/mannlab-volume-XXXXXX)
 chmod 755 "$work"
 export MANNLAB_HOME=$work MANNLAB_DB=
@@ -19,16 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$work/experiments"
-cat > "$work/experiments/template.yaml" <<EOF
-name: template
-dataset: {source: synthetic, image_size: 12, synthetic: {alphabets: 6, characters: 10, drawers: 6}, augment: {translate: 0, rotate: 0}}
-task: {classes: 3, instances: 4}
-model: {kind: lstm, hidden: 16}
-training: {optimizer: adam, lr: 3e-3, episodes: 96, batch_size: 16}
-evaluation: {every: 48, episodes: 32, instances: [1, 2]}
-checkpoint: {every: 48}
-sweep: {training.seed: [1, 2]}
-EOF
+tiny_runs template 96 2 > "$work/experiments/template.yaml"
 (cd "$work" && "$repo/mannlab" up --experiments experiments --workers 1 --port 0 --exit-when-done > "$work/up.log" 2>&1)
 "$repo/mannlab" db url > /dev/null # starts the server again and leaves it running
 port=$(sed -n 4p "$(find "$work/.mannlab" -name postmaster.pid | head -1)")
@@ -54,7 +46,7 @@ from generate_series(1, $runs) i, generate_series(1, $steps) s, unnest(array[$na
 analyze;"
 generated=$(echo "$(date +%s.%N) - $t0" | bc)
 rows=$(q "select count(*) from mannlab.metrics")
-echo "generated $runs runs, $rows metric rows in ${generated%.*} s; database $(q "select pg_size_pretty(pg_database_size('mannlab'))")"
+echo "generated $runs runs, $rows metric rows in $(printf "%.0f" "$generated") s; database $(q "select pg_size_pretty(pg_database_size('mannlab'))")"
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%FT%TZ)"
 
 "$repo/mannlab" serve --port 0 --dashboards "$repo/dashboards" > "$work/serve.log" 2>&1 &

@@ -10,6 +10,7 @@
 set -euo pipefail
 runs=${1:-200}; host_workers=${2:-2}; other_workers=${3:-2}
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/benchmarks/tiny-runs.sh"
 work=$(mktemp -d /tmp/mannlab-load-XXXXXX)
 chmod 755 "$work" # the server runs as postgres under root
 ns=mannlab-load-$$; host_if=mlload$$; other_if=mlothr$$
@@ -36,17 +37,7 @@ ip -n "$ns" addr add "$other_ip/30" dev "$other_if"
 ip link set "$host_if" up; ip -n "$ns" link set "$other_if" up; ip -n "$ns" link set lo up
 
 mkdir -p "$work/host/experiments" "$work/other"
-seeds=$(seq -s, 1 "$runs")
-cat > "$work/host/experiments/load.yaml" <<EOF
-name: load
-dataset: {source: synthetic, image_size: 12, synthetic: {alphabets: 6, characters: 10, drawers: 6}, augment: {translate: 0, rotate: 0}}
-task: {classes: 3, instances: 4}
-model: {kind: lstm, hidden: 16}
-training: {optimizer: adam, lr: 3e-3, episodes: 48, batch_size: 16}
-evaluation: {every: 48, episodes: 32, instances: [1, 2]}
-checkpoint: {every: 48}
-sweep: {training.seed: [$seeds]}
-EOF
+tiny_runs load 48 "$runs" > "$work/host/experiments/load.yaml"
 # A port free on both addresses of this machine: bound by the server alone.
 while :; do port=$(shuf -i 20000-60000 -n 1); ss -ltn | grep -q ":$port " || break; done
 
@@ -75,7 +66,7 @@ wait "$up_pid" && up_exit=0 || up_exit=$?
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 up_pid=
 
-echo "runs: $runs; workers: $host_workers here, $other_workers on the other machine; up exited $up_exit after ${elapsed%.*} s"
+echo "runs: $runs; workers: $host_workers here, $other_workers on the other machine; up exited $up_exit after $(printf "%.0f" "$elapsed") s"
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%FT%TZ)"
 q "select 'succeeded runs: ' || count(*) from mannlab.runs where status = 'succeeded'"
 q "select 'runs not succeeded exactly once: ' || count(*) from (select r.id from mannlab.runs r left join mannlab.run_attempts a on a.run_id = r.id and a.outcome = 'succeeded' group by r.id having count(a.*) <> 1) x"

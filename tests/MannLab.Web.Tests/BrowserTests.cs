@@ -72,8 +72,7 @@ public sealed class BrowserTests(SiteFixture site)
     {
         using var lab = new JobsHarness(site.Pg, leaseSeconds: 60); // the browser's start loads the machine: no lapsed lease mid-test
         var run = (await lab.Submit("live.yaml", JobsHarness.Spec("live", 400000, 1600, 1600))).Runs.Head.Id;
-        var (readOnly, _) = await lab.Jobs.Database.ReadOnlyAsync();
-        await using var web = await WebHost.StartAsync(lab.Jobs.Storage, lab.Db, id => lab.Jobs.RetryAsync(id), new WebOptions("127.0.0.1", 0, null, site.Dashboards, readOnly));
+        await using var web = await site.StartWeb(lab);
         using var workers = lab.Jobs.StartWorkers(["cpu"], 1);
         await lab.Until(async () => await lab.Scalar<long>("select episodes_done from mannlab.runs") > 0, "training to start");
         using var playwright = await Playwright.CreateAsync();

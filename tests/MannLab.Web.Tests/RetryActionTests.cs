@@ -17,8 +17,7 @@ public sealed class RetryActionTests(SiteFixture site)
         using var lab = new JobsHarness(site.Pg);
         var experiment = await lab.Submit("pair.yaml", JobsHarness.Spec("pair", 96000, 96000, 3200, "sweep: {training.seed: [1, 2]}"));
         var (viaPage, viaDashboard) = (experiment.Runs[0].Id, experiment.Runs[1].Id);
-        var (readOnly, _) = await lab.Jobs.Database.ReadOnlyAsync();
-        await using var web = await WebHost.StartAsync(lab.Jobs.Storage, lab.Db, id => lab.Jobs.RetryAsync(id), new WebOptions("127.0.0.1", 0, null, site.Dashboards, readOnly));
+        await using var web = await site.StartWeb(lab);
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(web.Address) };
         async Task<string?> Status(string run) => await lab.Scalar<string>("select status from mannlab.runs where id = @run", ("run", run));
         async Task<HttpResponseMessage> Post(string path, string origin, params (string Name, string Value)[] form)

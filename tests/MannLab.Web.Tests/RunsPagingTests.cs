@@ -11,9 +11,7 @@ public sealed class RunsPagingTests(SiteFixture site)
     {
         using var lab = new JobsHarness(site.Pg);
         await lab.Submit("many.yaml", JobsHarness.Spec("many", 48, 48, 48, $"sweep: {{training.seed: [{string.Join(", ", Enumerable.Range(1, 450))}]}}"));
-        var (readOnly, _) = await lab.Jobs.Database.ReadOnlyAsync();
-        await using var web = await WebHost.StartAsync(lab.Jobs.Storage, lab.Db, id => lab.Jobs.RetryAsync(id),
-            new WebOptions("127.0.0.1", 0, null, site.Dashboards, readOnly));
+        await using var web = await site.StartWeb(lab);
         using var http = new HttpClient { BaseAddress = new Uri(web.Address) };
         var ids = await lab.Column<string>("select id from mannlab.runs order by name, sweep_index, id");
 

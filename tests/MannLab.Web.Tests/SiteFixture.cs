@@ -56,6 +56,13 @@ public sealed class SiteFixture : IAsyncLifetime
         Http.BaseAddress = new Uri(Web.Address);
     }
 
+    /// <summary>The pages on <paramref name="lab"/>'s database, with the site's dashboards, on 127.0.0.1: for a test that needs runs of its own.</summary>
+    public async Task<WebHost> StartWeb(JobsHarness lab)
+    {
+        var (readOnly, _) = await lab.Jobs.Database.ReadOnlyAsync();
+        return await WebHost.StartAsync(lab.Jobs.Storage, lab.Db, id => lab.Jobs.RetryAsync(id), new WebOptions("127.0.0.1", 0, null, Dashboards, readOnly));
+    }
+
     public async Task<string> Get(string path)
     {
         var response = await Http.GetAsync(path);
