@@ -266,7 +266,7 @@ let fields: Field list =
           "key: the paper's eq. 8 writes k_t; add-vector: a separate a_t per head" |> since 2
       field shiftRange (ntm >> Option.map _.ShiftRange) "model.kind: mann, model.access: ntm" ""
       field optimizer (always (fun s -> adam s |> Option.isSome)) "" ""
-      field lr (always (fun s -> match s.Training.Optimizer with RmsProp o -> o.Lr | Adam o -> o.Lr)) "" ""
+      field lr (always (fun s -> LearningRate.peak s.Training)) "" ""
       |> shown (sprintf "%s (adam: %s)" (show (Number lr.Default.Value)) (show (Number adamLr)))
       field momentum (rmsprop >> Option.map _.Momentum) isRmsProp ""
       field decay (rmsprop >> Option.map _.Decay) isRmsProp ""

@@ -58,9 +58,8 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
         var shown = total <= RunsPerPage ? $"{total} run(s)" : $"{total} run(s), {first + 1}-{first + runs.Count} shown";
         string PageLink(int to, string text)
         {
-            var query = request.Query.Where(q => q.Key != "page").Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value.ToString())}")
-                .Append($"page={to}");
-            return $"<a href=\"/?{E(string.Join("&", query))}\">{text}</a>";
+            var query = QueryString.Create(request.Query.Where(q => q.Key != "page").Append(new("page", to.ToString(CultureInfo.InvariantCulture))));
+            return $"<a href=\"/{E(query.ToUriComponent())}\">{text}</a>";
         }
         var pages = (page > 1 ? " " + PageLink(page - 1, "previous") : "") + (first + runs.Count < total ? " " + PageLink(page + 1, "next") : "");
         return $"<div id=\"live\" data-finished=\"{(finished ? "true" : "false")}\"><p>{shown}{pages}</p>{table}</div>";
