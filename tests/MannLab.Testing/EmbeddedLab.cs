@@ -15,7 +15,7 @@ public sealed class EmbeddedLab : IDisposable
     private readonly List<Process> _processes = [];
     private readonly StringBuilder _output = new();
 
-    public EmbeddedLab(int leaseSeconds = 4) => Environment = new Dictionary<string, string>
+    public EmbeddedLab(int leaseSeconds = JobsHarness.ShortLeaseSeconds) => Environment = new Dictionary<string, string>
     {
         ["MANNLAB_HOME"] = Home.Path,
         ["MANNLAB_DB"] = "", // MannLab's own server, under the home
