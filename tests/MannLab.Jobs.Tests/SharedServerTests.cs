@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using MannLab.Storage;
 using Npgsql;
@@ -23,7 +21,7 @@ public sealed class SharedServerTests
         lab.Home.Write("experiments/shared.yaml", JobsHarness.Spec("shared", 640, 320, 320));
         // The host's own worker serves the gpu queue only: the cpu run is the other machine's to train.
         var up = lab.Start(["up", "--experiments", "experiments", "--queues", "gpu", "--workers", "1", "--port", "0",
-            "--listen", $"{machine.HostAddress}:{FreePort(machine.HostAddress)}"]);
+            "--listen", $"{machine.HostAddress}:{machine.FreeHostPort()}"]);
         var uri = await Joining(lab, up);
 
         var worker = lab.StartIn(machine, elsewhere.Path, "worker", "--db", uri, "--workers", "1");
@@ -60,7 +58,7 @@ public sealed class SharedServerTests
         await using var machine = await NetworkNamespace.CreateAsync();
         using var lab = new EmbeddedLab();
         lab.Home.Write("experiments/.keep", "");
-        var address = $"{machine.HostAddress}:{FreePort(machine.HostAddress)}";
+        var address = $"{machine.HostAddress}:{machine.FreeHostPort()}";
         var up = lab.Start(["up", "--experiments", "experiments", "--workers", "1", "--port", "0", "--listen", address]);
         var uri = await Joining(lab, up);
         var wrong = Regex.Replace(uri, "mannlab:[^@]+@", "mannlab:not-the-password@");
@@ -155,7 +153,7 @@ public sealed class SharedServerTests
         var train = lab.Run("train", spec, "--out", straight);
         train.ExitCode.Should().Be(0, train.Err);
         var up = lab.Start(["up", "--experiments", "experiments", "--queues", "gpu", "--workers", "1", "--port", "0",
-            "--listen", $"{machine.HostAddress}:{FreePort(machine.HostAddress)}"]);
+            "--listen", $"{machine.HostAddress}:{machine.FreeHostPort()}"]);
         lab.StartIn(machine, elsewhere.Path, "worker", "--db", await Joining(lab, up), "--workers", "1");
         var (run, checkpoint, _) = await lab.UntilStranded(up, every, batch);
         return (run, checkpoint, straight);
@@ -217,26 +215,4 @@ public sealed class SharedServerTests
     /// <summary>The server on 127.0.0.1, as this machine reaches it: no password.</summary>
     private static NpgsqlDataSource Local(EmbeddedLab lab) =>
         NpgsqlDataSource.Create($"Host=127.0.0.1;Port={ServerLock.Running(lab.Cluster)!.Port};Username={EmbeddedPostgres.User};Database={EmbeddedPostgres.Database}");
-
-    /// <summary>A port free on <paramref name="address"/> (the host's end of the pair) and on loopback: bound and released, nothing sent.</summary>
-    private static int FreePort(IPAddress address)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            using var first = new TcpListener(address, 0);
-            first.Start();
-            var port = ((IPEndPoint)first.LocalEndpoint).Port;
-            try
-            {
-                using var loopback = new TcpListener(IPAddress.Loopback, port);
-                loopback.Start();
-                loopback.Stop();
-                first.Stop();
-                return port;
-            }
-            catch (SocketException) when (attempt < 20)
-            {
-            }
-        }
-    }
 }

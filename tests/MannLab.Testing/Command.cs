@@ -21,11 +21,16 @@ public static class Command
         return start;
     }
 
-    /// <summary>Runs <paramref name="start"/>; a program still running after <paramref name="timeout"/> is killed, and that throws, since its output would be partial.</summary>
-    public static async Task<Result> RunAsync(ProcessStartInfo start, TimeSpan timeout)
+    /// <summary>
+    /// Runs <paramref name="start"/>, with <paramref name="input"/> as its standard input (none by
+    /// default: it inherits ours); a program still running after <paramref name="timeout"/> is
+    /// killed, and that throws, since its output would be partial.
+    /// </summary>
+    public static async Task<Result> RunAsync(ProcessStartInfo start, TimeSpan timeout, string? input = null)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
+        start.RedirectStandardInput = input is not null;
         Process process;
         try
         {
@@ -37,6 +42,11 @@ public static class Command
         }
         using (process)
         {
+            if (input is not null)
+            {
+                await process.StandardInput.WriteAsync(input);
+                process.StandardInput.Close();
+            }
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             using var bound = new CancellationTokenSource(timeout);

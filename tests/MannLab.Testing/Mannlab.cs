@@ -7,6 +7,13 @@ public static class Mannlab
 {
     public sealed record Result(int ExitCode, string Out, string Err);
 
+    /// <summary>The repository the tests were built from: the folder above the test assembly that holds MannLab.sln.</summary>
+    public static string RepositoryRoot { get; } = FindRepository(new DirectoryInfo(AppContext.BaseDirectory));
+
+    private static string FindRepository(DirectoryInfo? folder) =>
+        folder is null ? throw new InvalidOperationException("MannLab.sln not found above " + AppContext.BaseDirectory)
+        : File.Exists(Path.Combine(folder.FullName, "MannLab.sln")) ? folder.FullName : FindRepository(folder.Parent);
+
     /// <summary>The start info for <c>mannlab ARGS</c> in <paramref name="workingDirectory"/>, with its own data cache there.</summary>
     public static ProcessStartInfo Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 
 namespace MannLab.Testing;
 
@@ -66,6 +67,28 @@ public sealed class NetworkNamespace : IAsyncDisposable
     public ProcessStartInfo StartInfo(params string[] command) => Command.StartInfo([.. _prefix, "ip", "netns", "exec", Name, .. command]);
 
     public Task<Command.Result> RunAsync(TimeSpan timeout, params string[] command) => Command.RunAsync(StartInfo(command), timeout);
+
+    /// <summary>A port free on the host's end of the pair and on loopback (a server listening on every address takes both): bound and released, nothing sent.</summary>
+    public int FreeHostPort()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var first = new TcpListener(HostAddress, 0);
+            first.Start();
+            var port = ((IPEndPoint)first.LocalEndpoint).Port;
+            try
+            {
+                using var loopback = new TcpListener(IPAddress.Loopback, port);
+                loopback.Start();
+                loopback.Stop();
+                first.Stop();
+                return port;
+            }
+            catch (SocketException) when (attempt < 20)
+            {
+            }
+        }
+    }
 
     /// <summary>Kills every process inside with SIGKILL, as a machine's sudden death would, and waits until none is left.</summary>
     public async Task KillAllAsync()
