@@ -69,9 +69,11 @@ public sealed class EmbeddedPostgres : IDisposable
         }
         if (ServerLock.Running(dataDirectory) is { } running)
         {
-            if (shared is not null && !shared.ListensAs(File.ReadAllText(Path.Combine(dataDirectory, "postmaster.opts")), running.Port))
-                throw new InvalidOperationException($"MannLab's PostgreSQL already runs on port {running.Port}, not listening on {shared.Address}:{shared.Port}: " +
-                                                    "another mannlab process started it; stop that one (or `mannlab db stop`), then start this again");
+            var hba = Path.Combine(dataDirectory, SharedServer.HbaFile);
+            if (shared is not null && !shared.IsHowRunning(File.ReadAllText(Path.Combine(dataDirectory, "postmaster.opts")), running.Port,
+                    File.Exists(hba) ? File.ReadAllText(hba) : null, User))
+                throw new InvalidOperationException($"MannLab's PostgreSQL already runs on port {running.Port}, not listening on {shared.Address}:{shared.Port} " +
+                                                    $"for clients from {shared.Allowed}: another mannlab process started it; stop that one (or `mannlab db stop`), then start this again");
             log?.Invoke($"using the PostgreSQL already running on port {running.Port}");
             return new EmbeddedPostgres(dataDirectory, bin, running.Port, startedHere: false).WithDatabase().SharedAs(shared);
         }
@@ -87,7 +89,7 @@ public sealed class EmbeddedPostgres : IDisposable
             // Shared, the port is the one other machines were told: it must stay the same.
             if (!Free(shared.Address, port) || !Free(IPAddress.Loopback, port))
                 throw new InvalidOperationException($"port {port} is in use on {shared.Address} or 127.0.0.1: give another with --listen {shared.Address}:PORT");
-            var hba = Path.Combine(dataDirectory, "mannlab_hba.conf");
+            var hba = Path.Combine(dataDirectory, SharedServer.HbaFile);
             File.WriteAllText(hba, shared.HbaRules(User));
             Own(hba);
             listening = shared.ServerOptions(hba);

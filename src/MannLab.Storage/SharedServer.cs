@@ -17,6 +17,9 @@ public sealed record SharedServer(IPAddress Address, int Port, IPNetwork Allowed
     /// <summary>PostgreSQL's own port: what another machine tries first.</summary>
     public const int DefaultPort = 5432;
 
+    /// <summary>The hba file of a shared server, in its cluster's folder.</summary>
+    internal const string HbaFile = "mannlab_hba.conf";
+
     /// <summary>
     /// Reads <c>--listen ADDRESS[:PORT]</c> and <c>--allow CIDR</c>. Without <c>--allow</c>, the
     /// clients allowed are those of the network of this machine's interface that holds ADDRESS.
@@ -71,9 +74,12 @@ public sealed record SharedServer(IPAddress Address, int Port, IPNetwork Allowed
 
         """;
 
-    /// <summary>Whether a running server's command line (postmaster.opts) listens on this address and port.</summary>
-    internal bool ListensAs(string postmasterOptions, int runningPort) =>
-        runningPort == Port && postmasterOptions.Contains($"listen_addresses=127.0.0.1,{Address}", StringComparison.Ordinal);
+    /// <summary>
+    /// Whether a running server is shared as this one would be: its command line (postmaster.opts)
+    /// listens on this address and port, and its hba file (null if none) lets in the same clients.
+    /// </summary>
+    internal bool IsHowRunning(string postmasterOptions, int runningPort, string? hbaRules, string user) =>
+        runningPort == Port && postmasterOptions.Contains($"listen_addresses=127.0.0.1,{Address}", StringComparison.Ordinal) && hbaRules == HbaRules(user);
 
     /// <summary>The password in <paramref name="file"/>, made (owner-only) on first use.</summary>
     internal static string Password(string file)

@@ -83,6 +83,40 @@ public sealed class SharedServerTests
     }
 
     [Fact]
+    public async Task A_second_up_joins_a_server_shared_as_it_asks_and_starts_nothing_on_one_running_otherwise()
+    {
+        await using var machine = await NetworkNamespace.CreateAsync();
+        using var lab = new EmbeddedLab();
+        lab.Home.Write("experiments/.keep", "");
+        var address = $"{machine.HostAddress}:{machine.FreeHostPort()}";
+        string[] Up(params string[] more) => ["up", "--experiments", "experiments", "--workers", "1", "--port", "0", "--listen", address, .. more];
+
+        // Running for 127.0.0.1 only, for a worker: sharing it would need a restart under the worker.
+        var worker = lab.Start(["worker", "--workers", "1"]);
+        await lab.Until(() => lab.Output.Contains("slot(s) on queues"), "the worker to start the server");
+        var port = ServerLock.Running(lab.Cluster)!.Port;
+        var refused = lab.Run(Up());
+        refused.ExitCode.Should().Be(1);
+        refused.Err.Should().Contain($"MannLab's PostgreSQL already runs on port {port}, not listening on {address} for clients from {machine.Network}");
+        ServerLock.Running(lab.Cluster)!.Port.Should().Be(port, "the worker's server was left as it was");
+        await Stop(lab, worker);
+
+        // Shared by one up: a second up asking the same joins it, and prints the same command.
+        var first = lab.Start(Up());
+        var uri = await Joining(lab, first);
+        var second = lab.Start(Up());
+        (await Joining(lab, second)).Should().Be(uri);
+        lab.Output.Should().Contain($"using the PostgreSQL already running on port {address.Split(':')[1]}");
+        // One asking to let in other clients would change what the first one shares: refused.
+        var narrower = lab.Run(Up("--allow", $"{machine.HostAddress}/32"));
+        narrower.ExitCode.Should().Be(1);
+        narrower.Err.Should().Contain($"not listening on {address} for clients from {machine.HostAddress}/32");
+        (await Psql(machine, uri)).Out.Trim().Should().Be("1", "the namespace is still let in, as the first up shares it");
+        await Stop(lab, second);
+        await Stop(lab, first);
+    }
+
+    [Fact]
     public async Task When_the_other_machine_dies_the_hosts_worker_resumes_its_run_from_the_checkpoint_in_the_database()
     {
         var machine = await NetworkNamespace.CreateAsync();
