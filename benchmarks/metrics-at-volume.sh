@@ -3,10 +3,12 @@
 # a row of every metric a run records (13 here) at each of STEPS steps 160 episodes apart, and its
 # per-instance accuracies, copied from one real run trained first; then `mannlab serve` answers
 # the runs list, a run page, compare and the Table 1 dashboard, 5 times each on 127.0.0.1, and the
-# median and slowest request are printed. Generated rows, a benchmark, not a test.
-#   usage: benchmarks/metrics-at-volume.sh [RUNS [STEPS]]   (defaults 10000 80: about 10 million metric rows)
+# median and slowest request are printed. Then each page is asked once more with auto_explain on,
+# and the plan of every statement the pages ran (as executed: EXPLAIN ANALYZE, with buffers) goes
+# to PLANS. Generated rows, a benchmark, not a test.
+#   usage: benchmarks/metrics-at-volume.sh [RUNS [STEPS [PLANS]]]   (defaults 10000 80 /dev/null: about 10 million metric rows)
 set -euo pipefail
-runs=${1:-10000}; steps=${2:-80}
+runs=${1:-10000}; steps=${2:-80}; plans=${3:-/dev/null}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/benchmarks/tiny-runs.sh"
 work=$(mktemp -d /tmp/mannlab-volume-XXXXXX)
@@ -49,12 +51,38 @@ rows=$(q "select count(*) from mannlab.metrics")
 echo "generated $runs runs, $rows metric rows in $(printf "%.0f" "$generated") s; database $(q "select pg_size_pretty(pg_database_size('mannlab'))")"
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%FT%TZ)"
 
-"$repo/mannlab" serve --port 0 --dashboards "$repo/dashboards" > "$work/serve.log" 2>&1 &
-serve_pid=$!
-until site=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1); [ -n "$site" ]; do sleep 0.2; done
-real=$(q "select min(id) from mannlab.runs where id not like 'v%'")
-for path in "/" "/?experiment=volume-7" "/runs/v00000004242" "/runs/$real" "/compare?run=v00000000001&run=v00000000002" "/dashboards/table1-vs-paper" "/dashboards/run-health"; do
+pages=("/" "/?experiment=volume-7" "/runs/v00000004242" "/runs/$(q "select min(id) from mannlab.runs where id not like 'v%'")"
+       "/compare?run=v00000000001&run=v00000000002" "/dashboards/table1-vs-paper" "/dashboards/run-health")
+serve() {
+  "$repo/mannlab" serve --port 0 --dashboards "$repo/dashboards" > "$work/serve.log" 2>&1 &
+  serve_pid=$!
+  until site=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1); [ -n "$site" ]; do sleep 0.2; done
+}
+serve
+for path in "${pages[@]}"; do
   times=$(for k in 1 2 3 4 5; do curl --silent --noproxy '*' -o /dev/null -w '%{time_total}\n' "$site$path"; done | sort -n)
   code=$(curl --silent --noproxy '*' -o /dev/null -w '%{http_code}' "$site$path")
   echo "$path: HTTP $code, median $(echo "$times" | sed -n 3p | awk '{printf "%.0f", $1 * 1000}') ms, slowest $(echo "$times" | tail -1 | awk '{printf "%.0f", $1 * 1000}') ms"
 done
+
+# The plans, from a server that explains every statement of the pages' new sessions.
+kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
+log=$(dirname "$(find "$work/.mannlab" -name postmaster.pid | head -1)")/server.log
+# One session, a statement per -c: ALTER SYSTEM runs outside a transaction, and knows auto_explain's settings once it is loaded.
+settings=(-c "load 'auto_explain'")
+for setting in "session_preload_libraries = 'auto_explain'" "auto_explain.log_min_duration = 0" "auto_explain.log_analyze = on" "auto_explain.log_buffers = on"; do
+  settings+=(-c "alter system set $setting")
+done
+psql -h 127.0.0.1 -p "$port" -U mannlab -d mannlab -qtAX -v ON_ERROR_STOP=1 "${settings[@]}" -c "select pg_reload_conf()" > /dev/null
+from=$(wc -l < "$log")
+serve
+{
+  for path in "${pages[@]}"; do
+    at=$(wc -l < "$log")
+    curl --silent --noproxy '*' -o /dev/null "$site$path"
+    sleep 0.5
+    echo "=== $path"
+    tail -n +"$((at + 1))" "$log" | sed -n '/LOG:  duration: .* ms  plan:/,$p'
+  done
+} > "$plans"
+echo "plans of $(sed -n "$((from + 1)),\$p" "$log" | grep -c 'ms  plan:') statements: $plans"
