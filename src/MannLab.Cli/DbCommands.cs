@@ -5,16 +5,17 @@ using MannLab.Storage;
 
 namespace MannLab.Cli;
 
-/// <summary><c>mannlab db url|psql|info|stop</c>: the database, for psql, notebooks and other tools, and the embedded clusters.</summary>
+/// <summary><c>mannlab db url|psql|info|stop|bench</c>: the database, for psql, notebooks and other tools, the embedded clusters, and what recording costs.</summary>
 public static class DbCommands
 {
     public static Command Create()
     {
-        var command = new Command("db", "MannLab's PostgreSQL: its address, a psql session on it, the embedded clusters, stopping and removing one");
+        var command = new Command("db", "MannLab's PostgreSQL: its address, a psql session on it, the embedded clusters, stopping and removing one, what recording costs");
         command.Subcommands.Add(Url());
         command.Subcommands.Add(Psql());
         command.Subcommands.Add(Info());
         command.Subcommands.Add(Stop());
+        command.Subcommands.Add(Bench());
         return command;
     }
 
@@ -150,6 +151,34 @@ public static class DbCommands
     }
 
     private static string Megabytes(long bytes) => $"{bytes / 1e6:F1} MB";
+
+    private static Command Bench()
+    {
+        var db = JobCommandSupport.DbOption();
+        var rows = new Option<int>("--rows") { Description = "Metric rows written at each write size", DefaultValueFactory = _ => 20_000 };
+        var command = new Command("bench", "Time recording as training records: metric rows through a run's sink (binary COPY, upsert, run summary, under the lease), " +
+                                           "into a scratch run deleted afterwards; per 1,000 rows, at several rows per write");
+        command.Options.Add(db);
+        command.Options.Add(rows);
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(rows) is var count and < 2_000)
+            {
+                Console.Error.WriteLine($"error: --rows {count}: at least 2000, the largest write");
+                return 1;
+            }
+            using var database = Open(parse.GetValue(db));
+            if (database is null) return 1;
+            Console.WriteLine($"{database.AsUri()}; CPU: {MannLab.Runs.RunEnvironment.CpuModel()}, {Environment.ProcessorCount} cores");
+            TextTable.Write(Console.Out, ["rows per write", "writes", "median ms per write", "ms per 1,000 rows", "rows per second", "bytes per row"],
+                RecordingBench.Run(database.DataSource, parse.GetValue(rows)).Select(r => (IReadOnlyList<string>)
+                [
+                    r.Rewrite ? $"{r.RowsPerWrite}, rows already there" : $"{r.RowsPerWrite}", $"{r.Writes}", $"{r.MedianMs:0.00}", $"{r.MsPerThousand:0.0}", $"{r.RowsPerSecond:0}", $"{r.BytesPerRow:0}",
+                ]));
+            return 0;
+        });
+        return command;
+    }
 
     private static Database? Open(string? db)
     {

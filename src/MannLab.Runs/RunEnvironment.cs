@@ -25,7 +25,7 @@ public sealed record RunEnvironment(string? GitCommit, bool? GitDirty, string Ma
             CpuModel(), Environment.ProcessorCount, device, threads);
     }
 
-    private static string CpuModel()
+    public static string CpuModel()
     {
         try
         {
