@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MannLab.Data;
+using MannLab.Models;
 using MannLab.Runs;
 using MannLab.Training;
 
@@ -59,6 +60,7 @@ public static class TrainCommand
         var display = new ProgressLine();
         try
         {
+            TorchRuntime.BeforeTorchLoads(TorchRuntime.SplitsFusedRecurrence(spec.Model, spec.Training.Threads, spec.Training.Device));
             var trainer = new Trainer(spec, run.Id, sink.CheckpointFile, sink, display.Show, message => display.Log(message));
             var result = trainer.Run(cancel.Token);
             display.End();

@@ -142,6 +142,9 @@ public sealed class MannModel : EpisodeModel
     /// </summary>
     public bool Fused { get; set; } = true;
 
+    /// <summary>How many threads the fused recurrence splits a batch over: torch's thread count unless set.</summary>
+    public int? FusedThreads { get; set; }
+
     public override Tensor forward(Tensor input) => Run(input, null);
 
     /// <summary>forward, recording the first episode's memory weights step by step.</summary>
@@ -154,7 +157,8 @@ public sealed class MannModel : EpisodeModel
             && lrua.FusedShape(batch, steps, controller.HiddenUnits, controller is LstmController) is { } shape)
         {
             var (headWeight, headBias) = lrua.HeadParameters;
-            return output.call(LruaRecurrence.Apply(shape, controller.Project(input), controller.RecurrentWeight, headWeight, headBias));
+            return output.call(LruaRecurrence.Apply(shape, controller.Project(input), controller.RecurrentWeight, headWeight, headBias,
+                FusedThreads ?? get_num_threads()));
         }
         var recurrence = controller.Start(input);
         var episode = memory.Start(batch, input.device, input.dtype);

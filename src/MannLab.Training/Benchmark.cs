@@ -46,6 +46,7 @@ public static class Benchmark
     /// <param name="fused">For a MANN: the fused recurrence (the CPU's default), or the module path.</param>
     public static Result Run(string kind, int threads, int iterations, bool fused = true, int warmup = 3)
     {
+        TorchRuntime.BeforeTorchLoads(fused && TorchRuntime.SplitsFusedRecurrence(PaperModel(kind), threads, Spec.Device.Cpu));
         set_num_threads(threads);
         manual_seed(0);
         var codec = new LabelCodec(Paper.Task.Labels, Classes);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MannLab.Models;
 using MannLab.Runs;
 using MannLab.Spec;
 using MannLab.Storage;
@@ -57,6 +58,8 @@ public static class RunTraining
         stdin.Start();
 
         var sink = new DatabaseSink(db, runId, worker, output.WriteLine);
+        var t = spec.ResultValue.Training;
+        TorchRuntime.BeforeTorchLoads(TorchRuntime.SplitsFusedRecurrence(spec.ResultValue.Model, t.Threads, t.Device));
         var trainer = new Trainer(spec.ResultValue, runId, checkpoint, sink, log: output.WriteLine);
         TrainingResult result;
         bool written;

@@ -61,6 +61,31 @@ public class TrainCommandTests : IDisposable
         File.Exists(Path.Combine(_folder.Sub("lstm"), "memory.png")).Should().BeFalse("an LSTM has no external memory to draw");
     }
 
+    /// <summary>
+    /// Two threads split each batch of the fused recurrence into shards (and make libgomp's idle
+    /// threads sleep, which must happen before torch loads: the command checks it). The losses are
+    /// those of one thread but for rounding, which Adam carries on from step to step.
+    /// </summary>
+    [Fact]
+    public void A_mann_on_two_threads_trains_as_on_one_but_for_rounding()
+    {
+        string Spec(int threads) => SmallSpec.Yaml("threads-mann", "{kind: mann, hidden: 16, memory: {slots: 8, width: 4, read_heads: 2}, lrua: {least_used: per-head}}",
+            $"{{optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 48, seed: 5, threads: {threads}}}", "{every: 24, episodes: 8, instances: [1, 2]}", "{every: 48}");
+        double[] Losses(int threads)
+        {
+            var result = Mannlab.Run(_folder.Path, "train", _folder.Write($"mann-{threads}.yaml", Spec(threads)), "--out", _folder.Sub($"out-{threads}"));
+            result.ExitCode.Should().Be(TrainingExitCode.Completed, result.Err);
+            return [.. File.ReadLines(Path.Combine(_folder.Sub($"out-{threads}"), "metrics.csv")).Select(l => l.Split(','))
+                .Where(f => f[1] is "train_loss" or "eval_loss").Select(f => double.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))];
+        }
+
+        var (one, two) = (Losses(1), Losses(2));
+
+        one.Should().NotBeEmpty();
+        two.Should().HaveSameCount(one);
+        two.Zip(one).Should().AllSatisfy(p => p.First.Should().BeApproximately(p.Second, 1e-4 * Math.Abs(p.Second)));
+    }
+
     [Fact]
     public void A_run_whose_loss_diverges_exits_failed()
     {

@@ -13,12 +13,15 @@ namespace MannLab.Models.Tests;
 /// </summary>
 public class FusedRecurrenceTests
 {
-    public static TheoryData<string, string> Cases()
+    /// <summary>Every controller and access, on one thread and with the batch split over two (shards of 1 and 2 episodes) or three.</summary>
+    public static TheoryData<string, string, int> Cases()
     {
-        var cases = new TheoryData<string, string>();
+        var cases = new TheoryData<string, string, int>();
         foreach (var controller in new[] { "lstm", "feedforward" })
             foreach (var access in new[] { "literal", "per-head", "key-strength", "add-vector", "extended" })
-                cases.Add(controller, access);
+                foreach (var threads in new[] { 1, 2 })
+                    cases.Add(controller, access, threads);
+        cases.Add("lstm", "extended", 3);
         return cases;
     }
 
@@ -33,13 +36,13 @@ public class FusedRecurrenceTests
 
     /// <summary>Two models with the same weights (same seed, same order of initialisation), one fused, one not.</summary>
     private static (MannModel Fused, MannModel Modules) Pair(string controller, string access, int inputs, int hidden, int slots, int width, int heads,
-        int outputs, ScalarType dtype)
+        int outputs, ScalarType dtype, int threads = 1)
     {
         MannModel Make(bool fused)
         {
             manual_seed(11);
             var kind = controller == "lstm" ? ControllerKind.LstmController : ControllerKind.FeedForwardController;
-            var model = new MannModel(Controller.Create(kind, inputs, hidden, heads * width), Memory(access, hidden, slots, width, heads), outputs) { Fused = fused };
+            var model = new MannModel(Controller.Create(kind, inputs, hidden, heads * width), Memory(access, hidden, slots, width, heads), outputs) { Fused = fused, FusedThreads = threads };
             model.to(dtype);
             return model;
         }
@@ -74,16 +77,16 @@ public class FusedRecurrenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void In_float64_the_fused_recurrence_gives_the_module_paths_logits_and_gradients(string controller, string access)
+    public void In_float64_the_fused_recurrence_gives_the_module_paths_logits_and_gradients(string controller, string access, int threads)
     {
-        var (fused, modules) = Pair(controller, access, inputs: 7, hidden: 6, slots: 5, width: 3, heads: 2, outputs: 3, ScalarType.Float64);
+        var (fused, modules) = Pair(controller, access, inputs: 7, hidden: 6, slots: 5, width: 3, heads: 2, outputs: 3, ScalarType.Float64, threads);
         using var _ = fused;
         using var __ = modules;
         manual_seed(5);
         // 12 steps over 5 slots: the least-used slots change, and a slot is zeroed and rewritten more than once.
         var input = randn([3, 12, 7], ScalarType.Float64);
         var targets = randint(0, 3, [3, 12, 1], ScalarType.Int64);
-        Compare(fused, modules, input, targets, new LabelCodec(LabelEncoding.OneHot, 3), 1e-10, $"{controller}, {access}");
+        Compare(fused, modules, input, targets, new LabelCodec(LabelEncoding.OneHot, 3), 1e-10, $"{controller}, {access}, {threads} thread(s)");
     }
 
     /// <summary>
@@ -94,12 +97,13 @@ public class FusedRecurrenceTests
     /// both float32 paths ended 0.5 away from float64); the float64 test above covers it.
     /// </summary>
     [Theory]
-    [InlineData("lstm", "per-head")]
-    [InlineData("lstm", "extended")]
-    [InlineData("feedforward", "per-head")]
-    public void In_float32_at_the_papers_size_the_fused_recurrence_is_as_close_to_float64_as_the_module_path(string controller, string access)
+    [InlineData("lstm", "per-head", 1)]
+    [InlineData("lstm", "extended", 1)]
+    [InlineData("lstm", "extended", 2)]
+    [InlineData("feedforward", "per-head", 1)]
+    public void In_float32_at_the_papers_size_the_fused_recurrence_is_as_close_to_float64_as_the_module_path(string controller, string access, int threads)
     {
-        var (fused, modules) = Pair(controller, access, inputs: 405, hidden: 200, slots: 128, width: 40, heads: 4, outputs: 5, ScalarType.Float32);
+        var (fused, modules) = Pair(controller, access, inputs: 405, hidden: 200, slots: 128, width: 40, heads: 4, outputs: 5, ScalarType.Float32, threads);
         var (_, reference) = Pair(controller, access, inputs: 405, hidden: 200, slots: 128, width: 40, heads: 4, outputs: 5, ScalarType.Float64);
         using var _ = fused;
         using var __ = modules;
@@ -128,10 +132,12 @@ public class FusedRecurrenceTests
         }
     }
 
-    [Fact]
-    public void A_forward_between_a_forward_and_its_backward_leaves_the_gradients_right()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_forward_between_a_forward_and_its_backward_leaves_the_gradients_right(int threads)
     {
-        var (fused, modules) = Pair("lstm", "per-head", inputs: 7, hidden: 6, slots: 5, width: 3, heads: 2, outputs: 3, ScalarType.Float64);
+        var (fused, modules) = Pair("lstm", "per-head", inputs: 7, hidden: 6, slots: 5, width: 3, heads: 2, outputs: 3, ScalarType.Float64, threads);
         using var _ = fused;
         using var __ = modules;
         manual_seed(5);

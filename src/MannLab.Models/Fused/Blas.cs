@@ -41,6 +41,12 @@ internal static unsafe class Blas
         else throw new NotSupportedException($"no exp for {typeof(T).Name}");
     }
 
+    // The C entry point, which takes the count by value; the lower-case one is Fortran's, by reference.
+    [DllImport(Torch, EntryPoint = "MKL_Set_Num_Threads_Local")] private static extern int MklSetNumThreadsLocal(int threads);
+
+    /// <summary>How many threads MKL uses for calls from this thread (0: the process's setting again); returns the previous value.</summary>
+    public static int SetThreadsHere(int threads) => MklSetNumThreadsLocal(threads);
+
     [DllImport("LibTorchSharp", EntryPoint = "THSTensor_data")]
     private static extern IntPtr TensorData(IntPtr tensor);
 

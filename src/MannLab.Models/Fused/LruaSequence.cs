@@ -62,6 +62,9 @@ internal sealed unsafe class LruaWorkspace<T> : IDisposable where T : unmanaged
         AddGradient = Alloc(b * r * w);
         WriteGradient = Alloc(b * r * n);
         NormGradient = Alloc(b * n);
+        RecurrentWeightGradient = Alloc((long)s.Gates * s.RecurrentInputs);
+        HeadWeightGradient = Alloc((long)s.HeadOutputs * s.Hidden);
+        HeadBiasGradient = Alloc(s.HeadOutputs);
     }
 
     public LruaShape Shape { get; }
@@ -73,9 +76,9 @@ internal sealed unsafe class LruaWorkspace<T> : IDisposable where T : unmanaged
     // entries, the first being the state before step 0.
     public T* X, Gates, Cells, CellTanh, HeadRaw, Head, KeyNorms, Keys, Memory, InverseNorms, Cosines, Reads, Writes, LeastUsed, Keep, Usage;
 
-    // The backward pass's own.
+    // The backward pass's own; the weights' gradients are a shard's part of them (LruaRecurrence).
     public T* HeadGradients, MemoryGradient, ReadCarry, HiddenCarry, CellCarry, RecurrentGradient, StepHidden, ReadGradient, WeightGradient,
-        CosineGradient, KeyGradient, AddGradient, WriteGradient, NormGradient;
+        CosineGradient, KeyGradient, AddGradient, WriteGradient, NormGradient, RecurrentWeightGradient, HeadWeightGradient, HeadBiasGradient;
 
     private T* Alloc(long count)
     {
