@@ -21,7 +21,7 @@ public static class TorchRuntime
     /// What libtorch's OpenMP (libgomp) reads once, as it loads: for a process that splits the fused
     /// recurrence over threads, its idle threads sleep rather than spin. Spinning for a while after
     /// each op that torch ran on two threads, one took the core that the recurrence's second shard
-    /// runs on: 61 ms an iteration instead of 45 (BENCHMARKS.md). Not for the others: an LSTM on two
+    /// runs on: 61-73 ms an iteration instead of 44-47 (BENCHMARKS.md). Not for the others: an LSTM on two
     /// threads runs twice as fast with them spinning. A setting of the user's own stands. Call it
     /// before anything uses torch; it is set in the native environment, since .NET keeps its own copy.
     /// </summary>
