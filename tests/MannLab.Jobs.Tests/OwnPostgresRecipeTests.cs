@@ -70,7 +70,7 @@ public sealed class OwnPostgresRecipeTests
                 .Should().Equal([false], "the migrations ran with no right but owning the database");
             (await EmbeddedLab.Column<string>(db, "show listen_addresses")).Should().Equal("*");
 
-            var wrong = await machine.RunAsync(Bound, Path.Combine(bin, "psql"), uri.Replace(password, "not-the-password"), "-w", "-tAc", "select 1");
+            var wrong = await SharedServerTests.Psql(machine, uri.Replace(password, "not-the-password"));
             wrong.Err.Should().Contain("password authentication failed for user \"mannlab\"");
         }
         finally

@@ -239,7 +239,8 @@ public sealed class SharedServerTests
         await lab.Exited(up, "up to stop");
     }
 
-    private static Task<Command.Result> Psql(NetworkNamespace machine, string uri)
+    /// <summary>`select 1` on <paramref name="uri"/> by psql from inside <paramref name="machine"/>.</summary>
+    internal static Task<Command.Result> Psql(NetworkNamespace machine, string uri)
     {
         var psql = machine.StartInfo(Path.Combine(EmbeddedPostgres.FindBinaries(), "psql"), uri, "-w", "-tAc", "select 1");
         psql.Environment["PGCONNECT_TIMEOUT"] = "20";
