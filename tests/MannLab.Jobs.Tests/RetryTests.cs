@@ -9,7 +9,9 @@ namespace MannLab.Jobs.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class RetryTests(PostgresFixture pg) : IDisposable
 {
-    private readonly JobsHarness _lab = new(pg);
+    // Nothing here crashes, so a long lease: with the short one, a renewal that the loaded CI
+    // machine answered late stopped a run mid-test as interrupted, an attempt the test did not make.
+    private readonly JobsHarness _lab = new(pg, leaseSeconds: 60);
 
     public void Dispose() => _lab.Dispose();
 
