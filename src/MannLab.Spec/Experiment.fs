@@ -51,18 +51,18 @@ module Experiments =
     let private sweepAxes (ctx: Ctx) (root: Node) =
         match root with
         | Mapping(entries, _) ->
-            match entries |> List.tryFind (fun e -> e.Key = "sweep") with
+            match entries |> List.tryFind (fun e -> e.Key = Schema.Sections.sweep.Path) with
             | None -> []
             | Some e when isNull e.Value -> []
             | Some { Value = Mapping(axes, _) } ->
                 axes
                 |> List.choose (fun a ->
-                    let path = "sweep." + a.Key
+                    let path = Schema.Sections.sweep.Path + "." + a.Key
                     let segments = a.Key.Split '.'
                     if segments |> Array.exists String.IsNullOrWhiteSpace then
                         ctx.Report(a.KeyPos, path, sprintf "'%s' is not a field path like model.lrua.gamma" a.Key)
                         None
-                    elif segments[0] = "sweep" then
+                    elif segments[0] = Schema.Sections.sweep.Path then
                         ctx.Report(a.KeyPos, path, "a sweep cannot sweep over itself")
                         None
                     else
@@ -75,7 +75,7 @@ module Experiments =
                             ctx.Report(posOf other, path, sprintf "expected a list of values to sweep over, got %s" (describe other))
                             None)
             | Some e ->
-                ctx.Report(posOf e.Value, "sweep", sprintf "expected a section of 'field.path: [values]' lines, got %s" (describe e.Value))
+                ctx.Report(posOf e.Value, Schema.Sections.sweep.Path, sprintf "expected a section of 'field.path: [values]' lines, got %s" (describe e.Value))
                 []
         | _ -> []
 
@@ -119,7 +119,7 @@ module Experiments =
             Error(toErrors file sweepCtx.Problems)
         elif size > int64 maxRuns then
             let _, pos, _ = axes.Head
-            Error(toErrors file [ { Pos = pos; Path = "sweep"; Message = sprintf "the sweep expands to %d runs; at most %d are allowed" size maxRuns } ])
+            Error(toErrors file [ { Pos = pos; Path = Schema.Sections.sweep.Path; Message = sprintf "the sweep expands to %d runs; at most %d are allowed" size maxRuns } ])
         else
             let points =
                 product axes
@@ -175,7 +175,7 @@ module Experiments =
         |> Result.bind (fun e ->
             match e.Runs with
             | [ run ] -> Ok run.Spec
-            | runs -> Error [ { File = "<stored spec>"; Position = { Line = 1; Column = 1 }; Path = "sweep"; Message = sprintf "a stored spec is one run, not %d" runs.Length } ])
+            | runs -> Error [ { File = "<stored spec>"; Position = { Line = 1; Column = 1 }; Path = Schema.Sections.sweep.Path; Message = sprintf "a stored spec is one run, not %d" runs.Length } ])
 
     let private resolved text =
         match parse "<defaults>" text with

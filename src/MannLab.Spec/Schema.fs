@@ -82,6 +82,27 @@ let private orNull (k: Key<'a>) : Key<'a option> =
       Check = { Test = Option.bind k.Check.Test; Shown = k.Check.Shown }
       Write = Option.map k.Write >> Option.defaultValue Null }
 
+/// A section of the language (a mapping of keys, e.g. model.memory); its keys' paths run through it.
+type SectionName(path: string) =
+    member _.Path = path
+    member _.Name = path.Substring(path.LastIndexOf '.' + 1)
+
+/// The sections, by where they stand.
+module Sections =
+    let dataset = SectionName "dataset"
+    let synthetic = SectionName "dataset.synthetic"
+    let augment = SectionName "dataset.augment"
+    let task = SectionName "task"
+    let model = SectionName "model"
+    let memory = SectionName "model.memory"
+    let lrua = SectionName "model.lrua"
+    let ntm = SectionName "model.ntm"
+    let training = SectionName "training"
+    let evaluation = SectionName "evaluation"
+    let checkpoint = SectionName "checkpoint"
+    /// Read before the rest (Experiment): each of its keys is the path of another key.
+    let sweep = SectionName "sweep"
+
 // The keys, in the order the canonical form writes them.
 let name = key "name" "text" text (nonEmpty "name") Text
 let description = orNull (key "description" "text" text unchecked Text)

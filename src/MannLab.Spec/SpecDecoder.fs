@@ -11,10 +11,20 @@ let omniglotDrawers = 20
 /// Five characters over five symbols.
 let stringLabelCapacity = pown 5 5
 
-/// A key's name in its section; a key read in a section it does not belong to is a bug here.
-let private nameIn (s: Section) (k: Schema.Key<'a>) =
-    if childPath s.Path k.Name <> k.Path then invalidOp (sprintf "%s is read in the section '%s'" k.Path s.Path)
-    k.Name
+/// The last name of a key's or a section's path, checked against the section it is read in:
+/// reading one in a section it does not belong to is a bug here.
+let private nameOf (s: Section) (path: string) =
+    let name = path.Substring(path.LastIndexOf '.' + 1)
+    if childPath s.Path name <> path then invalidOp (sprintf "%s is read in the section '%s'" path s.Path)
+    name
+
+let private nameIn (s: Section) (k: Schema.Key<'a>) = nameOf s k.Path
+
+/// A section within s, by the schema's name for it.
+let private sub (s: Section) (g: Schema.SectionName) = s.Section(nameOf s g.Path)
+
+/// A key or section that s holds but that does not apply, by the schema's path.
+let private notApplicable (s: Section) path reason = s.NotApplicable(nameOf s path, reason)
 
 /// A key with its own default and check: the default when absent or unusable.
 let private get (s: Section) (k: Schema.Key<'a>) =
@@ -29,7 +39,7 @@ let private required (s: Section) (k: Schema.Key<'a>) = s.Required(nameIn s k, k
 
 let private dataset (s: Section) =
     let source = get s Schema.source
-    let synthetic = s.Section("synthetic")
+    let synthetic = sub s Schema.Sections.synthetic
 
     let glyphs =
         { Alphabets = get synthetic Schema.alphabets
@@ -41,10 +51,10 @@ let private dataset (s: Section) =
 
     let sourceValue, characters =
         if source then
-            s.NotApplicable("synthetic", "'synthetic' settings apply to source: synthetic only")
+            notApplicable s Schema.Sections.synthetic.Path "'synthetic' settings apply to source: synthetic only"
             Omniglot(get s Schema.omniglotPath), omniglotCharacters
         else
-            s.NotApplicable(Schema.omniglotPath.Name, "'path' applies to source: omniglot only (synthetic glyphs are generated)")
+            notApplicable s Schema.omniglotPath.Path "'path' applies to source: omniglot only (synthetic glyphs are generated)"
             Synthetic glyphs, glyphs.Alphabets * glyphs.CharactersPerAlphabet
 
     let split = get s Schema.split
@@ -57,10 +67,10 @@ let private dataset (s: Section) =
                 else Some(sprintf "must be between 1 and %d (the dataset has %d characters), got %d" (characters - 1) characters n)
             Paper(getOr s Schema.trainCharacters dflt check)
         else
-            s.NotApplicable(Schema.trainCharacters.Name, "'train_characters' applies to split: paper only")
+            notApplicable s Schema.trainCharacters.Path "'train_characters' applies to split: paper only"
             BackgroundEvaluation
 
-    let augment = s.Section("augment")
+    let augment = sub s Schema.Sections.augment
 
     let augmentation =
         { Translate = get augment Schema.translate
@@ -85,7 +95,7 @@ let private task (s: Section) (drawers: int) =
     let labels = get s Schema.labels
 
     let classesCheck n =
-        match positive "classes" n with
+        match positive Schema.classes.Name n with
         | Some m -> Some m
         | None when labels = StringLabels && n > stringLabelCapacity ->
             Some(sprintf "string labels can name at most %d classes, got %d" stringLabelCapacity n)
@@ -95,18 +105,19 @@ let private task (s: Section) (drawers: int) =
     let classes = getOr s Schema.classes Schema.classes.Default.Value classesCheck
 
     let shape =
-        if s.Has "length" && s.Has "instances" then
-            s.Ctx.Report(s.PositionOf "length", childPath s.Path "length", "give either 'instances' (per class) or 'length' (steps per episode), not both")
-            s.Skip "instances"
-            s.Skip "length"
+        let length, instances = nameIn s Schema.length, nameIn s Schema.instances
+        if s.Has length && s.Has instances then
+            s.Ctx.Report(s.PositionOf length, Schema.length.Path, "give either 'instances' (per class) or 'length' (steps per episode), not both")
+            s.Skip instances
+            s.Skip length
             InstancesPerClass Schema.instances.Default.Value
-        elif s.Has "length" then
+        elif s.Has length then
             // An unusable length (reported) stands for the paper's episode length, for the checks after it.
             let paperLength = Schema.classes.Default.Value * Schema.instances.Default.Value
             Length(getOr s Schema.length paperLength Schema.length.Check.Test)
         else
             let check k =
-                match positive "instances" k with
+                match positive Schema.instances.Name k with
                 | Some m -> Some m
                 | None when k > drawers ->
                     Some(sprintf "the dataset has %d drawings of each character, so at most %d instances per class" drawers drawers)
@@ -124,7 +135,7 @@ let private model (s: Section) =
     let result =
         match kind with
         | Some "mann" ->
-            let memory = s.Section("memory")
+            let memory = sub s Schema.Sections.memory
 
             let mem =
                 { Slots = get memory Schema.slots
@@ -135,14 +146,14 @@ let private model (s: Section) =
             memory.Finish()
 
             if mem.ReadHeads > mem.Slots then
-                s.Ctx.Report(memory.PositionOf "read_heads", childPath memory.Path "read_heads",
+                s.Ctx.Report(memory.PositionOf(nameIn memory Schema.readHeads), Schema.readHeads.Path,
                              sprintf "more read heads (%d) than memory slots (%d)" mem.ReadHeads mem.Slots)
 
             let access =
                 match get s Schema.access with
                 | true ->
-                    s.NotApplicable("ntm", "'ntm' settings apply to access: ntm only")
-                    let lrua = s.Section("lrua")
+                    notApplicable s Schema.Sections.ntm.Path "'ntm' settings apply to access: ntm only"
+                    let lrua = sub s Schema.Sections.lrua
 
                     let settings =
                         { Gamma = get lrua Schema.gamma
@@ -153,8 +164,8 @@ let private model (s: Section) =
                     lrua.Finish()
                     Lrua settings
                 | false ->
-                    s.NotApplicable("lrua", "'lrua' settings apply to access: lrua only")
-                    let ntm = s.Section("ntm")
+                    notApplicable s Schema.Sections.lrua.Path "'lrua' settings apply to access: lrua only"
+                    let ntm = sub s Schema.Sections.ntm
                     let settings = { ShiftRange = get ntm Schema.shiftRange }
                     ntm.Finish()
                     Ntm settings
@@ -165,8 +176,8 @@ let private model (s: Section) =
                   Memory = mem
                   Access = access }
         | other ->
-            for key in [ "memory"; Schema.access.Name; "lrua"; "ntm"; Schema.controller.Name ] do
-                s.NotApplicable(key, mannOnly key + (match other with Some k -> sprintf " (this model is %s)" k | None -> ""))
+            for path in [ Schema.Sections.memory.Path; Schema.access.Path; Schema.Sections.lrua.Path; Schema.Sections.ntm.Path; Schema.controller.Path ] do
+                notApplicable s path (mannOnly (nameOf s path) + (match other with Some k -> sprintf " (this model is %s)" k | None -> ""))
             if other = Some "lstm" then Lstm hidden else FeedForward hidden
 
     s.Finish()
@@ -177,15 +188,15 @@ let private training (s: Section) =
 
     let optimizer =
         if isAdam then
-            for key in [ Schema.momentum.Name; Schema.decay.Name ] do
-                s.NotApplicable(key, sprintf "'%s' applies to optimizer: rmsprop only" key)
+            for k in [ Schema.momentum; Schema.decay ] do
+                notApplicable s k.Path (sprintf "'%s' applies to optimizer: rmsprop only" k.Name)
             Adam
                 { Lr = getOr s Schema.lr Schema.adamLr Schema.lr.Check.Test
                   Beta1 = get s Schema.beta1
                   Beta2 = get s Schema.beta2 }
         else
-            for key in [ Schema.beta1.Name; Schema.beta2.Name ] do
-                s.NotApplicable(key, sprintf "'%s' applies to optimizer: adam only" key)
+            for k in [ Schema.beta1; Schema.beta2 ] do
+                notApplicable s k.Path (sprintf "'%s' applies to optimizer: adam only" k.Name)
             RmsProp
                 { Lr = get s Schema.lr
                   Momentum = get s Schema.momentum
@@ -219,17 +230,17 @@ let private evaluation (s: Section) (maxInstance: int) =
     let instances =
         match s.Optional(nameIn s Schema.evaluationInstances, listOf (positioned integer)) with
         | Some [] ->
-            s.Ctx.Report(s.PositionOf "instances", childPath s.Path "instances", "list at least one instance to report")
+            s.Ctx.Report(s.PositionOf(nameIn s Schema.evaluationInstances), Schema.evaluationInstances.Path, "list at least one instance to report")
             []
         | Some listed ->
             for i, (k, pos) in List.indexed listed do
-                let path = sprintf "%s.instances[%d]" s.Path i
+                let path = sprintf "%s[%d]" Schema.evaluationInstances.Path i
                 if k < 1 || k > maxInstance then
                     s.Ctx.Report(pos, path, sprintf "instance %d is out of range: an episode shows each class at most %d times" k maxInstance)
                 elif listed |> List.take i |> List.exists (fun (j, _) -> j = k) then
                     s.Ctx.Report(pos, path, sprintf "instance %d is listed twice" k)
             List.map fst listed
-        | None when s.Has "instances" -> [] // reported by the decoder
+        | None when s.Has(nameIn s Schema.evaluationInstances) -> [] // reported by the decoder
         | None -> Schema.evaluationInstances.Default.Value |> List.filter (fun k -> k <= maxInstance)
 
     let result =
@@ -246,19 +257,19 @@ let decode (ctx: Ctx) (root: Node) : Spec =
     let name = required top Schema.name |> Option.defaultValue ""
     let description = get top Schema.description
     let tags = get top Schema.tags
-    let ds, drawers = dataset (top.Section "dataset")
-    let tk = task (top.Section "task") drawers
-    let md = model (top.Section "model")
-    let tr = training (top.Section "training")
+    let ds, drawers = dataset (sub top Schema.Sections.dataset)
+    let tk = task (sub top Schema.Sections.task) drawers
+    let md = model (sub top Schema.Sections.model)
+    let tr = training (sub top Schema.Sections.training)
 
-    let ev = evaluation (top.Section "evaluation") tk.MaxInstance
-    let checkpoint = top.Section "checkpoint"
+    let ev = evaluation (sub top Schema.Sections.evaluation) tk.MaxInstance
+    let checkpoint = sub top Schema.Sections.checkpoint
     let checkpointEvery = get checkpoint Schema.checkpointEvery
     checkpoint.Finish()
     let defaultQueue = if tr.Device = Cuda then GpuQueue else CpuQueue
     let queue = getOr top Schema.queue defaultQueue Schema.queue.Check.Test
     let priority = get top Schema.priority
-    top.Skip "sweep"
+    top.Skip(nameOf top Schema.Sections.sweep.Path)
     top.Finish()
 
     { Name = name
