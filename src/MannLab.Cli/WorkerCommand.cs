@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MannLab.Jobs;
+using MannLab.Runs;
 using MannLab.TrainingHost;
 
 namespace MannLab.Cli;
@@ -68,9 +69,9 @@ public static class WorkerCommand
     public static Command CreateTrainProcess()
     {
         var run = new Argument<string>("run");
-        var worker = new Option<string>("--worker") { Required = true };
-        var checkpoint = new Option<string>("--checkpoint") { Required = true };
-        var command = new Command("_train", "The training process of one run, started by a worker") { Hidden = true };
+        var worker = new Option<string>(TrainingProtocol.WorkerOption) { Required = true };
+        var checkpoint = new Option<string>(TrainingProtocol.CheckpointOption) { Required = true };
+        var command = new Command(TrainingProtocol.Command, "The training process of one run, started by a worker (TrainingProtocol)") { Hidden = true };
         command.Arguments.Add(run);
         command.Options.Add(worker);
         command.Options.Add(checkpoint);

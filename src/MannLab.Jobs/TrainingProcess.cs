@@ -1,12 +1,12 @@
 using System.Diagnostics;
+using MannLab.Runs;
 
 namespace MannLab.Jobs;
 
 /// <summary>
-/// One run trained in a child process (<c>mannlab _train RUN</c>). Each training gets a process of
-/// its own: torch's thread count is process-wide, and a crash in libtorch takes down only that run.
-/// The child trains until its standard input closes: that is how the worker asks it to checkpoint
-/// and stop, and how it learns that its worker died.
+/// One run trained in a child process, as <see cref="TrainingProtocol"/> states. Each training gets
+/// a process of its own: torch's thread count is process-wide, and a crash in libtorch takes down
+/// only that run.
 /// </summary>
 public sealed class TrainingProcess : IDisposable
 {
@@ -42,8 +42,8 @@ public sealed class TrainingProcess : IDisposable
             UseShellExecute = false,
         };
         foreach (var a in prefix) start.ArgumentList.Add(a);
-        foreach (var a in new[] { "_train", runId, "--worker", worker, "--checkpoint", checkpoint }) start.ArgumentList.Add(a);
-        start.Environment["MANNLAB_DB"] = connectionString;
+        foreach (var a in TrainingProtocol.Arguments(runId, worker, checkpoint)) start.ArgumentList.Add(a);
+        start.Environment[TrainingProtocol.DatabaseVariable] = connectionString;
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
         var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using Npgsql;
 
 namespace MannLab.Storage;
@@ -37,7 +38,7 @@ public sealed class Database : IDisposable
 
     /// <summary>The connection string configured by <paramref name="option"/> or MANNLAB_DB, if any.</summary>
     public static string? Configured(string? option) =>
-        option is { Length: > 0 } ? FromUri(option) : Environment.GetEnvironmentVariable("MANNLAB_DB") is { Length: > 0 } env ? FromUri(env) : null;
+        option is { Length: > 0 } ? FromUri(option) : Environment.GetEnvironmentVariable(TrainingProtocol.DatabaseVariable) is { Length: > 0 } env ? FromUri(env) : null;
 
     /// <summary>postgresql://user:password@host:port/database (what psql and most tools take) as an Npgsql connection string.</summary>
     public static string FromUri(string text)

@@ -9,20 +9,18 @@ using Npgsql;
 namespace MannLab.TrainingHost;
 
 /// <summary>
-/// The training side of a job, in its own process: reads the run's spec from the database, puts
-/// its latest checkpoint in place, and trains with results (where it runs among them) going to
-/// PostgreSQL. It stops (after a checkpoint) when its standard input closes: its worker asked,
-/// or its worker died. Signals from a terminal's Ctrl-C are left to the worker, which owns the
-/// decision to stop.
+/// The training side of a job, in its own process (<see cref="TrainingProtocol"/>): reads the
+/// run's spec from the database, puts its latest checkpoint in place, and trains with results
+/// going to PostgreSQL, until it is done or its standard input closes.
 /// </summary>
 public static class RunTraining
 {
     public static int Run(string runId, string worker, string checkpoint, TextWriter output, TextWriter errors)
     {
-        var connectionString = Environment.GetEnvironmentVariable("MANNLAB_DB");
+        var connectionString = Environment.GetEnvironmentVariable(TrainingProtocol.DatabaseVariable);
         if (string.IsNullOrEmpty(connectionString))
         {
-            errors.WriteLine("error: MANNLAB_DB is not set; `_train` is started by a worker, not by hand (use `mannlab train FILE`)");
+            errors.WriteLine($"error: {TrainingProtocol.DatabaseVariable} is not set; `{TrainingProtocol.Command}` is started by a worker, not by hand (use `mannlab train FILE`)");
             return TrainingExitCode.NotStarted;
         }
         // Named, so a run's writes can be told from its worker's (pg_stat_activity, tests).
