@@ -190,33 +190,33 @@ public sealed class RunJob(NpgsqlDataSource db, string connectionString, JobSett
         switch (exit)
         {
             case TrainingExitCode.Completed:
-                Release("succeeded", RunStatus.Succeeded, null);
+                Release(AttemptOutcome.Succeeded, RunStatus.Succeeded, null);
                 log?.Invoke($"run {runId}: succeeded");
                 return false;
             case TrainingExitCode.Interrupted when reason == StopReason.Cancelled:
-                Release("cancelled", RunStatus.Cancelled, null);
+                Release(AttemptOutcome.Cancelled, RunStatus.Cancelled, null);
                 return false;
             case TrainingExitCode.Interrupted when reason == StopReason.Outage:
-                Release("interrupted", RunStatus.Interrupted, "the database was unreachable for longer than the lease");
+                Release(AttemptOutcome.Interrupted, RunStatus.Interrupted, "the database was unreachable for longer than the lease");
                 return true;
             case TrainingExitCode.Interrupted:
-                Release("interrupted", RunStatus.Interrupted, null);
+                Release(AttemptOutcome.Interrupted, RunStatus.Interrupted, null);
                 // Back to the queue: on shutdown Hangfire requeues a job that ends cancelled.
                 cancel.ThrowIfCancellationRequested();
                 throw new TrainingProcessDiedException($"the training process of run {runId} was stopped from outside its worker");
             case TrainingExitCode.Failed:
                 var reported = Reported(errorTail);
-                Release("failed", RunStatus.Failed, reported);
+                Release(AttemptOutcome.Failed, RunStatus.Failed, reported);
                 throw new RunFailedException($"run {runId} failed: {reported}");
             default:
                 var error = $"the training process exited with code {exit}{(exit > 128 ? $" (signal {exit - 128})" : "")}" +
                             (errorTail.Length > 0 ? ":\n" + errorTail : "");
                 if (WaitOut(() => _leases.CrashCountAsync(runId), $"run {runId}: counting its crashes", cancel) + 1 >= MaxCrashes)
                 {
-                    Release("crashed", RunStatus.Failed, error);
+                    Release(AttemptOutcome.Crashed, RunStatus.Failed, error);
                     throw new RunFailedException($"run {runId}: {error}");
                 }
-                Release("crashed", RunStatus.Interrupted, error);
+                Release(AttemptOutcome.Crashed, RunStatus.Interrupted, error);
                 throw new TrainingProcessDiedException($"run {runId}: {error}");
         }
 

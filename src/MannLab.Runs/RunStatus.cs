@@ -38,14 +38,19 @@ public static class RunStatus
     /// <summary>What <c>mannlab retry</c> (and the run page's retry, and a requeue in the Hangfire dashboard) queues again.</summary>
     public static readonly IReadOnlyList<string> Retryable = [Failed, Cancelled, Interrupted];
 
+    /// <summary>The status a training session's end leaves a run in, as `mannlab train`'s run record writes it.</summary>
+    public static string After(Outcome outcome) => outcome switch
+    {
+        Outcome.Completed => Succeeded,
+        Outcome.Interrupted => Interrupted,
+        Outcome.Failed => Failed,
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
+    };
+
     public static bool IsFinished(string status) => Finished.Contains(status);
 
     public static bool IsRetryable(string status) => Retryable.Contains(status);
 
-    /// <summary>
-    /// Statuses as SQL literals, comma-separated, for <c>status = ...</c> and <c>status in (...)</c>:
-    /// <c>'failed', 'cancelled'</c>. Only statuses go in, so nothing needs escaping.
-    /// </summary>
-    public static string Sql(params IEnumerable<string> statuses) =>
-        string.Join(", ", statuses.Select(s => All.Contains(s) ? $"'{s}'" : throw new ArgumentException($"'{s}' is not a run status", nameof(statuses))));
+    /// <summary>Statuses as SQL literals, comma-separated, for <c>status = ...</c> and <c>status in (...)</c>: <c>'failed', 'cancelled'</c>.</summary>
+    public static string Sql(params IEnumerable<string> statuses) => SqlLiterals.Of(statuses, All, "a run status");
 }

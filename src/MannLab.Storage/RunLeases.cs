@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using Npgsql;
 using NpgsqlTypes;
 using static MannLab.Runs.RunStatus;
@@ -68,8 +69,8 @@ public sealed class RunLeases(NpgsqlDataSource db)
     private static readonly string Orphaned = $"status in ({Sql(Queued, Interrupted)}) or (status = {Sql(Running)} and {NoLiveLease()})";
 
     /// <summary>Closes the attempt a dead worker left open (its lease ran out).</summary>
-    private const string CloseLostAttempt = """
-        update mannlab.run_attempts set outcome = 'lost', finished_at = now(), error = 'its worker stopped renewing the lease',
+    private static readonly string CloseLostAttempt = $"""
+        update mannlab.run_attempts set outcome = {AttemptOutcome.Sql(AttemptOutcome.Lost)}, finished_at = now(), error = 'its worker stopped renewing the lease',
             to_episode = (select episodes_done from mannlab.runs where id = @run)
         where run_id = @run and finished_at is null
         """;
@@ -246,9 +247,9 @@ public sealed class RunLeases(NpgsqlDataSource db)
     /// <summary>How many attempts at the run since it was last retried ended with its training process dying.</summary>
     public async Task<int> CrashCountAsync(string runId)
     {
-        await using var command = db.CreateCommand("""
+        await using var command = db.CreateCommand($"""
             select count(*) from mannlab.run_attempts a join mannlab.runs r on r.id = a.run_id
-            where a.run_id = @run and a.outcome = 'crashed' and a.attempt > r.retried_at_attempt
+            where a.run_id = @run and a.outcome = {AttemptOutcome.Sql(AttemptOutcome.Crashed)} and a.attempt > r.retried_at_attempt
             """);
         command.Parameters.AddWithValue("run", runId);
         return Convert.ToInt32(await command.ExecuteScalarAsync());

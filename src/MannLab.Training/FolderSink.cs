@@ -41,7 +41,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         }
         Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy", episode);
         _run["environment"] = JsonSerializer.SerializeToNode(environment);
-        _run["status"] = "running";
+        _run["status"] = RunStatus.Running;
         _run["started_at"] = DateTimeOffset.UtcNow.ToString("O");
         _run["resumed_from_episode"] = episode;
         WriteRun();
@@ -76,7 +76,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
 
     public void Finished(TrainingResult result)
     {
-        _run["status"] = result.Outcome.ToString().ToLowerInvariant();
+        _run["status"] = RunStatus.After(result.Outcome);
         _run["episodes"] = result.Episodes;
         _run["reason"] = result.Reason;
         _run["finished_at"] = DateTimeOffset.UtcNow.ToString("O");

@@ -36,7 +36,7 @@ public class TrainCommandTests : IDisposable
 
         result.ExitCode.Should().Be(TrainingExitCode.Completed, result.Err);
         var record = RunRecord(_folder.Sub("out"));
-        record.GetProperty("status").GetString().Should().Be("completed");
+        record.GetProperty("status").GetString().Should().Be(RunStatus.Succeeded);
         // device: auto, on the device torch found: the CPU on a machine without CUDA.
         record.GetProperty("environment").GetProperty("Device").GetString().Should().Be(TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu");
     }
@@ -120,7 +120,7 @@ public class TrainCommandTests : IDisposable
         process.ExitCode.Should().Be(TrainingExitCode.Interrupted, await stdout + await stderr);
         (await stdout).Should().Contain("Run the same command to resume");
         var record = RunRecord(output);
-        record.GetProperty("status").GetString().Should().Be("interrupted");
+        record.GetProperty("status").GetString().Should().Be(RunStatus.Interrupted);
         CheckpointHeader.Read(Path.Combine(output, "checkpoint.bin")).Episode.Should().Be(record.GetProperty("episodes").GetInt64()).And.BePositive();
     }
 
@@ -140,7 +140,7 @@ public class TrainCommandTests : IDisposable
         await UntilExited(process);
 
         process.ExitCode.Should().Be(TrainingExitCode.Interrupted, await stdout + await stderr);
-        RunRecord(output).GetProperty("status").GetString().Should().Be("interrupted");
+        RunRecord(output).GetProperty("status").GetString().Should().Be(RunStatus.Interrupted);
     }
 
     /// <summary>`mannlab train` of a run far too long to finish, once its first checkpoint is on disk: the process, its output, and its folder.</summary>

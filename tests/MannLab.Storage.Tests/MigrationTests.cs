@@ -16,7 +16,7 @@ public class MigrationTests(PostgresFixture pg)
 
         first.Should().Equal(Migrations.All().Select(m => m.Name));
         first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql", "0005_memory_snapshots.sql",
-            "0006_waiting.sql", "0007_retry.sql");
+            "0006_waiting.sql", "0007_retry.sql", "0008_attempt_outcomes.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
             .Should().Be(10); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations
@@ -25,16 +25,23 @@ public class MigrationTests(PostgresFixture pg)
     }
 
     [Fact]
-    public async Task The_database_accepts_exactly_the_statuses_the_code_knows()
+    public Task The_database_accepts_exactly_the_statuses_the_code_knows() => CheckHolds("runs", "runs_status_check", RunStatus.All);
+
+    [Fact]
+    public Task The_database_accepts_exactly_the_attempt_outcomes_the_code_knows() =>
+        CheckHolds("run_attempts", "run_attempts_outcome_check", AttemptOutcome.All);
+
+    /// <summary>The words the table's check allows are exactly <paramref name="words"/>.</summary>
+    private async Task CheckHolds(string table, string constraint, IReadOnlyList<string> words)
     {
         await Migrations.ApplyAsync(pg.DataSource);
 
-        var check = await pg.Scalar<string>("""
-            select pg_get_constraintdef(oid) from pg_constraint where conrelid = 'mannlab.runs'::regclass and conname = 'runs_status_check'
+        var check = await pg.Scalar<string>($"""
+            select pg_get_constraintdef(oid) from pg_constraint where conrelid = 'mannlab.{table}'::regclass and conname = '{constraint}'
             """);
 
         System.Text.RegularExpressions.Regex.Matches(check!, "'([a-z]+)'").Select(m => m.Groups[1].Value)
-            .Should().BeEquivalentTo(RunStatus.All, $"the check reads: {check}");
+            .Should().BeEquivalentTo(words, $"the check reads: {check}");
     }
 
     [Fact]
