@@ -137,8 +137,8 @@ public sealed class MannModel : EpisodeModel
     public ExternalMemory Memory => memory;
 
     /// <summary>
-    /// Whether a CPU forward with wiped LRUA memory runs the fused recurrence
-    /// (<see cref="Fused.LruaRecurrence"/>); false for the module path, the reference it is tested against.
+    /// Whether forward runs the fused recurrence where it applies (<see cref="LruaRecurrence.TryApply"/>);
+    /// false for the modules' path, the reference it is tested against.
     /// </summary>
     public bool Fused { get; set; } = true;
 
@@ -152,14 +152,9 @@ public sealed class MannModel : EpisodeModel
 
     private Tensor Run(Tensor input, MemoryTrace? trace)
     {
+        if (trace is null && Fused && LruaRecurrence.TryApply(controller, memory, input, FusedThreads ?? get_num_threads()) is { } fused)
+            return output.call(fused);
         long batch = input.shape[0], steps = input.shape[1];
-        if (trace is null && Fused && input.device_type == DeviceType.CPU && memory is LruaMemory lrua
-            && lrua.FusedShape(batch, steps, controller.HiddenUnits, controller is LstmController) is { } shape)
-        {
-            var (headWeight, headBias) = lrua.HeadParameters;
-            return output.call(LruaRecurrence.Apply(shape, controller.Project(input), controller.RecurrentWeight, headWeight, headBias,
-                FusedThreads ?? get_num_threads()));
-        }
         var recurrence = controller.Start(input);
         var episode = memory.Start(batch, input.device, input.dtype);
         var read = zeros(batch, memory.ReadWidth, input.dtype, input.device);

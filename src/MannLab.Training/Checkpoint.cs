@@ -39,7 +39,8 @@ public static class Checkpoint
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
         if (ReadPreviousCarriedMemory(reader, model.parameters().First().device) is { Count: > 0 } carried)
         {
-            ((MannModel)model).Memory.Carry(carried);
+            if (model is not MannModel mann) throw new InvalidDataException($"{file}: it carries a memory, and the model has none");
+            mann.Memory.Carry(carried);
             foreach (var field in carried.Values) field.Dispose();
         }
         return header;

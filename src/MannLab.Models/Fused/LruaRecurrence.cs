@@ -29,6 +29,20 @@ public sealed class LruaRecurrence : autograd.SingleTensorFunction<LruaRecurrenc
     public static Tensor Apply(LruaShape shape, Tensor projection, Tensor recurrent, Tensor headWeight, Tensor headBias, int threads = 1) =>
         apply(projection, recurrent, headWeight, headBias, shape, Math.Clamp(threads, 1, shape.Batch));
 
+    /// <summary>
+    /// [h_t, r_t] for every step of <paramref name="input"/> [B, T, I] by the fused recurrence, where it
+    /// applies: a controller (LSTM or feed-forward) with LRUA memory wiped every episode, on the CPU.
+    /// Null elsewhere (NTM access, persistent memory, another device): the modules' path runs there.
+    /// </summary>
+    internal static Tensor? TryApply(Controller controller, ExternalMemory memory, Tensor input, int threads)
+    {
+        if (input.device_type != DeviceType.CPU || memory is not LruaMemory lrua
+            || lrua.FusedShape(input.shape[0], input.shape[1], controller.HiddenUnits, controller is LstmController) is not { } shape)
+            return null;
+        var (headWeight, headBias) = lrua.HeadParameters;
+        return Apply(shape, controller.Project(input), controller.RecurrentWeight, headWeight, headBias, threads);
+    }
+
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var (p, wr, wk, bk, shape, shards) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (LruaShape)vars[4], (int)vars[5]);
