@@ -54,6 +54,53 @@ public class SchemaTests
                 value.Value.Should().Be(field.Plain!.Value, field.Path);
     }
 
+    /// <summary>The table's "applies when" conditions of a key, as (path, value) pairs; "task.length not given" and its twin are the episode's shape, not a condition on a value.</summary>
+    private static List<(string Path, string Value)> Conditions(Schema.Field field) =>
+        field.Applies.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(c => c.Split(": ")).Select(c => (c[0], c[1])).ToList();
+
+    /// <summary>A spec text with each dotted path set to its value (a model kind when none is given).</summary>
+    private static string SpecWith(IEnumerable<(string Path, string Value)> settings)
+    {
+        var root = new SortedDictionary<string, object>(StringComparer.Ordinal) { ["name"] = "applies" };
+        foreach (var (path, value) in settings.Prepend(("model.kind", "lstm")))
+        {
+            var parts = path.Split('.');
+            var section = root;
+            foreach (var part in parts[..^1])
+                section = (SortedDictionary<string, object>)(section.TryGetValue(part, out var inner) ? inner : section[part] = new SortedDictionary<string, object>(StringComparer.Ordinal));
+            section[parts[^1]] = value;
+        }
+        static IEnumerable<string> Lines(SortedDictionary<string, object> section, string indent) => section.SelectMany(e => e.Value is SortedDictionary<string, object> inner
+            ? Lines(inner, indent + "  ").Prepend($"{indent}{e.Key}:")
+            : [$"{indent}{e.Key}: {e.Value}"]);
+        return string.Join("\n", Lines(root, "")) + "\n";
+    }
+
+    [Fact]
+    public void Each_key_is_accepted_exactly_where_the_table_says_it_applies()
+    {
+        var conditional = Schema.fields.Where(f => f.Applies != "" && !f.Applies.Contains("not given")).ToList();
+        conditional.Should().HaveCountGreaterThan(15);
+        foreach (var field in conditional)
+        {
+            var conditions = Conditions(field);
+            var key = (field.Path, Schema.show(field.Plain!.Value));
+            // Where every condition holds, the key at its default is no error.
+            SpecText.Valid(SpecWith([.. conditions, key]));
+            // Where one does not, whatever else holds, the decoder refuses the key (or the section it is in).
+            foreach (var broken in conditions)
+            {
+                var words = Schema.fields.Single(f => f.Path == broken.Path).Type.Split(" | ");
+                foreach (var other in words.Where(w => w != broken.Value))
+                {
+                    var text = SpecWith([.. conditions.Where(c => c != broken), (broken.Path, other), key]);
+                    SpecText.Errors(text).Should().Contain(e => e.Path == field.Path || field.Path.StartsWith(e.Path + "."),
+                        $"{field.Path} applies when {field.Applies}, and here {broken.Path} is {other}:\n{text}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void A_key_added_later_is_written_only_away_from_its_default()
     {
