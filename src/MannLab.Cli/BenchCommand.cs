@@ -16,7 +16,7 @@ public static class BenchCommand
             Description = "mann (the paper's), mann-extended (per-head, key strength, add vector), lstm or feedforward",
             DefaultValueFactory = _ => "mann",
         };
-        model.AcceptOnlyFromAmong("mann", "mann-extended", "lstm", "feedforward");
+        model.AcceptOnlyFromAmong([.. Benchmark.Kinds.Keys]);
         var threads = new Option<int>("--threads") { Description = "torch threads per process", DefaultValueFactory = _ => 1 };
         var iterations = new Option<int>("--iterations") { Description = "timed iterations (after 3 warm-up ones)", DefaultValueFactory = _ => 20 };
         var processes = new Option<int>("--processes") { Description = "run this many benchmark processes at once (e.g. 2 on 2 cores, one thread each)", DefaultValueFactory = _ => 1 };
@@ -27,8 +27,7 @@ public static class BenchCommand
         };
         path.AcceptOnlyFromAmong("fused", "modules");
         var json = new Option<bool>("--json") { Description = "end with one JSON object on the last line" };
-        var command = new Command("bench", "Time training iterations (forward, backward, optimiser step) at the paper's size: batch 16 x 50 steps, " +
-                                           "20x20 inputs, controller 200, memory 128x40, 4 read heads");
+        var command = new Command("bench", $"Time training iterations (forward, backward, optimiser step) at the paper's size: {Benchmark.PaperSize}");
         foreach (var option in new Option[] { model, threads, iterations, processes, path, json }) command.Options.Add(option);
         command.SetAction(parse =>
         {
