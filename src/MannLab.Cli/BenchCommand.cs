@@ -42,7 +42,7 @@ public static class BenchCommand
     {
         var r = Benchmark.Run(model, threads, iterations, fused);
         var pathName = !model.StartsWith("mann") ? "modules" : fused ? "fused" : "modules";
-        Console.WriteLine($"{model}, paper size (batch {Benchmark.Batch} x {Benchmark.Steps} steps, 20x20, controller {Benchmark.Hidden}" +
+        Console.WriteLine($"{model}, paper size (batch {Benchmark.Batch} x {Benchmark.Steps} steps, {Benchmark.ImageSize}x{Benchmark.ImageSize}, controller {Benchmark.Hidden}" +
                           (model.StartsWith("mann") ? $", memory {Benchmark.Slots}x{Benchmark.Width}, {Benchmark.Heads} heads" : "") +
                           $"), {threads} thread{(threads == 1 ? "" : "s")}, {iterations} iterations" +
                           (model.StartsWith("mann") ? $", {pathName} path" : ""));

@@ -18,13 +18,13 @@ public static class Benchmark
     private static readonly Spec.Spec Paper = Experiments.paper;
     private static readonly Spec.MannModel PaperMann = ((Model.Mann)Paper.Model).mann;
 
-    public static readonly int Batch = Paper.Training.BatchSize, Steps = Paper.EpisodeLength,
-        Pixels = Paper.Dataset.ImageSize * Paper.Dataset.ImageSize, Classes = Paper.Task.Classes, Hidden = PaperMann.Hidden,
+    public static readonly int Batch = Paper.Training.BatchSize, Steps = Paper.EpisodeLength, ImageSize = Paper.Dataset.ImageSize,
+        Pixels = ImageSize * ImageSize, Classes = Paper.Task.Classes, Hidden = PaperMann.Hidden,
         Slots = PaperMann.Memory.Slots, Width = PaperMann.Memory.Width, Heads = PaperMann.Memory.ReadHeads;
 
     /// <summary>The size in words, for help and reports.</summary>
     public static string PaperSize =>
-        $"batch {Batch} x {Steps} steps, {Paper.Dataset.ImageSize}x{Paper.Dataset.ImageSize} inputs, {Classes} classes, controller {Hidden}, " +
+        $"batch {Batch} x {Steps} steps, {ImageSize}x{ImageSize} inputs, {Classes} classes, controller {Hidden}, " +
         $"memory {Slots}x{Width}, {Heads} read heads";
 
     public sealed record Result(string Model, int Threads, int Iterations, double MedianMs, double MinMs, double MaxMs,
