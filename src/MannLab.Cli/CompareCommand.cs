@@ -39,7 +39,7 @@ public static class CompareCommand
             }
             var instances = rows.SelectMany(r => r.Final.X).Distinct().Order().Select(x => (int)x).ToList();
             rows.AddRange(jobs.Queries.PaperResultsAsync([.. selected.Select(r => r.Id)]).GetAwaiter().GetResult()
-                .Select(paper => ($"paper: {paper.Name} (Santoro et al. 2016, Table 1)", paper)));
+                .Select(paper => ($"paper: {paper.Name}", paper)));
             var table = rows.Select(r => (IReadOnlyList<string>)[r.Label, .. instances.Select(k => Percent(r.Final, k))]).ToList();
             TextTable.Write(Console.Out, ["run", .. instances.Select(RunFormat.Ordinal)], table);
             return 0;

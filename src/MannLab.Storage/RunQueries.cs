@@ -147,15 +147,22 @@ public sealed class RunQueries(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The paper's accuracy by instance (Santoro et al. 2016, Table 1), one series per model, for the
-    /// models of those of <paramref name="runIds"/> whose setting is one of the paper's.
+    /// The paper's accuracy by instance (Santoro et al. 2016, Tables 1 and 2), one series per table,
+    /// setting and model, for those of <paramref name="runIds"/> whose setting and model are the
+    /// paper's: named like "mann_lstm_controller (Santoro et al. 2016, Table 2, 15 classes, as transcribed)".
     /// </summary>
     public async Task<IReadOnlyList<Series>> PaperResultsAsync(IReadOnlyCollection<string> runIds)
     {
         var rows = (await Query("""
-            select p.model, p.instance, p.accuracy from mannlab.paper_results p
-            where (p.paper_table, p.model) in (select mannlab.paper_table(spec), model from mannlab.runs where id = any(@ids))
-            order by p.model, p.instance
+            select p.model || ' (Santoro et al. 2016, ' || initcap(replace(p.paper_table, 'table', 'table ')) ||
+                   case when p.paper_table = 'table1' then '' else ', ' || p.classes || ' classes' end ||
+                   case when p.provenance = 'published' then '' else ', ' || p.provenance end || ')',
+                   p.instance, p.accuracy
+            from mannlab.paper_results p
+            where p.source = 'paper'
+              and (p.paper_table, p.classes, p.model) in
+                  (select mannlab.paper_table(spec), (spec #>> '{task,classes}')::int, mannlab.paper_model(spec) from mannlab.runs where id = any(@ids))
+            order by 1, p.instance
             """, ("ids", runIds.ToArray()))).Rows;
         return [.. rows.GroupBy(r => (string)r[0]!).Select(g => new Series(g.Key,
             [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => Convert.ToDouble(r[2]))]))];

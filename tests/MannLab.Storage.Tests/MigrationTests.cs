@@ -16,12 +16,21 @@ public class MigrationTests(PostgresFixture pg)
 
         first.Should().Equal(Migrations.All().Select(m => m.Name));
         first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql", "0005_memory_snapshots.sql",
-            "0006_waiting.sql", "0007_retry.sql", "0008_attempt_outcomes.sql");
+            "0006_waiting.sql", "0007_retry.sql", "0008_attempt_outcomes.sql", "0009_paper_table2.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
             .Should().Be(10); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations
         (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(5);
-        (await pg.Scalar<long>("select count(*) from mannlab.paper_results")).Should().Be(4 * 6, "Table 1: human, feed-forward, LSTM, MANN at six sights");
+        (await EmbeddedLab.Column<string>(pg.DataSource, """
+            select source || ' ' || paper_table || ' ' || classes || ': ' || rows
+            from (select source, paper_table, classes, count(*) as rows from mannlab.paper_results group by source, paper_table, classes) by_setting order by 1
+            """)).Should().Equal(
+            "leputa_mann_meta_learning table1 5: 12", // MANN and LSTM at six sights
+            "paper table1 5: 24", // human, feed-forward, LSTM, MANN
+            "paper table2 15: 42", // seven models: Table 2's six and the MANN with NTM access
+            "paper table2 5: 36",
+            "snowkylin_ntm_tensorflow table1 5: 12",
+            "snowkylin_ntm_tensorflow table2 15: 2"); // the 2nd and 10th sight, read from its plot
     }
 
     [Fact]

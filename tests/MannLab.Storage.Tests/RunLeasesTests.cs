@@ -128,7 +128,7 @@ public class RunLeasesTests(PostgresFixture pg)
         for (var attempt = 1; attempt <= 3; attempt++)
         {
             await leases.TryAcquireAsync(run, "worker-a", lease, null);
-            await leases.ReleaseAsync(run, "worker-a", attempt, "crashed", attempt < 3 ? RunStatus.Interrupted : RunStatus.Failed, "exited with code 139");
+            await leases.ReleaseAsync(run, "worker-a", attempt, AttemptOutcome.Crashed, attempt < 3 ? RunStatus.Interrupted : RunStatus.Failed, "exited with code 139");
         }
         (await leases.CrashCountAsync(run)).Should().Be(3);
         (await leases.RetryAsync("no-such-run", null)).Should().BeNull();
@@ -152,7 +152,7 @@ public class RunLeasesTests(PostgresFixture pg)
         (await Of<bool>(run, "cancel_requested")).Should().BeFalse("a retried run is no longer being cancelled");
 
         await leases.TryAcquireAsync(run, "worker-b", lease, null);
-        await leases.ReleaseAsync(run, "worker-b", 5, "succeeded", RunStatus.Succeeded, null);
+        await leases.ReleaseAsync(run, "worker-b", 5, AttemptOutcome.Succeeded, RunStatus.Succeeded, null);
         (await leases.RetryAsync(run, null)).Should().Be(new RetryResult.NotRetryable(RunStatus.Succeeded));
         (await Of<string>(run, "status")).Should().Be(RunStatus.Succeeded);
     }

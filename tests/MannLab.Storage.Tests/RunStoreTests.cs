@@ -88,7 +88,7 @@ public class RunStoreTests(PostgresFixture pg)
 
         result.Outcome.Should().Be(Outcome.Completed);
         (await Queries.ListAsync("db-run")).Single().Status.Should().Be(RunStatus.Running, "the run's status is its worker's to record, not the trainer's");
-        await leases.ReleaseAsync(run.Id, "worker", 1, "succeeded", RunStatus.Succeeded, null);
+        await leases.ReleaseAsync(run.Id, "worker", 1, AttemptOutcome.Succeeded, RunStatus.Succeeded, null);
         (await Queries.ListAsync("db-run")).Single().Should().Match<StoredRun>(r => r.Status == "succeeded" && r.EpisodesDone == 64);
         var finalSecond = await pg.Scalar<double>(
             $"select accuracy from mannlab.final_instance_accuracy where run_id = '{run.Id}' and split = 'test' and instance = 2");
