@@ -87,24 +87,26 @@ create or replace function mannlab.paper_variant(spec jsonb) returns text langua
 $$;
 
 -- Final held-out accuracy by experiment, model, variant and instance: mean and 95% interval over
--- runs (seeds), beside the paper's number (and how it is known) where the setting is one of the
--- paper's, and the best public reimplementation's number where one is known.
+-- runs that differ in their seed alone (trained_spec: the spec less its seed; other sweep points
+-- are rows of their own), beside the paper's number (and how it is known) where the setting is
+-- one of the paper's, and the best public reimplementation's number where one is known.
 create view mannlab.paper_comparison as
 with finals as (
-    select f.name, f.model, f.instance, f.accuracy, mannlab.paper_table(r.spec) as paper_table,
+    select f.run_id, f.name, f.model, f.instance, f.accuracy, mannlab.paper_table(r.spec) as paper_table,
            (r.spec #>> '{task,classes}')::int as classes, mannlab.paper_model(r.spec) as paper_model,
-           mannlab.paper_variant(r.spec) as variant
+           mannlab.paper_variant(r.spec) as variant, r.spec #- '{training,seed}' as trained_spec
     from mannlab.final_instance_accuracy f join mannlab.runs r on r.id = f.run_id
     where f.split = 'test'
 ), grouped as (
-    select name, model, paper_table, classes, paper_model, variant, instance, count(*) as runs, avg(accuracy) as mean_accuracy,
-           mannlab.t975(count(*) - 1) * stddev_samp(accuracy) / sqrt(count(*)) as ci95
-    from finals group by name, model, paper_table, classes, paper_model, variant, instance
+    select name, model, paper_table, classes, paper_model, variant, trained_spec, instance, count(*) as runs,
+           avg(accuracy) as mean_accuracy, mannlab.t975(count(*) - 1) * stddev_samp(accuracy) / sqrt(count(*)) as ci95,
+           array_agg(run_id order by run_id) as run_ids
+    from finals group by name, model, paper_table, classes, paper_model, variant, trained_spec, instance
 )
 select g.name, g.model, g.instance, g.runs, g.mean_accuracy, g.ci95, g.paper_table,
        p.accuracy as paper_accuracy, g.mean_accuracy - p.accuracy as difference,
        g.classes, g.paper_model, g.variant, p.provenance,
-       best.source as reimplementation, best.accuracy as reimplementation_accuracy
+       best.source as reimplementation, best.accuracy as reimplementation_accuracy, g.trained_spec, g.run_ids
 from grouped g
 left join mannlab.paper_results p
        on p.source = 'paper' and p.paper_table = g.paper_table and p.classes = g.classes and p.model = g.paper_model and p.instance = g.instance

@@ -15,7 +15,7 @@ public static class Commands
             ValidateCommand.Create(), PlanCommand.Create(), DataCommands.Create(), TrainCommand.Create(), BenchCommand.Create(),
             InspectCommand.Create(), UpCommand.Create(), SubmitCommand.Create(), WorkerCommand.Create(), RunsCommand.Create(),
             CancelCommand.Create(), RetryCommand.Create(), DbCommands.Create(), ServeCommand.Create(), CompareCommand.Create(),
-            CompareCommand.CreatePlot(), WorkerCommand.CreateTrainProcess(),
+            CompareCommand.CreatePlot(), ReportCommand.Create(), WorkerCommand.CreateTrainProcess(),
         ];
         foreach (var command in commands) root.Subcommands.Add(command);
         return root;

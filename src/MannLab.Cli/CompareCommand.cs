@@ -143,12 +143,15 @@ public static class CompareCommand
         if (runs.Count == 1)
         {
             var curves = CurvesOf(runs[0]);
-            return curves.Count == 0 ? null : Charts.Lines($"{runs[0].Name} {runs[0].PointLabel} ({runs[0].Id}): held-out accuracy by sight", x, "accuracy", curves, (0, 1));
+            return curves.Count == 0 ? null : Charts.Lines($"{Label(runs[0])}: held-out accuracy by sight", x, "accuracy", curves, (0, 1));
         }
         var lines = runs.Select(r => CurvesOf(r).FirstOrDefault(c => c.Name == RunFormat.Ordinal(instance)) is { } c
-            ? c with { Name = $"{r.Id} {r.Model} {r.PointLabel}" } : null).OfType<Series>().ToList();
+            ? c with { Name = Label(r) } : null).OfType<Series>().ToList();
         return lines.Count == 0 ? null : Charts.Lines($"Held-out accuracy at the {RunFormat.Ordinal(instance)} sight", x, "accuracy", lines, (0, 1));
     }
+
+    /// <summary>A run in a chart's legend or title: what a reader knows it by first (its experiment and sweep point), then its id.</summary>
+    private static string Label(StoredRun run) => $"{run.Name} {run.PointLabel}".TrimEnd() + $" ({run.Id})";
 
     /// <summary>A curve against episodes redrawn against <paramref name="clock"/> (minutes by episode), at the episodes both have.</summary>
     private static Series Against(Series curve, Series clock)
@@ -160,7 +163,7 @@ public static class CompareCommand
 
     private static ScottPlot.Plot? Instances(RunQueries queries, IReadOnlyList<StoredRun> runs)
     {
-        var finals = runs.Select(r => queries.FinalInstancesAsync(r.Id, $"{r.Id} {r.Model} {r.PointLabel}").GetAwaiter().GetResult()).OfType<Series>().ToList();
+        var finals = runs.Select(r => queries.FinalInstancesAsync(r.Id, Label(r)).GetAwaiter().GetResult()).OfType<Series>().ToList();
         return finals.Count == 0 ? null : Charts.Lines("Final held-out accuracy by sight", "instance", "accuracy", finals, (0, 1));
     }
 

@@ -68,6 +68,8 @@ public static class Charts
 
     public static string Svg(Plot plot, int width = 720, int height = 360) => plot.GetSvgXml(width, height);
 
+    public static byte[] Png(Plot plot, int width, int height) => plot.GetImageBytes(width, height, ImageFormat.Png);
+
     /// <summary>Saves as PNG or SVG, by the file's extension.</summary>
     public static void Save(Plot plot, string file, int width, int height)
     {

@@ -168,6 +168,40 @@ public sealed class RunQueries(NpgsqlDataSource db)
             [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => Convert.ToDouble(r[2]))]))];
     }
 
+    /// <summary>The paper's rows and MannLab's succeeded runs of them, for the reproduction report.</summary>
+    public async Task<PaperReportData> PaperReportAsync()
+    {
+        var published = (await Query("""
+            select p.paper_table, p.classes, p.model, p.provenance, p.instance, p.accuracy, best.source, best.accuracy
+            from mannlab.paper_results p
+            left join lateral (
+                select b.source, b.accuracy from mannlab.paper_results b
+                where b.source <> 'paper' and (b.paper_table, b.classes, b.model, b.instance) = (p.paper_table, p.classes, p.model, p.instance)
+                order by b.accuracy desc limit 1) best on true
+            where p.source = 'paper'
+            order by p.paper_table, p.classes, p.model, p.instance
+            """)).Rows;
+        var paper = published.GroupBy(r => ((string)r[0]!, Convert.ToInt32(r[1]), (string)r[2]!, (string)r[3]!)).Select(g => new PaperRow(
+            g.Key.Item1, g.Key.Item2, g.Key.Item3, g.Key.Item4,
+            g.ToDictionary(r => Convert.ToInt32(r[4]), r => Convert.ToDouble(r[5])),
+            g.Where(r => r[6] is not null).ToDictionary(r => Convert.ToInt32(r[4]), r => ((string)r[6]!, Convert.ToDouble(r[7]))))).ToList();
+
+        var compared = (await Query("""
+            select c.paper_table, c.classes, c.paper_model, c.name, c.variant, c.trained_spec::text, c.run_ids, c.instance, c.mean_accuracy, c.ci95,
+                   (select avg(r.episodes_done)::double precision from mannlab.runs r where r.id = any(c.run_ids)),
+                   (select avg((s.latest ->> 'training_minutes')::double precision) from mannlab.run_summary s where s.run_id = any(c.run_ids))
+            from mannlab.paper_comparison c
+            where c.paper_model is not null
+            order by c.paper_table, c.classes, c.paper_model, c.name, c.variant, c.trained_spec::text, c.instance
+            """)).Rows;
+        var ours = compared.GroupBy(r => ((string)r[0]!, Convert.ToInt32(r[1]), (string)r[2]!, (string)r[3]!, (string)r[4]!, (string)r[5]!))
+            .Select(g => new ReproducedRow(g.Key.Item1, g.Key.Item2, g.Key.Item3, g.Key.Item4, g.Key.Item5, g.Key.Item6,
+                [.. ((string[])g.First()[6]!)],
+                g.ToDictionary(r => Convert.ToInt32(r[7]), r => (Convert.ToDouble(r[8]), r[9] is null ? (double?)null : Convert.ToDouble(r[9]))),
+                Convert.ToDouble(g.First()[10]), g.First()[11] is null ? null : Convert.ToDouble(g.First()[11]))).ToList();
+        return new PaperReportData(paper, ours);
+    }
+
     /// <summary>A run's resolved spec (indented), its environment and its attempts, for its page; null if there is no such run.</summary>
     public async Task<(string Spec, QueryResult Environment, QueryResult Attempts)?> DetailAsync(string runId)
     {

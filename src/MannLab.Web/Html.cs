@@ -20,9 +20,10 @@ public static class Html
 
     /// <summary>
     /// A whole page. With <paramref name="liveUrl"/>, the element #live is refreshed from that URL
-    /// every few seconds, so a running run's page updates without a reload.
+    /// every few seconds, so a running run's page updates without a reload. Without
+    /// <paramref name="site"/>, a document that stands alone (a file): no links to the site's pages.
     /// </summary>
-    public static string Page(string title, string body, string? liveUrl = null) => $$"""
+    public static string Page(string title, string body, string? liveUrl = null, bool site = true) => $$"""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>{{E(title)}} · MannLab</title>
         <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -38,7 +39,7 @@ public static class Html
           pre { background: #f6f8fa; padding: 8px; max-height: 420px; overflow: auto; } form.filters > * { margin-right: 8px; }
           .diff-changed { background: #fff7d6; }
         </style></head>
-        <body><nav><a href="/">Runs</a><a href="/compare">Compare</a><a href="/dashboards">Dashboards</a><a href="/hangfire">Jobs</a></nav>
+        <body>{{(site ? Navigation : "")}}
         <main><h1>{{E(title)}}</h1>
         {{body}}
         </main>
@@ -55,6 +56,10 @@ public static class Html
         """)}}
         </body></html>
         """;
+
+    private const string Navigation =
+        "<nav><a href=\"/\">Runs</a><a href=\"/compare\">Compare</a><a href=\"/dashboards\">Dashboards</a><a href=\"/report\">Report</a>" +
+        "<a href=\"/hangfire\">Jobs</a></nav>";
 
     public static string Table(IReadOnlyList<string> header, IEnumerable<IEnumerable<string>> rows, string? id = null)
     {

@@ -172,6 +172,9 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
         return into;
     }
 
+    /// <summary>The reproduction report (<see cref="PaperReport"/>), as of now.</summary>
+    public async Task<IResult> Report() => Send(PaperReport.Html(await queries.PaperReportAsync(), DateTimeOffset.UtcNow, site: true));
+
     public IResult DashboardList()
     {
         var dashboards = Dashboards.Load(dashboardsFolder);

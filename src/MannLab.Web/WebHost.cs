@@ -16,7 +16,7 @@ namespace MannLab.Web;
 public sealed record WebOptions(string Host, int Port, string? Token, string DashboardsFolder, string ReadOnlyConnectionString);
 
 /// <summary>
-/// The web host: MannLab's pages (runs, run, compare, dashboards), the run page's retry action,
+/// The web host: MannLab's pages (runs, run, compare, the reproduction report, dashboards), the run page's retry action,
 /// and the Hangfire dashboard at /hangfire, on 127.0.0.1 by default.
 /// </summary>
 public sealed class WebHost : IAsyncDisposable
@@ -69,6 +69,7 @@ public sealed class WebHost : IAsyncDisposable
         app.MapPost("/runs/{id}/retry", (string id) => pages.Retry(id));
         app.MapGet("/runs/{id}/memory/{step:long}.png", (string id, long step) => pages.Memory(id, step));
         app.MapGet("/compare", (HttpRequest request) => pages.Compare(request));
+        app.MapGet("/report", () => pages.Report());
         app.MapGet("/dashboards", () => pages.DashboardList());
         app.MapGet("/dashboards/{slug}", (string slug, HttpRequest request) => pages.Dashboard(slug, request));
         try
@@ -86,7 +87,7 @@ public sealed class WebHost : IAsyncDisposable
 
     /// <summary>
     /// Serves each kind of page once, in process, before the host takes requests: the newest runs'
-    /// list, run page and comparison, and every dashboard. Otherwise the first request of each kind
+    /// list, run page and comparison, the report, and every dashboard. Otherwise the first request of each kind
     /// paid for compiling its code and for the database's cold plans (301-410 ms at 100 million
     /// metric rows, against medians under 240 ms; BENCHMARKS.md). Nothing goes over the network.
     /// </summary>
@@ -99,6 +100,7 @@ public sealed class WebHost : IAsyncDisposable
             (QueryString.Empty, pages.Runs),
             (compared, pages.Compare),
             (QueryString.Empty, _ => Task.FromResult(pages.DashboardList())),
+            (QueryString.Empty, _ => pages.Report()),
         };
         visits.AddRange(newest.Take(1).Select(r => (QueryString.Empty, (Func<HttpRequest, Task<IResult>>)(request => pages.Run(r.Id, request)))));
         visits.AddRange(Dashboards.Load(dashboardsFolder).Select(d => (QueryString.Empty, (Func<HttpRequest, Task<IResult>>)(request => pages.Dashboard(d.Slug, request)))));

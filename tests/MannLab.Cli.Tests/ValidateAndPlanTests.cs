@@ -130,7 +130,7 @@ public class ValidateAndPlanTests : IDisposable
     {
         var commands = MannLab.Cli.Commands.Visible(MannLab.Cli.Commands.Root()).Select(p => string.Join(' ', p)).ToList();
         commands.Should().Contain(["train", "bench", "inspect", "data info", "data fetch", "data show", "plot curves", "plot instances", "plot memory",
-            "db url", "db psql", "db info", "db stop", "up", "submit", "worker", "runs", "cancel", "retry", "serve", "compare", "validate", "plan"]);
+            "db url", "db psql", "db info", "db stop", "up", "submit", "worker", "runs", "cancel", "retry", "serve", "compare", "report paper", "validate", "plan"]);
         commands.Should().NotContain("_train", "the training process is the worker's, not a user's");
     }
 }

@@ -105,7 +105,23 @@ public class PaperTablesTests(PostgresFixture pg)
         rows.Should().Equal(
             "mann_lstm_controller | 2 | 0.650 | 0.626 | as transcribed | 0.024 | snowkylin_ntm_tensorflow | 0.35",
             "mann_lstm_controller | per-head rule | 2 | 0.850 | 0.626 | as transcribed | 0.224 | snowkylin_ntm_tensorflow | 0.35");
-        (await new RunQueries(pg.DataSource).PaperResultsAsync([experiment.Runs.Head.Id])).Select(s => s.Name).Should()
+        var queries = new RunQueries(pg.DataSource);
+        (await queries.PaperResultsAsync([experiment.Runs.Head.Id])).Select(s => s.Name).Should()
             .Equal("mann_lstm_controller (Santoro et al. 2016, Table 2, 15 classes, as transcribed)");
+
+        // The report's read model: the same two rows, each with its two runs.
+        var report = await queries.PaperReportAsync();
+        var ours = report.Ours.Where(o => o.Experiment == "table2-compared").ToList();
+        ours.Select(o => (o.Table, o.Classes, o.PaperModel, o.Variant, o.RunIds.Count)).Should().Equal(
+            ("table2", 15, "mann_lstm_controller", "", 2), ("table2", 15, "mann_lstm_controller", "per-head rule", 2));
+        ours.SelectMany(o => o.RunIds).Should().BeEquivalentTo(experiment.Runs.Select(r => r.Id));
+        ours[0].Accuracy[2].Mean.Should().BeApproximately(0.65, 1e-12);
+        ours[0].Accuracy[2].Ci95.Should().BeApproximately(12.706 * 0.05, 1e-9, "t(1) times the standard error of 0.6 and 0.7");
+        ours[0].Minutes.Should().BeNull("these runs recorded no training minutes");
+        var row = report.Paper.Single(p => p is { Table: "table2", Classes: 15, Model: "mann_lstm_controller" });
+        row.Provenance.Should().Be("as transcribed");
+        row.Accuracy[2].Should().BeApproximately(0.626, 1e-12);
+        row.BestReimplementation[2].Should().Be(("snowkylin_ntm_tensorflow", 0.35));
+        report.Paper.Should().HaveCount(4 + 6 + 7, "Table 1's four rows, Table 2's six at 5 classes and seven at 15");
     }
 }

@@ -108,6 +108,16 @@ public sealed class PageTests(SiteFixture site)
     }
 
     [Fact]
+    public async Task The_report_page_shows_every_table_of_the_paper()
+    {
+        var page = await site.Get("/report");
+        page.Should().Contain(PaperReport.Title).And.Contain("Table 1: Omniglot, 5 classes, one-hot labels")
+            .And.Contain("Table 2: Omniglot, 5 classes, string labels (as transcribed)").And.Contain("Table 2: Omniglot, 15 classes, string labels (as transcribed)");
+        page.Should().Contain("not yet run", "the site's runs are on synthetic glyphs: none of the paper's settings");
+        page.Should().Contain("<a href=\"/report\">Report</a>");
+    }
+
+    [Fact]
     public async Task A_bad_dashboard_file_shows_its_errors_where_they_are_and_the_rest_keeps_working()
     {
         var broken = await site.Get("/dashboards/broken-yaml");

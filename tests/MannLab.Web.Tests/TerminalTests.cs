@@ -37,6 +37,26 @@ public sealed class TerminalTests(SiteFixture site)
     }
 
     [Fact]
+    public void Report_paper_writes_the_report_as_html_or_markdown_and_refuses_other_files()
+    {
+        var html = site.Lab.Home.Sub("report/paper.html");
+        var markdown = site.Lab.Home.Sub("report/paper.md");
+
+        var asHtml = site.Lab.Run("report", "paper", "--out", html);
+        var asMarkdown = site.Lab.Run("report", "paper", "--out", markdown);
+        var wrong = site.Lab.Run("report", "paper", "--out", site.Lab.Home.Sub("report/paper.pdf"));
+
+        asHtml.ExitCode.Should().Be(0, asHtml.Err);
+        asHtml.Out.Should().Contain("beside 17 of the paper's", "Table 1's four rows and Table 2's six and seven");
+        File.ReadAllText(html).Should().StartWith("<!doctype html>").And.Contain("Table 2: Omniglot, 15 classes").And.NotContain("<nav>");
+        asMarkdown.ExitCode.Should().Be(0, asMarkdown.Err);
+        File.ReadAllText(markdown).Should().StartWith("# " + PaperReport.Title).And.Contain("data:image/png;base64,");
+        wrong.ExitCode.Should().Be(1);
+        wrong.Err.Should().Contain("expected a .html or .md file");
+        File.Exists(site.Lab.Home.Sub("report/paper.pdf")).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Plot_curves_against_minutes_places_each_evaluation_at_the_minutes_its_run_had_trained()
     {
         var svg = site.Lab.Home.Sub("plots/minutes.svg");
@@ -55,7 +75,7 @@ public sealed class TerminalTests(SiteFixture site)
                 "select correct::double precision / total from mannlab.instance_accuracy where run_id = @run and split = 'test' and instance = 2 order by step",
                 ("run", run));
             minutes.Should().HaveCount(2, "one per evaluation").And.BeInAscendingOrder().And.OnlyContain(m => m > 0);
-            entry.Name.Should().StartWith(run);
+            entry.Name.Should().StartWith("site", "a legend names a run by its experiment first").And.EndWith($"({run})");
             var line = chart.LineOf(entry.Name);
             line.Points.Should().HaveCount(2);
             pairs.AddRange(minutes.Zip(accuracy, line.Points).Select(p => (p.First, p.Second, p.Third)));

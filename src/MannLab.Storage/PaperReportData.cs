@@ -1,0 +1,20 @@
+namespace MannLab.Storage;
+
+/// <summary>A row of the paper's tables as published, with the best public reimplementation's number at each sight where one is known.</summary>
+/// <param name="Model">The paper's model in its table's words (mannlab.paper_results.model).</param>
+/// <param name="Provenance">How the numbers are known: published, or as transcribed (Table 2).</param>
+public sealed record PaperRow(string Table, int Classes, string Model, string Provenance, IReadOnlyDictionary<int, double> Accuracy,
+    IReadOnlyDictionary<int, (string Source, double Accuracy)> BestReimplementation);
+
+/// <summary>
+/// MannLab's runs of one of the paper's rows that differ in their seed alone: final held-out
+/// accuracy by sight as the mean and 95% interval over them (mannlab.paper_comparison), and what they cost.
+/// </summary>
+/// <param name="Variant">How the memory differs from the paper's, "" for the paper's own (mannlab.paper_variant).</param>
+/// <param name="TrainedSpec">The runs' canonical spec less its seed, as JSON.</param>
+/// <param name="Minutes">Mean training wall time (training_minutes at the last evaluation); null for runs from before it was recorded.</param>
+public sealed record ReproducedRow(string Table, int Classes, string PaperModel, string Experiment, string Variant, string TrainedSpec,
+    IReadOnlyList<string> RunIds, IReadOnlyDictionary<int, (double Mean, double? Ci95)> Accuracy, double Episodes, double? Minutes);
+
+/// <summary>What a reproduction report is made of: the paper's rows and MannLab's finished runs of them.</summary>
+public sealed record PaperReportData(IReadOnlyList<PaperRow> Paper, IReadOnlyList<ReproducedRow> Ours);

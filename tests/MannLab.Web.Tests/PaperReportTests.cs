@@ -1,0 +1,88 @@
+using System.Text.RegularExpressions;
+using MannLab.Spec;
+using MannLab.Storage;
+
+namespace MannLab.Web.Tests;
+
+/// <summary>The reproduction report's judgement and content, from report data as the database gives it.</summary>
+public class PaperReportTests
+{
+    private static readonly Dictionary<int, double> PaperMann = new() { [1] = 0.364, [2] = 0.828, [3] = 0.910, [10] = 0.981 };
+
+    private static Dictionary<int, (double, double?)> Ours(params (int Sight, double Mean, double? Ci)[] sights) =>
+        sights.ToDictionary(s => s.Sight, s => (s.Mean, s.Ci));
+
+    [Fact]
+    public void A_status_judges_from_the_second_sight_at_the_mean_then_the_interval()
+    {
+        PaperReport.Status(PaperMann, null).Should().Be("not yet run");
+        // The 1st sight is below the paper's and does not count.
+        PaperReport.Status(PaperMann, Ours((1, 0.2, null), (2, 0.83, null), (3, 0.92, null), (10, 0.99, null))).Should().Be("reproduced");
+        PaperReport.Status(PaperMann, Ours((2, 0.80, 0.05), (3, 0.92, 0.01), (10, 0.99, null))).Should().Be("within the interval");
+        PaperReport.Status(PaperMann, Ours((2, 0.70, 0.05), (3, 0.89, 0.01), (10, 0.99, null))).Should().Be("short by 12.8 points at the 2nd sight");
+        PaperReport.Status(PaperMann, Ours((2, 0.80, null), (10, 0.99, null))).Should().Be("short by 2.8 points at the 2nd sight", "one run has no interval");
+    }
+
+    private static PaperReportData Data()
+    {
+        // A Table 1 MANN trained with MannLab's budget and extensions, from its canonical spec less its seed.
+        var spec = Experiments.parse("x.yaml", """
+            name: table1-mann-extended
+            model: {kind: mann, lrua: {least_used: per-head, key_strength: learned, write: add-vector}}
+            training: {optimizer: adam, lr: 1e-3, episodes: 400000, seed: 3}
+            """).ResultValue.Runs.Head.Json;
+        PaperRow Row(string table, int classes, string model, string provenance, params double[] at) =>
+            new(table, classes, model, provenance, new[] { 1, 2, 3, 4, 5, 10 }.Zip(at).ToDictionary(p => p.First, p => p.Second), new Dictionary<int, (string, double)>());
+        return new PaperReportData(
+        [
+            Row("table1", 5, "human", "published", 0.345, 0.573, 0.701, 0.718, 0.814, 0.924),
+            Row("table1", 5, "mann", "published", 0.364, 0.828, 0.910, 0.926, 0.949, 0.981) with
+            {
+                BestReimplementation = new Dictionary<int, (string, double)> { [2] = ("leputa_mann_meta_learning", 0.892) },
+            },
+            Row("table2", 15, "mann_lstm_controller", "as transcribed", 0.001, 0.626, 0.793, 0.866, 0.887, 0.953),
+        ],
+        [
+            new ReproducedRow("table1", 5, "mann", "table1-mann-extended", "per-head rule, learned key strength, add vector", spec,
+                ["aaaaaaaaaaaa", "bbbbbbbbbbbb"], Ours((1, 0.30, 0.02), (2, 0.85, 0.01), (3, 0.93, 0.01), (4, 0.94, 0.01), (5, 0.95, 0.01), (10, 0.985, 0.004)),
+                400000, 41.5),
+        ]);
+    }
+
+    [Fact]
+    public void Each_row_stands_beside_the_papers_with_its_runs_status_and_every_setting_that_is_not_the_papers()
+    {
+        var html = System.Net.WebUtility.HtmlDecode(PaperReport.Html(Data(), new DateTimeOffset(2026, 12, 2, 9, 0, 0, TimeSpan.Zero), site: true));
+
+        html.Should().Contain("Table 1: Omniglot, 5 classes, one-hot labels").And.Contain("Table 2: Omniglot, 15 classes, string labels (as transcribed)");
+        html.Should().Contain("MannLab: table1-mann-extended (per-head rule, learned key strength, add vector)");
+        html.Should().Contain("85.0 ± 1.0 (+2.2)", "the 2nd sight: mean, interval, and the difference from 82.8");
+        html.Should().Contain("<a href=\"/runs/aaaaaaaaaaaa\">aaaaaaaaaaaa</a>", "on the page, a row links to its runs");
+        html.Should().Contain("reproduced").And.Contain("people, not a model").And.Contain("not yet run", "Table 2's MANN has no runs");
+        html.Should().Contain("best public reimplementation: leputa_mann_meta_learning").And.Contain("89.2");
+        html.Should().Contain("paper (as transcribed)");
+        // Every trained setting away from the paper's Table 1 MANN, and nothing that is bookkeeping (the seed).
+        foreach (var difference in new[] { "training.optimizer: adam (paper: rmsprop)", "training.lr: 0.001 (paper: 0.0001)", "training.episodes: 400000 (paper: 100000)",
+                     "model.lrua.least_used: per-head (paper: literal)", "model.lrua.key_strength: learned (paper: none)", "model.lrua.write: add-vector (paper: key)" })
+            html.Should().Contain(difference);
+        html.Should().NotContain("training.seed").And.NotContain("training.momentum", "momentum does not apply to Adam: the optimiser's line says so");
+        // A chart per table and setting, with the paper's and MannLab's series in its legend.
+        Regex.Matches(html, "<svg").Count.Should().Be(2);
+        html.Should().Contain("paper: mann").And.Contain("MannLab: table1-mann-extended");
+    }
+
+    [Fact]
+    public void The_file_forms_carry_the_same_content_and_stand_alone()
+    {
+        var when = new DateTimeOffset(2026, 12, 2, 9, 0, 0, TimeSpan.Zero);
+        var html = System.Net.WebUtility.HtmlDecode(PaperReport.Html(Data(), when, site: false));
+        var markdown = PaperReport.Markdown(Data(), when);
+
+        html.Should().NotContain("href=\"/").And.Contain("2: aaaaaaaaaaaa bbbbbbbbbbbb", "a file names the runs; it has no site to link to");
+        markdown.Should().StartWith("# " + PaperReport.Title).And.Contain("## Table 2: Omniglot, 15 classes, string labels (as transcribed)");
+        markdown.Should().Contain("| mann | MannLab: table1-mann-extended (per-head rule, learned key strength, add vector) | 30.0 ± 2.0 (-6.4) | 85.0 ± 1.0 (+2.2) |");
+        var images = Regex.Matches(markdown, @"!\[[^\]]+\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)");
+        images.Should().HaveCount(2);
+        Convert.FromBase64String(images[0].Groups[1].Value)[..4].Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+    }
+}
