@@ -12,12 +12,7 @@ namespace MannLab.Storage.Tests;
 [Collection(PostgresCollection.Name)]
 public class PaperTablesTests(PostgresFixture pg)
 {
-    private static ExperimentFile Parse(string file, string yaml)
-    {
-        var result = Experiments.parse(file, yaml);
-        result.IsOk.Should().BeTrue(result.IsError ? string.Join("\n", result.ErrorValue.Select(e => e.ToString())) : "");
-        return result.ResultValue;
-    }
+    private static ExperimentFile Parse(string file, string yaml) => RunStoreTests.Parse(file, yaml);
 
     private static ExperimentFile Shipped(string file) =>
         Parse(file, File.ReadAllText(Path.Combine(Mannlab.RepositoryRoot, "experiments", "paper", file)));

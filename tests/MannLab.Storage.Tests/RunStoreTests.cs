@@ -11,7 +11,8 @@ namespace MannLab.Storage.Tests;
 [Collection(PostgresCollection.Name)]
 public class RunStoreTests(PostgresFixture pg)
 {
-    private static ExperimentFile Parse(string file, string yaml)
+    /// <summary>A spec text as a valid experiment file (the test fails on its errors).</summary>
+    internal static ExperimentFile Parse(string file, string yaml)
     {
         var result = Experiments.parse(file, yaml);
         result.IsOk.Should().BeTrue(result.IsError ? string.Join("\n", result.ErrorValue.Select(e => e.ToString())) : "");
