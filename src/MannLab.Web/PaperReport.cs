@@ -34,7 +34,20 @@ public static class PaperReport
     /// <summary>A table; a cell may name runs, which the page links to.</summary>
     private sealed record Grid(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<Cell>> Rows) : Block;
     private sealed record Figure(string Name, ScottPlot.Plot Plot) : Block;
-    private sealed record Cell(string Text, IReadOnlyList<string>? Runs = null);
+    private sealed record Cell(string Text, IReadOnlyList<string>? Runs = null)
+    {
+        /// <summary>The cell where nothing links: its text, then the runs it names.</summary>
+        public string Plain => Runs is { } ids ? $"{Text}: {string.Join(" ", ids)}" : Text;
+    }
+
+    /// <summary>A row of a table: who, their accuracy at each sight, then the runs' columns (blank for the paper's rows).</summary>
+    private static IReadOnlyList<Cell> Row(string model, string who, IEnumerable<string> sights, Cell? runs = null, string episodes = "",
+        string minutes = "", string status = "", string differs = "") =>
+        [new(model), new(who), .. sights.Select(s => new Cell(s)), runs ?? new(""), new(episodes), new(minutes), new(status), new(differs)];
+
+    /// <summary>A chart's series from accuracy by sight.</summary>
+    private static Series BySight(string name, IReadOnlyDictionary<int, double> accuracy) =>
+        new(name, [.. accuracy.Keys.Order().Select(k => (double)k)], [.. accuracy.OrderBy(a => a.Key).Select(a => a.Value)]);
 
     /// <summary>A row's status against the paper: reproduced, within the interval, short by how much, or not yet run.</summary>
     public static string Status(IReadOnlyDictionary<int, double> paper, IReadOnlyDictionary<int, (double Mean, double? Ci95)>? ours)
@@ -76,27 +89,26 @@ public static class PaperReport
             var series = new List<Series>();
             foreach (var paper in setting.OrderBy(p => Array.IndexOf(RowOrder, p.Model)))
             {
-                rows.Add([new(paper.Model), new(paper.Provenance == "published" ? "paper" : $"paper ({paper.Provenance})"),
-                          .. sights.Select(k => new Cell(Number(paper.Accuracy.GetValueOrDefault(k, double.NaN)))), new(""), new(""), new(""), new(""), new("")]);
-                series.Add(new Series($"paper: {paper.Model}", [.. paper.Accuracy.Keys.Order().Select(k => (double)k)], [.. paper.Accuracy.OrderBy(a => a.Key).Select(a => a.Value)]));
+                rows.Add(Row(paper.Model, paper.Provenance == "published" ? "paper" : $"paper ({paper.Provenance})",
+                    sights.Select(k => Number(paper.Accuracy.GetValueOrDefault(k, double.NaN)))));
+                series.Add(BySight($"paper: {paper.Model}", paper.Accuracy));
                 if (paper.BestReimplementation.Count > 0)
-                    rows.Add([new(paper.Model), new($"best public reimplementation: {string.Join(", ", paper.BestReimplementation.Values.Select(b => b.Source).Distinct())}"),
-                              .. sights.Select(k => new Cell(paper.BestReimplementation.TryGetValue(k, out var b) ? Number(b.Accuracy) : "")), new(""), new(""), new(""), new(""), new("")]);
+                    rows.Add(Row(paper.Model, $"best public reimplementation: {string.Join(", ", paper.BestReimplementation.Values.Select(b => b.Source).Distinct())}",
+                        sights.Select(k => paper.BestReimplementation.TryGetValue(k, out var b) ? Number(b.Accuracy) : "")));
                 var ours = data.Ours.Where(o => o.Table == table && o.Classes == classes && o.PaperModel == paper.Model).ToList();
                 if (ours.Count == 0)
-                    rows.Add([new(paper.Model), new("MannLab"), .. sights.Select(_ => new Cell("")), new("0"), new(""), new(""),
-                              new(paper.Model == "human" ? "people, not a model" : Status(paper.Accuracy, null)), new("")]);
+                    rows.Add(Row(paper.Model, "MannLab", sights.Select(_ => ""), new("0"),
+                        status: paper.Model == "human" ? "people, not a model" : Status(paper.Accuracy, null)));
                 foreach (var run in ours)
                 {
                     var who = $"MannLab: {run.Experiment}" + (run.Variant == "" ? "" : $" ({run.Variant})");
-                    rows.Add([new(paper.Model), new(who),
-                              .. sights.Select(k => new Cell(run.Accuracy.TryGetValue(k, out var a) ? Ours(a, paper.Accuracy.GetValueOrDefault(k, double.NaN)) : "")),
-                              new(run.RunIds.Count.ToString(CultureInfo.InvariantCulture), run.RunIds),
-                              new(run.Episodes.ToString("N0", CultureInfo.InvariantCulture)),
-                              new(run.Minutes is { } m ? m.ToString("F1", CultureInfo.InvariantCulture) : "not recorded"),
-                              new(Status(paper.Accuracy, run.Accuracy)),
-                              new(Differences(run))]);
-                    series.Add(new Series(who, [.. run.Accuracy.Keys.Order().Select(k => (double)k)], [.. run.Accuracy.OrderBy(a => a.Key).Select(a => a.Value.Mean)]));
+                    rows.Add(Row(paper.Model, who,
+                        sights.Select(k => run.Accuracy.TryGetValue(k, out var a) ? Ours(a, paper.Accuracy.GetValueOrDefault(k, double.NaN)) : ""),
+                        new(run.RunIds.Count.ToString(CultureInfo.InvariantCulture), run.RunIds),
+                        run.Episodes.ToString("N0", CultureInfo.InvariantCulture),
+                        run.Minutes is { } m ? m.ToString("F1", CultureInfo.InvariantCulture) : "not recorded",
+                        Status(paper.Accuracy, run.Accuracy), Differences(run)));
+                    series.Add(BySight(who, run.Accuracy.ToDictionary(a => a.Key, a => a.Value.Mean)));
                 }
             }
             blocks.Add(new Grid(["model", "who", .. sights.Select(RunFormat.Ordinal), "runs", "episodes", "minutes", "status", "differs from the paper"], rows));
@@ -132,7 +144,7 @@ public static class PaperReport
                 Paragraph p => $"<p>{E(p.Text)}</p>",
                 Grid g => Table(g.Header, g.Rows.Select(r => r.Select(c => c.Runs is { } runs && site
                     ? E(c.Text) + ": " + string.Join(" ", runs.Select(id => $"<a href=\"/runs/{E(id)}\">{E(id)}</a>"))
-                    : E(c.Runs is { } ids ? $"{c.Text}: {string.Join(" ", ids)}" : c.Text)))),
+                    : E(c.Plain)))),
                 Figure f => Chart(Charts.Svg(f.Plot, 760, 380), f.Name),
                 _ => throw new InvalidOperationException(block.ToString()),
             });
@@ -150,7 +162,7 @@ public static class PaperReport
                 Heading h => $"## {h.Text}\n\n",
                 Paragraph p => $"{p.Text}\n\n",
                 Grid g => $"| {string.Join(" | ", g.Header.Select(Escape))} |\n|{string.Concat(g.Header.Select(_ => "---|"))}\n" +
-                          string.Concat(g.Rows.Select(r => $"| {string.Join(" | ", r.Select(c => Escape(c.Runs is { } ids ? $"{c.Text}: {string.Join(" ", ids)}" : c.Text)))} |\n")) + "\n",
+                          string.Concat(g.Rows.Select(r => $"| {string.Join(" | ", r.Select(c => Escape(c.Plain)))} |\n")) + "\n",
                 Figure f => $"![{f.Name}](data:image/png;base64,{Convert.ToBase64String(Charts.Png(f.Plot, 760, 380))})\n\n",
                 _ => throw new InvalidOperationException(block.ToString()),
             });

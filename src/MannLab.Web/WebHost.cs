@@ -54,7 +54,8 @@ public sealed class WebHost : IAsyncDisposable
         builder.Services.AddHangfire(configuration => configuration.UseLogProvider(new SilentLog()));
         var app = builder.Build();
         var readOnly = NpgsqlDataSource.Create(options.ReadOnlyConnectionString);
-        var pages = new Pages(new RunQueries(db), readOnly, options.DashboardsFolder, retry);
+        var queries = new RunQueries(db);
+        var pages = new Pages(queries, readOnly, options.DashboardsFolder, retry);
         var access = new Access(options.Token);
         app.Use((context, next) => access.Guard(context, () => next(context)));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
@@ -74,7 +75,7 @@ public sealed class WebHost : IAsyncDisposable
         app.MapGet("/dashboards/{slug}", (string slug, HttpRequest request) => pages.Dashboard(slug, request));
         try
         {
-            await WarmAsync(app.Services, pages, new RunQueries(db), options.DashboardsFolder);
+            await WarmAsync(app.Services, pages, queries, options.DashboardsFolder);
             await app.StartAsync(cancel);
         }
         catch
