@@ -46,7 +46,7 @@ public static class TrainCommand
             }
         }
         Console.WriteLine($"run {run.Id}: {spec.Name}{(run.PointText == "" ? "" : $" [{run.PointText}]")}, " +
-                          $"{SpecFiles.Describe(spec.Model)}, {SpecFiles.Describe(spec.Task)}, {spec.Training.Episodes} episodes -> {folder}");
+                          $"{SpecFiles.Describe(spec.Model)}, {SpecFiles.Describe(spec.Task)}, {spec.EpisodesToTrain} episodes -> {folder}");
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>

@@ -1,3 +1,4 @@
+using MannLab.Data;
 using MannLab.Models.Fused;
 using MannLab.Spec;
 using TorchSharp;
@@ -35,6 +36,12 @@ public sealed class MemoryTrace
 /// </summary>
 public abstract class EpisodeModel(string name) : Module<Tensor, Tensor>(name)
 {
+    /// <summary>
+    /// What training minimises and evaluation reports: by default the cross-entropy of the logits
+    /// over every step (Scoring.Loss); a model with another objective overrides it.
+    /// </summary>
+    public virtual Tensor Loss(Tensor input, Tensor logits, Tensor targets, LabelCodec codec) => Scoring.Loss(logits, targets, codec);
+
     /// <summary>The current name of a state entry that a checkpoint of an earlier layout stored as <paramref name="saved"/>.</summary>
     protected virtual string CurrentName(string saved) => saved;
 

@@ -19,6 +19,7 @@ public static class ModelFactory
             // Controller, memory, output: the order their weights are drawn in.
             Model.Mann { mann: var m } => new MannModel(Controller.Create(m.Controller, inputs, m.Hidden, m.Memory.ReadHeads * m.Memory.Width),
                 Memory(m), outputs),
+            Model.Knn k => new NearestNeighbourModel(k.features, pixels),
             _ => throw new ArgumentOutOfRangeException(nameof(model)),
         };
     }

@@ -18,14 +18,16 @@ let private models =
         [ ("table1", "feedforward"), "{kind: feedforward}"
           ("table1", "lstm"), "{kind: lstm}"
           ("table1", "mann"), "{kind: mann}"
+          ("table2", "knn_raw_pixels"), "{kind: knn}"
+          ("table2", "knn_deep_features"), "{kind: knn, features: autoencoder}"
           ("table2", "feedforward"), "{kind: feedforward}"
           ("table2", "lstm"), "{kind: lstm}"
           ("table2", "mann_lstm_controller"), "{kind: mann, lrua: {gamma: 0.99}}"
           ("table2", "mann_feedforward_controller"), "{kind: mann, controller: feedforward, lrua: {gamma: 0.99}}"
           ("table2", "mann_ntm_access_lstm_controller"), "{kind: mann, access: ntm}" ]
 
-/// The paper's spec for a row of its table at a setting; None for a row no spec trains (people,
-/// kNN on deep features) or a setting the paper has not.
+/// The paper's spec for a row of its table at a setting; None for a row no spec trains (people)
+/// or a setting the paper has not.
 let reference (table: string) (classes: int) (model: string) : Spec option =
     match tasks.TryGetValue((table, classes)), models.TryGetValue((table, model)) with
     | (true, task), (true, m) ->
@@ -43,9 +45,13 @@ let private bookkeeping =
 /// Each key, in the schema's order, whose value in a run's spec is not the paper's: (path, the
 /// run's value, the paper's). A key that applies on one side only (momentum beside Adam) is left
 /// out: the key that decides where it applies (the optimizer) differs already.
+/// A model with nothing to learn (kNN on raw pixels) is compared on its data, task and model alone:
+/// the training keys did nothing to it.
 let differences (spec: Spec) (paper: Spec) =
+    let trainingKey (path: string) = path.StartsWith(Schema.Sections.training.Path + ".")
     [ for f in Schema.fields do
-          if f.Trained && f.Path <> Schema.name.Path && not (bookkeeping.Contains f.Path) then
+          if f.Trained && f.Path <> Schema.name.Path && not (bookkeeping.Contains f.Path)
+             && (spec.Model.Learns || not (trainingKey f.Path)) then
               match f.Of spec, f.Of paper with
               | Some ours, Some theirs when ours <> theirs -> yield f.Path, Schema.show ours, Schema.show theirs
               | _ -> () ]

@@ -95,6 +95,7 @@ module Sections =
     let task = SectionName "task"
     let model = SectionName "model"
     let memory = SectionName "model.memory"
+    let autoencoder = SectionName "model.autoencoder"
     let lrua = SectionName "model.lrua"
     let ntm = SectionName "model.ntm"
     let training = SectionName "training"
@@ -131,8 +132,13 @@ let instances = whole "task.instances" unchecked |> defaults 10
 let length = whole "task.length" (positive "length")
 let labels = words "task.labels" [ "one-hot", OneHot; "string", StringLabels ] |> defaults OneHot
 
-let kind = words "model.kind" [ "feedforward", "feedforward"; "lstm", "lstm"; "mann", "mann" ]
+let kind = words "model.kind" [ "feedforward", "feedforward"; "lstm", "lstm"; "mann", "mann"; "knn", "knn" ]
 let hidden = whole "model.hidden" (positive "hidden") |> defaults 200
+/// The kNN's space: raw pixels, or an autoencoder's code.
+let features = words "model.features" [ "raw", false; "autoencoder", true ] |> defaults false
+/// The transcription's "200-unit layers, 32-unit bottleneck".
+let autoencoderHidden = whole "model.autoencoder.hidden" (positive "hidden") |> defaults 200
+let code = whole "model.autoencoder.code" (positive "code") |> defaults 32
 let controller = words "model.controller" [ "lstm", LstmController; "feedforward", FeedForwardController ] |> defaults LstmController
 let slots = whole "model.memory.slots" (positive "slots") |> defaults 128
 let width = whole "model.memory.width" (positive "width") |> defaults 40
@@ -211,7 +217,17 @@ let private always (get: Spec -> 'a) = get >> Some
 let private omniglot (s: Spec) = match s.Dataset.Source with Omniglot p -> Some p | Synthetic _ -> None
 let private synthetic (s: Spec) = match s.Dataset.Source with Synthetic g -> Some g | Omniglot _ -> None
 let private paperSplit (s: Spec) = match s.Dataset.Split with Paper n -> Some n | BackgroundEvaluation -> None
-let private mann (s: Spec) = match s.Model with Mann m -> Some m | FeedForward _ | Lstm _ -> None
+let private mann (s: Spec) = match s.Model with Mann m -> Some m | FeedForward _ | Lstm _ | Knn _ -> None
+let private knn (s: Spec) = match s.Model with Knn f -> Some f | FeedForward _ | Lstm _ | Mann _ -> None
+let private autoencoder = knn >> Option.bind (function Autoencoder a -> Some a | RawPixels -> None)
+
+/// A model's kind as the spec names it (model.kind).
+let kindOf model =
+    match model with
+    | FeedForward _ -> "feedforward"
+    | Lstm _ -> "lstm"
+    | Mann _ -> "mann"
+    | Knn _ -> "knn"
 let private lrua = mann >> Option.bind (fun m -> match m.Access with Lrua a -> Some a | Ntm _ -> None)
 let private ntm = mann >> Option.bind (fun m -> match m.Access with Ntm a -> Some a | Lrua _ -> None)
 let private rmsprop (s: Spec) = match s.Training.Optimizer with RmsProp o -> Some o | Adam _ -> None
@@ -239,6 +255,7 @@ let private shown dflt (f: Field) = { f with Default = dflt }
 let private checkedAs check (f: Field) = { f with Check = check }
 
 let private isMann = "model.kind: mann"
+let private isAutoencoder = "model.kind: knn, model.features: autoencoder"
 let private isLrua = "model.kind: mann, model.access: lrua"
 let private isRmsProp = "training.optimizer: rmsprop"
 let private isAdam = "training.optimizer: adam"
@@ -270,8 +287,21 @@ let fields: Field list =
       field length (fun s -> match s.Task.Shape with Length l -> Some l | InstancesPerClass _ -> None) "task.instances not given"
           "steps per episode, each step's class drawn uniformly" |> shown "none: instances per class instead"
       field labels (always _.Task.Labels) "" "string: five characters over five symbols"
-      field kind (always (fun s -> match s.Model with FeedForward _ -> "feedforward" | Lstm _ -> "lstm" | Mann _ -> "mann")) "" ""
-      field hidden (always (fun s -> match s.Model with FeedForward h | Lstm h -> h | Mann m -> m.Hidden)) "" "controller units"
+      field kind (always (fun s -> kindOf s.Model)) "" "knn: the nearest earlier image's label, no controller"
+      field hidden
+          (fun s ->
+              match s.Model with
+              | FeedForward h
+              | Lstm h -> Some h
+              | Mann m -> Some m.Hidden
+              | Knn _ -> None)
+          "model.kind: feedforward | lstm | mann" "controller units"
+      field features (knn >> Option.map (function Autoencoder _ -> true | RawPixels -> false)) "model.kind: knn"
+          "raw: Euclidean distance between pixels; autoencoder: between the codes of an autoencoder trained on the training classes"
+      |> since 3
+      field autoencoderHidden (autoencoder >> Option.map _.Hidden) isAutoencoder "units of each of its two layers either side of the code"
+      |> since 3
+      field code (autoencoder >> Option.map _.Code) isAutoencoder "units of its bottleneck" |> since 3
       field controller (mann >> Option.map _.Controller) isMann ""
       field slots (mann >> Option.map _.Memory.Slots) isMann ""
       field width (mann >> Option.map _.Memory.Width) isMann ""
@@ -336,6 +366,8 @@ let describeModel model =
             | Ntm _ -> "ntm"
         sprintf "mann (%s %d, %dx%d, %d heads, %s)" (show (controller.Write m.Controller)) m.Hidden m.Memory.Slots m.Memory.Width
             m.Memory.ReadHeads access
+    | Knn RawPixels -> "knn (raw pixels)"
+    | Knn(Autoencoder a) -> sprintf "knn (autoencoder %d-%d-%d)" a.Hidden a.Hidden a.Code
 
 /// A task in a few words: "5-way, 10 per class, one-hot".
 let describeTask (t: Task) =

@@ -129,12 +129,29 @@ let private task (s: Section) (drawers: int) =
 
 let private model (s: Section) =
     let kind = required s Schema.kind
-    let hidden = get s Schema.hidden
-    let mannOnly key = sprintf "'%s' applies to kind: mann only" key
+    let thisModel = match kind with Some k -> sprintf " (this model is %s)" k | None -> ""
+    let onlyFor what (keys: string list) =
+        for path in keys do
+            notApplicable s path (sprintf "'%s' applies to %s only%s" (nameOf s path) what thisModel)
+    let mannKeys = [ Schema.Sections.memory.Path; Schema.access.Path; Schema.Sections.lrua.Path; Schema.Sections.ntm.Path; Schema.controller.Path ]
+
+    if kind <> Some "knn" then onlyFor "kind: knn" [ Schema.features.Path; Schema.Sections.autoencoder.Path ]
 
     let result =
         match kind with
+        | Some "knn" ->
+            onlyFor "kind: mann" mannKeys
+            notApplicable s Schema.hidden.Path "a kNN has no controller: the autoencoder's layers are model.autoencoder.hidden"
+            if get s Schema.features then
+                let autoencoder = sub s Schema.Sections.autoencoder
+                let settings = { Hidden = get autoencoder Schema.autoencoderHidden; Code = get autoencoder Schema.code }
+                autoencoder.Finish()
+                Knn(Autoencoder settings)
+            else
+                onlyFor "features: autoencoder" [ Schema.Sections.autoencoder.Path ]
+                Knn RawPixels
         | Some "mann" ->
+            let hidden = get s Schema.hidden
             let memory = sub s Schema.Sections.memory
 
             let mem =
@@ -176,8 +193,8 @@ let private model (s: Section) =
                   Memory = mem
                   Access = access }
         | other ->
-            for path in [ Schema.Sections.memory.Path; Schema.access.Path; Schema.Sections.lrua.Path; Schema.Sections.ntm.Path; Schema.controller.Path ] do
-                notApplicable s path (mannOnly (nameOf s path) + (match other with Some k -> sprintf " (this model is %s)" k | None -> ""))
+            onlyFor "kind: mann" mannKeys
+            let hidden = get s Schema.hidden
             if other = Some "lstm" then Lstm hidden else FeedForward hidden
 
     s.Finish()

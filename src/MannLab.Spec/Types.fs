@@ -97,10 +97,29 @@ type MannModel =
       Memory: Memory
       Access: Access }
 
+/// The space the nearest-neighbour rule compares images in.
+type KnnFeatures =
+    /// The pixels themselves: nothing to train.
+    | RawPixels
+    /// The code of an autoencoder trained to reconstruct the training classes' images: layers of
+    /// Hidden units on either side of a Code-unit bottleneck (the paper's "deep features").
+    | Autoencoder of autoencoder: AutoencoderFeatures
+
+and AutoencoderFeatures = { Hidden: int; Code: int }
+
 type Model =
     | FeedForward of hidden: int
     | Lstm of hidden: int
     | Mann of mann: MannModel
+    /// The paper's Table 2 baselines: each image takes the label of its nearest earlier image of the episode.
+    | Knn of features: KnnFeatures
+
+    /// Whether the model has anything to learn: a nearest-neighbour rule on raw pixels has not,
+    /// so its run is evaluated without training.
+    member m.Learns =
+        match m with
+        | Knn RawPixels -> false
+        | FeedForward _ | Lstm _ | Mann _ | Knn(Autoencoder _) -> true
 
 type RmsPropSettings = { Lr: float; Momentum: float; Decay: float }
 type AdamSettings = { Lr: float; Beta1: float; Beta2: float }
@@ -164,6 +183,9 @@ type Spec =
 
     /// Steps in one episode.
     member s.EpisodeLength = s.Task.EpisodeLength
+
+    /// The episodes the run trains on: training.episodes, or none for a model with nothing to learn.
+    member s.EpisodesToTrain = if s.Model.Learns then s.Training.Episodes else 0
 
 type Position = { Line: int; Column: int }
 

@@ -172,13 +172,8 @@ public sealed class RunQueries(NpgsqlDataSource db)
     public async Task<PaperReportData> PaperReportAsync()
     {
         var published = (await Query("""
-            select p.paper_table, p.classes, p.model, p.provenance, p.instance, p.accuracy, best.source, best.accuracy
-            from mannlab.paper_results p
-            left join lateral (
-                select b.source, b.accuracy from mannlab.paper_results b
-                where b.source <> 'paper' and (b.paper_table, b.classes, b.model, b.instance) = (p.paper_table, p.classes, p.model, p.instance)
-                order by b.accuracy desc limit 1) best on true
-            where p.source = 'paper'
+            select p.paper_table, p.classes, p.model, p.provenance, p.instance, p.accuracy, p.reimplementation, p.reimplementation_accuracy
+            from mannlab.paper_reference p
             order by p.paper_table, p.classes, p.model, p.instance
             """)).Rows;
         var paper = published.GroupBy(r => ((string)r[0]!, Convert.ToInt32(r[1]), (string)r[2]!, (string)r[3]!)).Select(g => new PaperRow(

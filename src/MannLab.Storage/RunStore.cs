@@ -50,12 +50,12 @@ public sealed class RunStore(NpgsqlDataSource db)
             insert.Parameters.AddWithValue("experiment", experimentId);
             insert.Parameters.AddWithValue("index", run.Index);
             insert.Parameters.AddWithValue("name", spec.Name);
-            insert.Parameters.AddWithValue("model", spec.Model.IsMann ? "mann" : spec.Model.IsLstm ? "lstm" : "feedforward");
+            insert.Parameters.AddWithValue("model", Schema.kindOf(spec.Model));
             insert.Parameters.AddWithValue("point", NpgsqlDbType.Jsonb, PointJson(run));
             insert.Parameters.AddWithValue("spec", NpgsqlDbType.Jsonb, run.Json);
             insert.Parameters.AddWithValue("queue", spec.Queue.IsGpuQueue ? "gpu" : "cpu");
             insert.Parameters.AddWithValue("priority", spec.Priority.IsHigh ? "high" : spec.Priority.IsLow ? "low" : "normal");
-            insert.Parameters.AddWithValue("total", (long)spec.Training.Episodes);
+            insert.Parameters.AddWithValue("total", (long)spec.EpisodesToTrain);
             insert.Parameters.AddWithValue("seed", spec.Training.Seed);
             insert.Parameters.AddWithValue("threads", spec.Training.Threads);
             if (await insert.ExecuteNonQueryAsync(cancel) == 1) added.Add(run.Id);

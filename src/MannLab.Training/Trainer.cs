@@ -77,6 +77,11 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         TorchRuntime.Seed(t.Seed);
         using var model = ModelFactory.Create(spec.Model, trainSampler.ImagePixels, codec);
         model.to(device);
+        if (spec.EpisodesToTrain == 0)
+        {
+            sink.Started(0, TorchEnvironment.Capture(device, t.Threads));
+            return Finish(model, testSampler, codec, device, 0, maxInstance, report, []);
+        }
         // Listed once: each of TorchSharp's parameters() calls leaves some native memory behind.
         var parameters = model.parameters().ToArray();
         using var optimizer = Optimizers.Create(t.Optimizer, parameters);
@@ -91,7 +96,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         }
         sink.Started(episode, TorchEnvironment.Capture(device, t.Threads));
 
-        long total = t.Episodes, batchSize = t.BatchSize;
+        long total = spec.EpisodesToTrain, batchSize = t.BatchSize;
         var window = new Window(maxInstance);
         var lastEval = (IReadOnlyList<InstanceAccuracy>)[];
         IReadOnlyDictionary<int, double>? lastEvalAccuracy = null;
@@ -134,9 +139,19 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             progress?.Invoke(new TrainingProgress(episode, total, rate, trainLoss, trainAccuracy, lastEvalAccuracy, iteration));
             AfterIteration?.Invoke(iteration);
         }
-        if (lastEval.Count == 0) // resumed a run that had already finished: evaluate its final state again
-            lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
-        RecordNearestNeighbour(testSampler, episode, maxInstance, report);
+        return Finish(model, testSampler, codec, device, episode, maxInstance, report, lastEval);
+    }
+
+    /// <summary>
+    /// Completes a run whose training is done: its final evaluation (done now when no evaluation
+    /// came after its last training step: a resumed finished run, or a model with nothing to learn),
+    /// and the raw-pixel kNN on the same episodes.
+    /// </summary>
+    private TrainingResult Finish(EpisodeModel model, EpisodeSampler testSampler, LabelCodec codec, Device device, long episode, int maxInstance,
+        int[] report, IReadOnlyList<InstanceAccuracy> lastEval)
+    {
+        if (lastEval.Count == 0) lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
+        RecordNearestNeighbour(testSampler, codec, device, episode, maxInstance, report);
         var completed = new TrainingResult(Outcome.Completed, episode, null, lastEval);
         sink.Finished(completed);
         return completed;
@@ -201,14 +216,10 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     /// The paper's Table 2 baseline on the very same evaluation episodes: nearest neighbour on raw
     /// pixels (no training), recorded as split "knn" next to the model's final evaluation.
     /// </summary>
-    private void RecordNearestNeighbour(EpisodeSampler sampler, long episode, int maxInstance, int[] report)
+    private void RecordNearestNeighbour(EpisodeSampler sampler, LabelCodec codec, Device device, long episode, int maxInstance, int[] report)
     {
-        var tally = new InstanceTally(maxInstance);
-        for (var first = 0; first < spec.Evaluation.Episodes; first += spec.Training.BatchSize)
-        {
-            var batch = sampler.Batch(first, Math.Min(spec.Training.BatchSize, spec.Evaluation.Episodes - first));
-            tally.Add(NearestNeighbourBaseline.Correct(batch), batch.Instances);
-        }
+        using var rawPixels = new NearestNeighbourModel(KnnFeatures.RawPixels, sampler.ImagePixels);
+        var (_, tally) = Evaluation.Run(rawPixels, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
         sink.Record([.. report.Select(k => new Metric(episode, $"knn_acc_{k}", tally.Accuracy(k)))],
             tally.Rows(episode, "knn", Enumerable.Range(1, maxInstance)));
     }
@@ -254,7 +265,7 @@ public static class Evaluation
                 var batch = sampler.Batch(first, count);
                 var tensors = EpisodeTensors.From(batch, device);
                 var logits = model.forward(tensors.Input);
-                loss += Scoring.Loss(logits, tensors.Targets, codec).item<float>() * count;
+                loss += model.Loss(tensors.Input, logits, tensors.Targets, codec).item<float>() * count;
                 tally.Add(Scoring.Correct(logits, tensors.Targets, codec), batch.Instances);
             }
         model.train();

@@ -7,12 +7,12 @@ using static TorchSharp.torch;
 namespace MannLab.Training;
 
 /// <summary>
-/// One training iteration: the forward pass over a batch of episodes, the loss over every step,
+/// One training iteration: the forward pass over a batch of episodes, the model's loss,
 /// and, if that loss is finite, the backward pass, gradient clipping and the optimiser's step.
 /// The one both training and <c>bench</c> run, so what bench times is what training does. Run it
 /// inside the caller's DisposeScope: the logits it returns live there.
 /// </summary>
-public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Parameter[] parameters, LabelCodec codec, double? gradClip)
+public sealed class TrainingStep(EpisodeModel model, optim.Optimizer optimizer, Parameter[] parameters, LabelCodec codec, double? gradClip)
 {
     /// <summary>What one iteration did: its loss, its logits, and how long each phase took (the phases after a non-finite loss are skipped).</summary>
     public readonly record struct Outcome(float Loss, Tensor Logits, TimeSpan Forward, TimeSpan Backward, TimeSpan OptimiserStep)
@@ -26,7 +26,7 @@ public sealed class TrainingStep(nn.Module<Tensor, Tensor> model, optim.Optimize
         var start = Stopwatch.GetTimestamp();
         model.train();
         var logits = model.forward(input);
-        var loss = Scoring.Loss(logits, targets, codec);
+        var loss = model.Loss(input, logits, targets, codec);
         var value = loss.item<float>(); // the forward pass is complete here
         var forwardDone = Stopwatch.GetTimestamp();
         if (!float.IsFinite(value)) return new Outcome(value, logits, Stopwatch.GetElapsedTime(start, forwardDone), TimeSpan.Zero, TimeSpan.Zero);

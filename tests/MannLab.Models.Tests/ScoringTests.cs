@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MannLab.Models.Tests;
 
-/// <summary>String-label loss and accuracy, one-hot accuracy, and the kNN baseline.</summary>
+/// <summary>String-label loss and accuracy, and one-hot accuracy.</summary>
 public class ScoringTests
 {
     [Fact]
@@ -57,18 +57,5 @@ public class ScoringTests
         using var third = model.forward(input);
         using var fourth = model.forward(input);
         third.allclose(fourth).Should().BeTrue();
-    }
-
-    [Fact]
-    public void Nearest_neighbour_labels_each_image_by_its_nearest_earlier_one()
-    {
-        // Four steps of 2-pixel images: A, B, A', C where A' is nearest to A, C nearest to B.
-        var batch = new EpisodeBatch(1, 4, 2, 3, 1, 0);
-        float[] images = [1, 0, 0, 1, 0.9f, 0.1f, 0.2f, 0.8f];
-        images.CopyTo(batch.Images, 0);
-        int[] labels = [0, 1, 0, 2];
-        labels.CopyTo(batch.Labels, 0);
-
-        NearestNeighbourBaseline.Correct(batch).Should().Equal(false, false, true, false);
     }
 }

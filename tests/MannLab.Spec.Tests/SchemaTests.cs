@@ -19,12 +19,13 @@ public class SchemaTests
     }
 
     // Between them these specs take every branch of the language: each source, split, shape,
-    // model, access, optimizer, and the later keys (LRUA options, the schedule) away from their defaults.
+    // model, access, optimizer, and the later keys (LRUA options, the schedule, the kNN's features) away from their defaults.
     private static readonly string[] Branches =
     [
         "name: a\nmodel: {kind: mann, lrua: {key_strength: learned, write: add-vector}}\n",
         "name: b\nmodel: {kind: mann, access: ntm, controller: feedforward}\ndataset: {source: synthetic, split: background-evaluation}\n",
         "name: c\nmodel: {kind: lstm}\ntask: {length: 60, labels: string}\ntraining: {optimizer: adam, schedule: cosine, warmup: 1000}\n",
+        "name: d\nmodel: {kind: knn, features: autoencoder, autoencoder: {hidden: 100, code: 16}}\n",
     ];
 
     private static IEnumerable<string> Leaves(JsonObject json, string prefix = "") =>
@@ -54,9 +55,13 @@ public class SchemaTests
                 value.Value.Should().Be(field.Plain!.Value, field.Path);
     }
 
-    /// <summary>The table's "applies when" conditions of a key, as (path, value) pairs; "task.length not given" and its twin are the episode's shape, not a condition on a value.</summary>
-    private static List<(string Path, string Value)> Conditions(Schema.Field field) =>
-        field.Applies.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(c => c.Split(": ")).Select(c => (c[0], c[1])).ToList();
+    /// <summary>
+    /// The table's "applies when" conditions of a key, as (path, the values it may have) pairs:
+    /// "model.kind: feedforward | lstm | mann". "task.length not given" and its twin are the
+    /// episode's shape, not a condition on a value.
+    /// </summary>
+    private static List<(string Path, string[] Values)> Conditions(Schema.Field field) =>
+        field.Applies.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(c => c.Split(": ")).Select(c => (c[0], c[1].Split(" | "))).ToList();
 
     /// <summary>A spec text with each dotted path set to its value (a model kind when none is given).</summary>
     private static string SpecWith(IEnumerable<(string Path, string Value)> settings)
@@ -84,16 +89,19 @@ public class SchemaTests
         foreach (var field in conditional)
         {
             var conditions = Conditions(field);
+            var holding = conditions.Select(c => (c.Path, c.Values[0])).ToList();
             var key = (field.Path, Schema.show(field.Plain!.Value));
-            // Where every condition holds, the key at its default is no error.
-            SpecText.Valid(SpecWith([.. conditions, key]));
+            // Where every condition holds, with any of the values it allows, the key at its default is no error.
+            foreach (var (path, values) in conditions)
+                foreach (var value in values)
+                    SpecText.Valid(SpecWith([.. holding.Where(c => c.Path != path), (path, value), key]));
             // Where one does not, whatever else holds, the decoder refuses the key (or the section it is in).
             foreach (var broken in conditions)
             {
                 var words = Schema.fields.Single(f => f.Path == broken.Path).Type.Split(" | ");
-                foreach (var other in words.Where(w => w != broken.Value))
+                foreach (var other in words.Where(w => !broken.Values.Contains(w)))
                 {
-                    var text = SpecWith([.. conditions.Where(c => c != broken), (broken.Path, other), key]);
+                    var text = SpecWith([.. holding.Where(c => c.Path != broken.Path), (broken.Path, other), key]);
                     SpecText.Errors(text).Should().Contain(e => e.Path == field.Path || field.Path.StartsWith(e.Path + "."),
                         $"{field.Path} applies when {field.Applies}, and here {broken.Path} is {other}:\n{text}");
                 }
@@ -105,7 +113,7 @@ public class SchemaTests
     public void A_key_added_later_is_written_only_away_from_its_default()
     {
         var later = Schema.fields.Where(f => f.Since > 1).Select(f => f.Path.Split('.').Last()).ToList();
-        later.Should().Equal("key_strength", "write", "schedule", "warmup");
+        later.Should().Equal("features", "hidden", "code", "key_strength", "write", "schedule", "warmup");
         var lrua = (JsonObject)JsonNode.Parse(SpecText.Valid("name: x\nmodel: {kind: mann}\n").Runs.Head.Json)!["model"]!["lrua"]!;
         lrua.Select(p => p.Key).Should().Equal("gamma", "least_used");
         var extended = (JsonObject)JsonNode.Parse(SpecText.Valid(Branches[0]).Runs.Head.Json)!["model"]!["lrua"]!;

@@ -111,7 +111,7 @@ public class ValidationErrorTests
     [Fact]
     public void Wrong_enum_value_lists_the_choices_and_suggests() =>
         SpecText.ShouldFailWith("name: x\nmodel:\n  kind: man\n", 3, 9, "model.kind",
-            "expected one of feedforward, lstm, mann, got 'man' (did you mean 'mann'?)");
+            "expected one of feedforward, lstm, mann, knn, got 'man' (did you mean 'mann'?)");
 
     [Fact]
     public void Missing_name_is_reported_at_the_top() =>

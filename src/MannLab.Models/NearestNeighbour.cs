@@ -1,0 +1,78 @@
+using MannLab.Data;
+using MannLab.Spec;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace MannLab.Models;
+
+/// <summary>
+/// The paper's Table 2 baselines, k-nearest-neighbour with k = 1: within an episode, each image
+/// takes the label of its nearest earlier image (Euclidean distance), on raw pixels or in an
+/// autoencoder's code space ("kNN on deep features"). The label of step s arrives with step s + 1's
+/// input, so every earlier step's label is known when step t is labelled. The output is that label's
+/// vector, so argmax scoring (Scoring.Correct) reads the guess as it reads any model's; step 0 has no
+/// earlier image and outputs zeros, a guess of the first label.
+/// </summary>
+public sealed class NearestNeighbourModel : EpisodeModel
+{
+    private readonly int pixels;
+    private readonly Autoencoder? autoencoder;
+
+    /// <param name="pixels">Image pixels per step: the input's first columns; the rest is y_{t-1}.</param>
+    public NearestNeighbourModel(KnnFeatures features, int pixels) : base(nameof(NearestNeighbourModel))
+    {
+        this.pixels = pixels;
+        autoencoder = features is KnnFeatures.Autoencoder { autoencoder: var a } ? new Autoencoder(pixels, a.Hidden, a.Code) : null;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var _ = no_grad();
+        long batch = input.shape[0], steps = input.shape[1], labelWidth = input.shape[2] - pixels;
+        var images = input[.., .., ..pixels];
+        var features = autoencoder is null ? images : autoencoder.Encode(images);
+        // Exact differences, not |a|^2 + |b|^2 - 2ab: ties between identical images must stay ties.
+        var distances = cdist(features, features, compute_mode: compute_mode.donot_use_mm_for_euclid_dist);
+        var later = ones(steps, steps, ScalarType.Bool, input.device).triu(); // [t, s]: s >= t is not earlier
+        var nearest = distances.masked_fill(later, double.PositiveInfinity).argmin(2); // [B, T]; ties: the first
+        // known[b, s] = y_s, which the input carries at step s + 1; the last step's is never needed.
+        var known = cat([input[.., 1.., pixels..], zeros(batch, 1, labelWidth, input.dtype, input.device)], 1);
+        var guess = known.gather(1, nearest.unsqueeze(2).expand(batch, steps, labelWidth));
+        var hasEarlier = arange(steps, device: input.device).gt(0).to(input.dtype).reshape(1, steps, 1);
+        return guess.mul(hasEarlier);
+    }
+
+    /// <summary>
+    /// With an autoencoder, what it trains on: how well it reconstructs the episode's images (the
+    /// labels play no part). On raw pixels there is nothing to train, and the loss is the guesses'.
+    /// </summary>
+    public override Tensor Loss(Tensor input, Tensor logits, Tensor targets, LabelCodec codec) =>
+        autoencoder is null ? base.Loss(input, logits, targets, codec) : autoencoder.ReconstructionLoss(input[.., .., ..pixels]);
+
+    /// <summary>
+    /// An MLP autoencoder: pixels → hidden → hidden → code, and back. The transcription gives
+    /// "200-unit layers, 32-unit bottleneck"; two layers on each side, ReLU between them, and a
+    /// per-pixel sigmoid with cross-entropy to the ink (pixels are ink in [0, 1]) are MannLab's choice.
+    /// </summary>
+    private sealed class Autoencoder : Module<Tensor, Tensor>
+    {
+        private readonly Sequential encoder, decoder;
+
+        public Autoencoder(int pixels, int hidden, int code) : base(nameof(Autoencoder))
+        {
+            encoder = Sequential(Linear(pixels, hidden), ReLU(), Linear(hidden, hidden), ReLU(), Linear(hidden, code));
+            decoder = Sequential(Linear(code, hidden), ReLU(), Linear(hidden, hidden), ReLU(), Linear(hidden, pixels));
+            RegisterComponents();
+        }
+
+        public Tensor Encode(Tensor images) => encoder.call(images);
+
+        /// <summary>Reconstruction logits.</summary>
+        public override Tensor forward(Tensor images) => decoder.call(encoder.call(images));
+
+        public Tensor ReconstructionLoss(Tensor images) => functional.binary_cross_entropy_with_logits(forward(images), images);
+    }
+}
