@@ -51,9 +51,8 @@ public static class RunsCommand
                              (waiting.Count() == 1 ? " is " : " are ") + waiting.Key);
     }
 
-    public static string Progress(StoredRun r) =>
-        $"{r.EpisodesDone}/{r.EpisodesTotal} {100.0 * r.EpisodesDone / Math.Max(1, r.EpisodesTotal):F0}%";
+    public static string Progress(StoredRun r) => $"{r.EpisodesDone}/{r.EpisodesTotal} {100 * r.Done:F0}%";
 
     /// <summary>The swept values, cut to fit a terminal table.</summary>
-    public static string Point(StoredRun run) => run.PointLabel.Length <= 40 ? run.PointLabel : run.PointLabel[..37] + "...";
+    public static string Point(StoredRun run) => run.PointLabel.Length <= 56 ? run.PointLabel : run.PointLabel[..53] + "...";
 }

@@ -12,18 +12,30 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
 {
     public bool Finished => RunStatus.IsFinished(Status);
 
-    /// <summary>The swept values, short: "gamma=0.95 model=lstm" (a swept section shows its kind); "-" for none.</summary>
+    /// <summary>The share of its episodes the run has trained; a run with none to train (kNN on pixels) is done once it has finished.</summary>
+    public double Done => EpisodesTotal == 0 ? Finished ? 1 : 0 : (double)EpisodesDone / EpisodesTotal;
+
+    /// <summary>
+    /// The swept values, short: "gamma=0.95 model=lstm"; a swept section shows its kind and, in
+    /// brackets, the values it sets beside it ("model=mann[0.99 per-head]"); "-" for none.
+    /// </summary>
     public string PointLabel
     {
         get
         {
             var point = JsonNode.Parse(Point)!.AsObject();
             if (point.Count == 0) return "-";
+            static IEnumerable<string> Leaves(JsonNode? v) => v switch
+            {
+                JsonObject o => o.Where(p => p.Key != "kind").SelectMany(p => Leaves(p.Value)),
+                JsonValue text when text.TryGetValue<string>(out var s) => [s],
+                null => ["null"],
+                _ => [v.ToJsonString()],
+            };
             static string Value(JsonNode? v) => v switch
             {
-                JsonObject o when o["kind"] is { } kind => kind.ToString(),
-                null => "null",
-                _ => v.ToJsonString(),
+                JsonObject o when o["kind"] is { } kind => kind + (Leaves(o).ToList() is { Count: > 0 } set ? $"[{string.Join(" ", set)}]" : ""),
+                _ => string.Join(" ", Leaves(v)),
             };
             return string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Value)}"));
         }

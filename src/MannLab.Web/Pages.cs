@@ -50,7 +50,7 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
                 $"<input type=\"checkbox\" name=\"run\" value=\"{E(r.Id)}\">",
                 $"<a href=\"/runs/{E(r.Id)}\">{E(r.Id)}</a>", E(r.Name), E(r.PointLabel), E(r.Model),
                 $"<span class=\"status-{E(r.Status)}\">{E(r.Status)}</span>",
-                $"<progress max=\"{r.EpisodesTotal}\" value=\"{r.EpisodesDone}\"></progress> {E(r.EpisodesDone)}/{E(r.EpisodesTotal)}",
+                $"<progress value=\"{r.Done.ToString("0.####", CultureInfo.InvariantCulture)}\"></progress> {E(r.EpisodesDone)}/{E(r.EpisodesTotal)}",
                 $"<span class=\"num\">{E(r.Latest.GetValueOrDefault("episodes_per_second")?.ToString("F0", CultureInfo.InvariantCulture))}</span>",
                 .. sights.Select(k => $"<span class=\"num\">{RunFormat.Percent(r.EvalAccuracy(k))}</span>")]), id: "runs");
         var finished = runs.All(r => r.Finished);
