@@ -45,13 +45,15 @@ let private bookkeeping =
 /// Each key, in the schema's order, whose value in a run's spec is not the paper's: (path, the
 /// run's value, the paper's). A key that applies on one side only (momentum beside Adam) is left
 /// out: the key that decides where it applies (the optimizer) differs already.
-/// A model with nothing to learn (kNN on raw pixels) is compared on its data, task and model alone:
-/// the training keys did nothing to it.
+/// A kNN is compared on its data, task and model alone: on raw pixels the training keys do nothing,
+/// and for the autoencoder the paper gives no optimiser or budget (only that it saw 3x the MANN's
+/// data), so MannLab's defaults there would be no statement of the paper's.
 let differences (spec: Spec) (paper: Spec) =
     let trainingKey (path: string) = path.StartsWith(Schema.Sections.training.Path + ".")
+    let trainingKnown = match paper.Model with Knn _ -> false | FeedForward _ | Lstm _ | Mann _ -> true
     [ for f in Schema.fields do
           if f.Trained && f.Path <> Schema.name.Path && not (bookkeeping.Contains f.Path)
-             && (spec.Model.Learns || not (trainingKey f.Path)) then
+             && (trainingKnown || not (trainingKey f.Path)) then
               match f.Of spec, f.Of paper with
               | Some ours, Some theirs when ours <> theirs -> yield f.Path, Schema.show ours, Schema.show theirs
               | _ -> () ]

@@ -361,6 +361,7 @@ let describeModel model =
             match m.Access with
             | Lrua a ->
                 sprintf "lrua gamma %s" (show (Number a.Gamma))
+                + (if a.LeastUsed = PerHead then ", per-head" else "")
                 + (if a.LearnedKeyStrength then ", key strength" else "")
                 + (if a.AddVector then ", add vector" else "")
             | Ntm _ -> "ntm"
@@ -384,5 +385,6 @@ let planColumns =
         { Heading = k.Name; Show = fun s -> field.Of s |> Option.map show |> Option.defaultValue "" }
     [ { Heading = "architecture"; Show = fun s -> describeModel s.Model }
       { Heading = "task"; Show = fun s -> describeTask s.Task }
-      ofKey episodes
+      // What the run trains: none for a model with nothing to learn, whatever training.episodes says.
+      { Heading = episodes.Name; Show = fun s -> string s.EpisodesToTrain }
       ofKey seed ]

@@ -90,6 +90,21 @@ public class ValidateAndPlanTests : IDisposable
     }
 
     [Fact]
+    public void Plan_names_each_model_of_a_swept_model_and_the_episodes_each_trains()
+    {
+        _folder.Write("models.yaml", "name: models\ntraining: {episodes: 5000}\nsweep:\n  model:\n    - {kind: knn}\n" +
+                                     "    - {kind: knn, features: autoencoder}\n    - {kind: mann, lrua: {least_used: per-head}}\n");
+
+        var result = Mannlab.Run(_folder.Path, "plan", "models.yaml");
+
+        result.ExitCode.Should().Be(0, result.Err);
+        var rows = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(3).ToList();
+        rows[0].Should().MatchRegex(@"\sknn \(raw pixels\)\s.*\s0\s+0$", "kNN on raw pixels trains nothing, whatever training.episodes says");
+        rows[1].Should().MatchRegex(@"\sknn \(autoencoder 200-200-32\)\s.*\s5000\s+0$");
+        rows[2].Should().MatchRegex(@"\smann \(lstm 200, 128x40, 4 heads, lrua gamma 0\.95, per-head\)\s.*\s5000\s+0$");
+    }
+
+    [Fact]
     public void Plan_of_an_invalid_file_prints_errors_and_exits_1()
     {
         _folder.Write("bad.yaml", "name: x\nmodel: {kind: mann}\nsweep:\n  model.lrua.gama: [0.9]\n");

@@ -43,13 +43,13 @@ public class PaperTablesTests
     }
 
     [Fact]
-    public void A_model_with_nothing_to_learn_departs_in_no_training_setting()
+    public void A_knn_departs_in_no_training_setting()
     {
         var run = SpecText.Valid("name: x\ntask: {classes: 5, labels: string}\nmodel: {kind: knn}\ntraining: {optimizer: adam, episodes: 10}\n").Runs[0].Spec;
         PaperTables.differences(run, PaperTables.reference("table2", 5, "knn_raw_pixels")!.Value).ToList().Should().BeEmpty();
         var deep = SpecText.Valid("name: x\ntask: {classes: 5, labels: string}\nmodel: {kind: knn, features: autoencoder, autoencoder: {code: 16}}\n" +
                                   "training: {episodes: 10}\n").Runs[0].Spec;
         PaperTables.differences(deep, PaperTables.reference("table2", 5, "knn_deep_features")!.Value).Select(d => d.Item1)
-            .Should().Equal("model.autoencoder.code", "training.episodes");
+            .Should().Equal(["model.autoencoder.code"], "the paper does not say how its autoencoder was trained");
     }
 }
