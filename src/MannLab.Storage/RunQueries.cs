@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using MannLab.Runs;
+using MannLab.Spec;
+using Task = System.Threading.Tasks.Task;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -12,12 +14,13 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
 {
     public bool Finished => RunStatus.IsFinished(Status);
 
-    /// <summary>The share of its episodes the run has trained; a run with none to train (kNN on pixels) is done once it has finished.</summary>
-    public double Done => EpisodesTotal == 0 ? Finished ? 1 : 0 : (double)EpisodesDone / EpisodesTotal;
+    /// <summary>The share of its episodes the run has trained; a run with none to train (kNN on pixels) is done once it has succeeded.</summary>
+    public double Done => EpisodesTotal == 0 ? Status == RunStatus.Succeeded ? 1 : 0 : (double)EpisodesDone / EpisodesTotal;
 
     /// <summary>
-    /// The swept values, short: "gamma=0.95 model=lstm"; a swept section shows its kind and, in
-    /// brackets, the values it sets beside it ("model=mann[0.99 per-head]"); "-" for none.
+    /// The swept values, short: "gamma=0.95 model=lstm". A swept section (stored resolved, every
+    /// default in it) shows its kind and, in brackets, the values in it that are not the
+    /// language's defaults ("model=mann[0.99 per-head]"); "-" for no sweep.
     /// </summary>
     public string PointLabel
     {
@@ -25,19 +28,23 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
         {
             var point = JsonNode.Parse(Point)!.AsObject();
             if (point.Count == 0) return "-";
-            static IEnumerable<string> Leaves(JsonNode? v) => v switch
+            static string Text(JsonNode? v) => v is JsonValue value && value.TryGetValue<string>(out var s) ? s : v?.ToJsonString() ?? "null";
+            static bool IsDefault(string path, JsonNode? v) =>
+                Schema.fields.FirstOrDefault(f => f.Path == path) is { Plain: { } plain } && Schema.show(plain.Value) == Text(v);
+            // The schema's order, not jsonb's, so that a label reads the same as the spec.
+            static IEnumerable<string> Set(string path, JsonObject section) =>
+                Schema.fields.Where(f => f.Path.StartsWith(path + ".", StringComparison.Ordinal) && f.Path != Schema.kind.Path)
+                    .Select(f => (f.Path, Value: Find(section, f.Path[(path.Length + 1)..])))
+                    .Where(leaf => leaf.Value is not null && !IsDefault(leaf.Path, leaf.Value))
+                    .Select(leaf => Text(leaf.Value));
+            static JsonNode? Find(JsonObject section, string relative) =>
+                relative.Split('.').Aggregate((JsonNode?)section, (node, key) => node is JsonObject o ? o[key] : null);
+            static string Value(string path, JsonNode? v) => v switch
             {
-                JsonObject o => o.Where(p => p.Key != "kind").SelectMany(p => Leaves(p.Value)),
-                JsonValue text when text.TryGetValue<string>(out var s) => [s],
-                null => ["null"],
-                _ => [v.ToJsonString()],
+                JsonObject o => (o["kind"] is { } kind ? kind.ToString() : "") + (Set(path, o).ToList() is { Count: > 0 } set ? $"[{string.Join(" ", set)}]" : ""),
+                _ => Text(v),
             };
-            static string Value(JsonNode? v) => v switch
-            {
-                JsonObject o when o["kind"] is { } kind => kind + (Leaves(o).ToList() is { Count: > 0 } set ? $"[{string.Join(" ", set)}]" : ""),
-                _ => string.Join(" ", Leaves(v)),
-            };
-            return string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Value)}"));
+            return string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Key, p.Value)}"));
         }
     }
 

@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace MannLab.Training;
 
 /// <summary>
-/// Trains one run: batches of episodes (loss over every step), the spec's optimiser and gradient
+/// Trains one run: batches of episodes (the model's loss, EpisodeModel.Loss), the spec's optimiser and gradient
 /// clipping, evaluation on held-out classes every N episodes and at the end, atomic checkpoints,
 /// and resumption from the last checkpoint. Episode e's data depends only on (seed, e), and the
 /// training-metric windows close at fixed iterations, so a resumed run reproduces an
