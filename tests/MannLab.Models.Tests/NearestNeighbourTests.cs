@@ -65,18 +65,13 @@ public class NearestNeighbourTests : IDisposable
         Correct(new LabelCodec(LabelEncoding.OneHot, 3), [1, 0, 1, 0, 1, 0], [1, 2, 2]).Should().Equal(false, false, false);
     }
 
-    private const string SmallKnn = """
-        name: small-knn
-        dataset:
-          source: synthetic
-          image_size: 12
-          synthetic: {alphabets: 6, characters: 8, drawers: 12}
-        task: {classes: 3, instances: 4}
-        model: {kind: knn}
-        training: {optimizer: adam, lr: 1e-3, batch_size: 8, episodes: 400, seed: 5}
-        evaluation: {every: 100, episodes: 48, instances: [1, 2, 4]}
-        checkpoint: {every: 100}
-        """;
+    /// <summary>The trainer tests' small task (TrainingFolder.SmallMann) with a kNN for its model.</summary>
+    private static readonly string SmallKnn = TrainingFolder.SmallMann.Replace("""
+        model:
+          kind: mann
+          hidden: 32
+          memory: {slots: 16, width: 8, read_heads: 2}
+        """, "model: {kind: knn}");
 
     [Fact]
     public void On_raw_pixels_a_run_trains_nothing_and_scores_exactly_what_every_run_scores_as_its_knn_split()
@@ -93,6 +88,7 @@ public class NearestNeighbourTests : IDisposable
         var rows = File.ReadLines(Path.Combine(folder, "instances.csv")).Skip(1).Select(l => l.Split(',')).ToList();
         string[] Split(string split) => [.. rows.Where(r => r[1] == split).Select(r => string.Join(",", r.Where((_, i) => i != 1)))];
         Split("test").Should().HaveCount(4).And.Equal(Split("knn"));
+        run.Spec.Model.Should().Be(Model.NewKnn(KnnFeatures.RawPixels), "the small task's spec, with a kNN for its model");
         result.FinalEvaluation.Single(r => r.Instance == 2).Accuracy.Should().BeGreaterThan(0.5, "synthetic glyphs of one character are near each other");
     }
 
