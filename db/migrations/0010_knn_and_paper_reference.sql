@@ -61,16 +61,3 @@ select g.name, g.model, g.instance, g.runs, g.mean_accuracy, g.ci95, g.paper_tab
 from grouped g
 left join mannlab.paper_reference p
        on p.paper_table = g.paper_table and p.classes = g.classes and p.model = g.paper_model and p.instance = g.instance;
-
--- The dashboards' role reads the new view and the recreated one: the default privileges of 0004
--- exist only where its role could be made, so they are not relied on (as in 0005).
-do $$
-begin
-    if exists (select 1 from pg_roles where rolname = 'mannlab_reader') then
-        grant select on mannlab.paper_reference, mannlab.paper_comparison to mannlab_reader;
-    end if;
-exception when insufficient_privilege then
-    null;
-end $$;
-
-comment on column mannlab.runs.model is 'the model kind: feedforward | lstm | mann | knn';
