@@ -37,11 +37,12 @@ public sealed class NearestNeighbourModel : EpisodeModel
         // Exact differences, not |a|^2 + |b|^2 - 2ab: ties between identical images must stay ties.
         var distances = cdist(features, features, compute_mode: compute_mode.donot_use_mm_for_euclid_dist);
         var later = ones(steps, steps, ScalarType.Bool, input.device).triu(); // [t, s]: s >= t is not earlier
-        var nearest = distances.masked_fill(later, double.PositiveInfinity).argmin(2); // [B, T]; ties: the first
+        // A rooted Scalar (Scalars): an implicit one can be freed by a collection under libtorch.
+        var nearest = distances.masked_fill(later, Scalars.Of(double.PositiveInfinity)).argmin(2); // [B, T]; ties: the first
         // known[b, s] = y_s, which the input carries at step s + 1; the last step's is never needed.
         var known = cat([input[.., 1.., pixels..], zeros(batch, 1, labelWidth, input.dtype, input.device)], 1);
         var guess = known.gather(1, nearest.unsqueeze(2).expand(batch, steps, labelWidth));
-        var hasEarlier = arange(steps, device: input.device).gt(0).to(input.dtype).reshape(1, steps, 1);
+        var hasEarlier = later[.., 0].logical_not().to(input.dtype).reshape(1, steps, 1); // s = 0 is earlier than every t > 0
         return guess.mul(hasEarlier);
     }
 
