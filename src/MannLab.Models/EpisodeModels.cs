@@ -42,6 +42,19 @@ public abstract class EpisodeModel(string name) : Module<Tensor, Tensor>(name)
     /// </summary>
     public virtual Tensor Loss(Tensor input, Tensor logits, Tensor targets, LabelCodec codec) => Scoring.Loss(logits, targets, codec);
 
+    /// <summary>
+    /// Starts a pass over held-out episodes, ended by disposing the result: a model that carries
+    /// state from batch to batch (persistent memory) carries it within the pass, from where training
+    /// is, and leaves training's as it was. For every other model, nothing.
+    /// </summary>
+    public virtual IDisposable HeldOutPass() => NothingCarried.Instance;
+
+    private sealed class NothingCarried : IDisposable
+    {
+        public static readonly NothingCarried Instance = new();
+        public void Dispose() { }
+    }
+
     /// <summary>The current name of a state entry that a checkpoint of an earlier layout stored as <paramref name="saved"/>.</summary>
     protected virtual string CurrentName(string saved) => saved;
 
@@ -153,6 +166,8 @@ public sealed class MannModel : EpisodeModel
     public int? FusedThreads { get; set; }
 
     public override Tensor forward(Tensor input) => Run(input, null);
+
+    public override IDisposable HeldOutPass() => memory.HeldOutPass();
 
     /// <summary>forward, recording the first episode's memory weights step by step.</summary>
     public Tensor Traced(Tensor input, MemoryTrace trace) => Run(input, trace);

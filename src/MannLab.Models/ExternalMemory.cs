@@ -40,6 +40,15 @@ public abstract class ExternalMemory : Module
     /// <summary>Makes the named state (as a checkpoint holds it) the memory the next training batch starts from.</summary>
     public abstract void Carry(IReadOnlyDictionary<string, Tensor> state);
 
+    /// <summary>
+    /// Starts a held-out pass, which ends when the result is disposed. A persistent memory is not
+    /// wiped between the pass's batches either: the first starts from the memory training carries,
+    /// each next one from the state the previous one ended in, and the training's carried memory is
+    /// left as it was, so evaluating does not change what training does next. A wiped memory is
+    /// wiped as always.
+    /// </summary>
+    public abstract IDisposable HeldOutPass();
+
     /// <summary>One episode of the memory, stepped once per time step, in order.</summary>
     public abstract class Episode
     {
@@ -49,7 +58,7 @@ public abstract class ExternalMemory : Module
         /// <summary>The state after the last step.</summary>
         public abstract MemoryState State { get; }
 
-        /// <summary>Ends the episode; a persistent memory in training carries its state to the next batch.</summary>
+        /// <summary>Ends the episode; a persistent memory carries its state to the next batch (training's, or a held-out pass's).</summary>
         public abstract void End();
     }
 }
@@ -64,6 +73,8 @@ public abstract class ExternalMemory<TState> : ExternalMemory where TState : Mem
     private const string CarriedPrefix = "carried";
     private readonly Linear head;
     private readonly bool persistent;
+    /// <summary>During a held-out pass of a persistent memory: the state its next batch starts from.</summary>
+    private Dictionary<string, Tensor>? heldOut;
 
     protected ExternalMemory(string name, int hiddenUnits, int heads, int width, long headOutputs, bool persistent) : base(name, heads, width)
     {
@@ -110,12 +121,57 @@ public abstract class ExternalMemory<TState> : ExternalMemory where TState : Mem
         }
     }
 
-    /// <summary>The memory carried from the previous training batch, or null without one of this batch's size.</summary>
+    public override IDisposable HeldOutPass()
+    {
+        if (!persistent) return new HeldOutEnd(this);
+        if (heldOut is not null) throw new InvalidOperationException("a held-out pass is already running");
+        heldOut = Snapshot(named_buffers().Where(b => b.name.StartsWith(CarriedPrefix, StringComparison.Ordinal))
+            .Select(b => (b.name[CarriedPrefix.Length..], b.buffer)));
+        return new HeldOutEnd(this);
+    }
+
+    /// <summary>Detached copies that outlive the caller's DisposeScope, to be disposed by <see cref="Release"/>.</summary>
+    private static Dictionary<string, Tensor> Snapshot(IEnumerable<(string Name, Tensor Value)> state)
+    {
+        using var _ = no_grad();
+        return state.ToDictionary(s => s.Name, s => s.Value.detach().clone().DetachFromDisposeScope());
+    }
+
+    private void Release()
+    {
+        foreach (var tensor in heldOut?.Values ?? Enumerable.Empty<Tensor>()) tensor.Dispose();
+        heldOut = null;
+    }
+
+    private sealed class HeldOutEnd(ExternalMemory<TState> memory) : IDisposable
+    {
+        public void Dispose() => memory.Release();
+    }
+
+    /// <summary>
+    /// The memory carried from the previous batch (training's, or the held-out pass's while one
+    /// runs in eval mode), or null without one of this batch's size.
+    /// </summary>
     private TState? CarriedFor(long batch)
     {
-        if (!persistent || !training || get_buffer(CarriedPrefix + nameof(MemoryState.Memory))!.shape[0] != batch) return null;
-        // A copy: the buffers are replaced at the end of the batch, while backward still needs what they held.
-        return FromNamed(name => get_buffer(CarriedPrefix + name)!.clone());
+        if (!persistent) return null;
+        Func<string, Tensor>? carried = training ? name => get_buffer(CarriedPrefix + name)!
+            : heldOut is { } pass ? name => pass[name] : null;
+        if (carried is null || carried(nameof(MemoryState.Memory)).shape[0] != batch) return null;
+        // A copy: the carried state is replaced at the end of the batch, while backward still needs what it held.
+        return FromNamed(name => carried(name).clone());
+    }
+
+    /// <summary>Ends a batch: training carries its state in the buffers, a held-out pass in its own copy.</summary>
+    private void CarryOn(TState state)
+    {
+        if (!persistent) return;
+        if (training) Carry(state.Named().ToDictionary(n => n.Name, n => n.Value));
+        else if (heldOut is not null)
+        {
+            Release();
+            heldOut = Snapshot(state.Named());
+        }
     }
 
     private sealed class Stepper(ExternalMemory<TState> memory, TState state) : Episode
@@ -128,9 +184,6 @@ public abstract class ExternalMemory<TState> : ExternalMemory where TState : Mem
             return read.view(hidden.shape[0], memory.ReadWidth);
         }
 
-        public override void End()
-        {
-            if (memory.persistent && memory.training) memory.Carry(state.Named().ToDictionary(n => n.Name, n => n.Value));
-        }
+        public override void End() => memory.CarryOn(state);
     }
 }

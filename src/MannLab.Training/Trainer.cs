@@ -258,6 +258,7 @@ public static class Evaluation
         double loss = 0;
         model.eval();
         using (no_grad())
+        using (model.HeldOutPass())
             for (var first = 0; first < episodes; first += batchSize)
             {
                 using var scope = NewDisposeScope();

@@ -53,9 +53,64 @@ public class ScoringTests
         using var first = model.forward(input);
         using var second = model.forward(input);
         first.allclose(second).Should().Be(!persistent);
-        model.eval(); // evaluation episodes always start from a wiped memory
+        model.eval(); // outside a held-out pass, eval-mode episodes start from a wiped memory
         using var third = model.forward(input);
         using var fourth = model.forward(input);
         third.allclose(fourth).Should().BeTrue();
+    }
+
+    private static MannModel SmallMann(bool persistent)
+    {
+        manual_seed(1);
+        return new MannModel(Controller.Create(ControllerKind.LstmController, 7, 5, 2 * 3),
+            new LruaMemory(5, 6, 3, 2, 0.95, LeastUsedRule.PerHead, persistent: persistent), 3);
+    }
+
+    [Fact]
+    public void A_held_out_pass_carries_persistent_memory_from_training_through_its_batches_and_leaves_training_as_it_was()
+    {
+        using var evaluated = SmallMann(persistent: true);
+        using var untouched = SmallMann(persistent: true);
+        var input = randn(2, 4, 7);
+        foreach (var model in new[] { evaluated, untouched })
+        {
+            model.train();
+            model.forward(input).Dispose();
+        }
+        evaluated.eval();
+        using var wiped = evaluated.forward(input);
+        Tensor firstHeldOut, secondHeldOut;
+        using (no_grad())
+        using (evaluated.HeldOutPass())
+        {
+            firstHeldOut = evaluated.forward(input);
+            secondHeldOut = evaluated.forward(input);
+        }
+        firstHeldOut.allclose(wiped).Should().BeFalse("the pass starts from the memory training carried");
+        secondHeldOut.allclose(firstHeldOut).Should().BeFalse("each batch of the pass starts from where the previous one ended");
+        using var afterPass = evaluated.forward(input);
+        afterPass.allclose(wiped).Should().BeTrue("after the pass, eval mode wipes again");
+
+        evaluated.train();
+        using var next = evaluated.forward(input);
+        using var nextUntouched = untouched.forward(input);
+        next.allclose(nextUntouched, rtol: 0, atol: 0).Should().BeTrue("the pass leaves the memory training carries as it was");
+        firstHeldOut.Dispose();
+        secondHeldOut.Dispose();
+    }
+
+    [Fact]
+    public void A_held_out_pass_of_a_wiped_memory_wipes_every_batch()
+    {
+        using var model = SmallMann(persistent: false);
+        var input = randn(2, 4, 7);
+        model.train();
+        model.forward(input).Dispose();
+        model.eval();
+        using var _ = no_grad();
+        using var pass = model.HeldOutPass();
+        using var first = model.forward(input);
+        using var second = model.forward(input);
+        first.allclose(second, rtol: 0, atol: 0).Should().BeTrue();
     }
 }
