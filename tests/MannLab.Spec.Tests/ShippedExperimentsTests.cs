@@ -36,6 +36,7 @@ public class ShippedExperimentsTests
     [InlineData("paper/table2-15way.yaml", "42a0a3a9b738b48b431118da07b92ad02652409011cccc21b5cdd248a4787523", new[] { "4bd2bd986c1a", "e8ce80106f48", "7285303d4948", "a9d8cdc56f20", "e5d171e5fd87", "90b8312c4fbd", "4d8453dd954f", "02871025e069", "9b9a38d78a01", "c7f9f27f76e6", "c9ffc2a8b934", "ee7f9f122f0f", "407af06169ac", "c0b7d250c2c5", "8ef222282200", "56114a54ad64" })]
     [InlineData("paper/table2-5way.yaml", "9b16682434eaa7c908ab27ebe12dbb6b077ce3bdcfa94bd3051da8bf084e3ac4", new[] { "f61e40c68401", "383aaa84e0e3", "8df2e21cd9a6", "7474af928b7c", "d6653b0cad0f", "937de49dbf21", "c04c8ab6e8d8", "d213e53c44d6", "5c396add5b7b", "c6ba8f280277", "fa4402fdbf4e", "87507c20770b", "9cd942cd5382", "faeedf4e0c13" })]
     [InlineData("paper/table2-rmsprop.yaml", "a3841e5186303bff41151b67e85b23ef531703028bb372a1b59a7a51c8eab8f3", new[] { "0ac3b7cafd7b", "d020aee3a478", "4a7b256f0b12", "edff7919b788" })]
+    [InlineData("paper/persistent-memory.yaml", "a425c47fa215387ebdf965265bdf0ebd8746cc19846a052176cb018c5d16959f", new[] { "8f35d622f72b", "a993ddfd99da", "5baf7a3c8b0f", "7762a032c266" })]
     [InlineData("quickstart.yaml", "77a6bcfcd3c5c992803710cf6812d6355401cbf4d57260da9fbd29c037513f60", new[] { "d43b58100917", "9efb69a7b9b0" })]
     public void A_shipped_spec_keeps_its_run_ids_and_canonical_form(string file, string hash, string[] ids)
     {
@@ -46,7 +47,7 @@ public class ShippedExperimentsTests
 
     [Fact]
     public void Every_shipped_spec_has_its_ids_pinned() =>
-        Experiments.discover([Path.Combine(Root(), "experiments")]).Length.Should().Be(8, "a new shipped spec gets a line above");
+        Experiments.discover([Path.Combine(Root(), "experiments")]).Length.Should().Be(9, "a new shipped spec gets a line above");
 
     private static Run[] Runs(string file) => Experiments.load(Path.Combine(Root(), "experiments", "paper", file)).ResultValue.Runs.ToArray();
 
@@ -85,6 +86,24 @@ public class ShippedExperimentsTests
         var runs = Runs("table2-rmsprop.yaml");
         runs.Select(r => (r.Spec.Task.Classes, r.Spec.Training.Seed)).Should().Equal((15, 0), (15, 1), (5, 0), (5, 1));
         runs.Should().AllSatisfy(r => Departures(r, r.Spec.Task.Classes, "mann_lstm_controller").Should().BeEmpty());
+    }
+
+    [Fact]
+    public void The_persistent_memory_comparison_pairs_each_setting_wiped_and_persistent_and_differs_in_nothing_else()
+    {
+        var runs = Runs("persistent-memory.yaml");
+        runs.Select(r => (r.Spec.Task.Classes, r.Spec.Task.Shape, ((Model.Mann)r.Spec.Model).mann.Memory.Persistent)).Should().Equal(
+            (5, EpisodeShape.NewInstancesPerClass(10), false), (5, EpisodeShape.NewInstancesPerClass(10), true),
+            (10, EpisodeShape.NewLength(75), false), (10, EpisodeShape.NewLength(75), true));
+        JsonNode Trained(Run run)
+        {
+            var json = JsonNode.Parse(run.Json)!.AsObject();
+            json.Remove("task");
+            json["model"]!["memory"]!.AsObject().Remove("persistent");
+            return json;
+        }
+        runs.Select(Trained).Should().AllSatisfy(j => JsonNode.DeepEquals(j, Trained(runs[0])).Should().BeTrue(j.ToJsonString()));
+        Trained(runs[0])["model"]!["lrua"]!.ToJsonString().Should().Contain("per-head").And.Contain("learned").And.Contain("add-vector");
     }
 
     [Fact]

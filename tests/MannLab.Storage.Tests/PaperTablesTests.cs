@@ -33,7 +33,7 @@ public class PaperTablesTests(PostgresFixture pg)
         await Migrations.ApplyAsync(pg.DataSource);
         var keys = new List<string>();
         foreach (var file in new[] { "table1-feedforward.yaml", "table1-lstm.yaml", "table1-mann.yaml", "table1-mann-extended.yaml",
-                     "table2-5way.yaml", "table2-15way.yaml", "table2-rmsprop.yaml" })
+                     "table2-5way.yaml", "table2-15way.yaml", "table2-rmsprop.yaml", "persistent-memory.yaml" })
             foreach (var run in Shipped(file).Runs)
                 keys.Add($"{file}: {await PaperKey(run.Json)}");
 
@@ -53,6 +53,11 @@ public class PaperTablesTests(PostgresFixture pg)
                 "mann_ntm_access_lstm_controller", "mann_feedforward_controller", "lstm", "feedforward"),
             .. Table2("table2-rmsprop.yaml", 15, "mann_lstm_controller"),
             .. Table2("table2-rmsprop.yaml", 5, "mann_lstm_controller"),
+            // Persistent memory is a variant of its own; 10 classes is none of the paper's tables.
+            "persistent-memory.yaml: table1 / 5 / mann / per-head rule, learned key strength, add vector",
+            "persistent-memory.yaml: table1 / 5 / mann / per-head rule, learned key strength, add vector, persistent memory",
+            "persistent-memory.yaml: none / 10 / none / per-head rule, learned key strength, add vector",
+            "persistent-memory.yaml: none / 10 / none / per-head rule, learned key strength, add vector, persistent memory",
         ]);
     }
 
