@@ -16,5 +16,15 @@ public sealed record PaperRow(string Table, int Classes, string Model, string Pr
 public sealed record ReproducedRow(string Table, int Classes, string PaperModel, string Experiment, string Variant, string TrainedSpec,
     IReadOnlyList<string> RunIds, IReadOnlyDictionary<int, (double Mean, double? Ci95)> Accuracy, double Episodes, double? Minutes);
 
-/// <summary>What a reproduction report is made of: the paper's rows and MannLab's finished runs of them.</summary>
-public sealed record PaperReportData(IReadOnlyList<PaperRow> Paper, IReadOnlyList<ReproducedRow> Ours);
+/// <summary>
+/// One run of a persistent-memory comparison (the paper's section 4.3): Omniglot MANN runs that
+/// differ only in whether the memory is wiped between episodes.
+/// </summary>
+/// <param name="Setting">The runs' canonical spec less memory.persistent and what only names them, as JSON: the pair's key.</param>
+/// <param name="Episode">The episode's shape in words: "10 per class" or "75 steps".</param>
+/// <param name="SecondSight">Held-out accuracy at the 2nd sight, by episodes trained, at every evaluation so far.</param>
+public sealed record MemoryComparisonRun(string Setting, int Classes, string Episode, bool Persistent, string RunId, string Status,
+    IReadOnlyDictionary<long, double> SecondSight);
+
+/// <summary>What a reproduction report is made of: the paper's rows, MannLab's finished runs of them, and the runs of its other experiments.</summary>
+public sealed record PaperReportData(IReadOnlyList<PaperRow> Paper, IReadOnlyList<ReproducedRow> Ours, IReadOnlyList<MemoryComparisonRun> PersistentMemory);

@@ -213,7 +213,30 @@ public sealed class RunQueries(NpgsqlDataSource db)
                 [.. ((string[])g.First()[6]!)],
                 g.ToDictionary(r => Convert.ToInt32(r[7]), r => (Convert.ToDouble(r[8]), r[9] is null ? (double?)null : Convert.ToDouble(r[9]))),
                 Convert.ToDouble(g.First()[10]), g.First()[11] is null ? null : Convert.ToDouble(g.First()[11]))).ToList();
-        return new PaperReportData(paper, ours);
+        return new PaperReportData(paper, ours, await PersistentMemoryAsync());
+    }
+
+    /// <summary>Every Omniglot MANN run that has a twin differing only in memory.persistent, with its held-out curve at the 2nd sight.</summary>
+    private async Task<IReadOnlyList<MemoryComparisonRun>> PersistentMemoryAsync()
+    {
+        var rows = (await Query("""
+            with mann as (
+                select r.id, r.status, r.spec, coalesce((r.spec #>> '{model,memory,persistent}')::boolean, false) as persistent,
+                       (r.spec #- '{model,memory,persistent}') - 'name' - 'description' - 'tags' as setting
+                from mannlab.runs r
+                where r.model = 'mann' and r.spec #>> '{dataset,source}' = 'omniglot'
+            ), paired as (
+                select m.* from mann m where exists (select 1 from mann o where o.setting = m.setting and o.persistent <> m.persistent)
+            )
+            select p.setting::text, (p.spec #>> '{task,classes}')::int,
+                   coalesce((p.spec #>> '{task,length}') || ' steps', (p.spec #>> '{task,instances}') || ' per class'),
+                   p.persistent, p.id, p.status, ia.step, ia.correct::double precision / nullif(ia.total, 0)
+            from paired p left join mannlab.instance_accuracy ia on ia.run_id = p.id and ia.split = 'test' and ia.instance = 2
+            order by p.setting::text, p.persistent, p.id, ia.step
+            """)).Rows;
+        return [.. rows.GroupBy(r => (string)r[4]!).Select(g => new MemoryComparisonRun((string)g.First()[0]!, Convert.ToInt32(g.First()[1]),
+            (string)g.First()[2]!, (bool)g.First()[3]!, g.Key, (string)g.First()[5]!,
+            g.Where(r => r[6] is not null && r[7] is not null).ToDictionary(r => Convert.ToInt64(r[6]), r => Convert.ToDouble(r[7]))))];
     }
 
     /// <summary>A run's resolved spec (indented), its environment and its attempts, for its page; null if there is no such run.</summary>

@@ -14,7 +14,7 @@ namespace MannLab.Web;
 /// setting that is not the paper's), with a chart per table. One document, built once from the
 /// database and written as HTML (the site's /report, or a file that stands alone) or Markdown.
 /// </summary>
-public static class PaperReport
+public static partial class PaperReport
 {
     public const string Title = "Reproducing Santoro et al. (2016), One-shot Learning with Memory-Augmented Neural Networks";
 
@@ -115,6 +115,7 @@ public static class PaperReport
             blocks.Add(new Figure($"{table}-{classes}", Charts.Lines($"{(table == "table1" ? "Table 1" : "Table 2")}, {classes} classes: held-out accuracy by sight",
                 "sight", "accuracy", series, (0, 1))));
         }
+        blocks.AddRange(PersistentMemory(data.PersistentMemory));
         return blocks;
     }
 

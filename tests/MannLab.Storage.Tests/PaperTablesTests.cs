@@ -130,4 +130,32 @@ public class PaperTablesTests(PostgresFixture pg)
         row.BestReimplementation[2].Should().Be(("snowkylin_ntm_tensorflow", 0.35));
         report.Paper.Should().HaveCount(4 + 6 + 7, "Table 1's four rows, Table 2's six at 5 classes and seven at 15");
     }
+
+    [Fact]
+    public async Task The_report_pairs_the_runs_that_differ_only_in_persistent_memory_with_their_second_sight_curves()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var shipped = Shipped("persistent-memory.yaml");
+        var other = Parse("lone.yaml", "name: lone\nmodel: {kind: mann, memory: {persistent: true}}\ntask: {classes: 7}\n");
+        var store = new RunStore(pg.DataSource);
+        await store.RegisterAsync(shipped);
+        await store.RegisterAsync(other);
+        var run = shipped.Runs[1]; // 5 classes, persistent
+        await using (var evaluated = pg.DataSource.CreateCommand($"""
+            insert into mannlab.instance_accuracy (run_id, step, split, instance, correct, total) values
+                ('{run.Id}', 5000, 'test', 2, 30, 100), ('{run.Id}', 10000, 'test', 2, 45, 100),
+                ('{run.Id}', 10000, 'test', 3, 99, 100), ('{run.Id}', 10000, 'train', 2, 99, 100);
+            """))
+            await evaluated.ExecuteNonQueryAsync();
+
+        var pairs = (await new RunQueries(pg.DataSource).PaperReportAsync()).PersistentMemory;
+
+        pairs.Select(p => (p.RunId, p.Classes, p.Episode, p.Persistent, p.Status)).Should().BeEquivalentTo(
+            shipped.Runs.Select(r => (r.Id, r.Spec.Task.Classes, r.Spec.Task.Classes == 5 ? "10 per class" : "75 steps",
+                ((Model.Mann)r.Spec.Model).mann.Memory.Persistent, "queued")),
+            "the lone persistent run has no wiped twin");
+        pairs.Single(p => p.RunId == run.Id).SecondSight.Should().Equal(new Dictionary<long, double> { [5000] = 0.30, [10000] = 0.45 });
+        pairs.Where(p => p.RunId != run.Id).Should().AllSatisfy(p => p.SecondSight.Should().BeEmpty());
+        pairs.GroupBy(p => p.Setting).Should().HaveCount(2);
+    }
 }

@@ -46,7 +46,7 @@ public class PaperReportTests
             new ReproducedRow("table1", 5, "mann", "table1-mann-extended", "per-head rule, learned key strength, add vector", spec,
                 ["aaaaaaaaaaaa", "bbbbbbbbbbbb"], Ours((1, 0.30, 0.02), (2, 0.85, 0.01), (3, 0.93, 0.01), (4, 0.94, 0.01), (5, 0.95, 0.01), (10, 0.985, 0.004)),
                 400000, 41.5),
-        ]);
+        ], []);
     }
 
     [Fact]
@@ -84,5 +84,60 @@ public class PaperReportTests
         var images = Regex.Matches(markdown, @"!\[[^\]]+\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)");
         images.Should().HaveCount(2);
         Convert.FromBase64String(images[0].Groups[1].Value)[..4].Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+    }
+
+    private static Dictionary<long, double> Curve(params (long Episodes, double Accuracy)[] points) => points.ToDictionary(p => p.Episodes, p => p.Accuracy);
+
+    // 5 classes: chance 0.2. The wiped memory jumps from 0.3 to 0.8 between 40k and 50k and ends at 0.9;
+    // halfway from chance to that is 0.55.
+    private static readonly Dictionary<long, double> Jumping = Curve((10_000, 0.25), (20_000, 0.28), (30_000, 0.3), (40_000, 0.3), (50_000, 0.8), (60_000, 0.9));
+
+    [Fact]
+    public void Much_slower_without_the_jump_holds_for_a_slow_steady_climb_and_not_for_a_late_jump_or_an_equal_curve()
+    {
+        var steady = Curve((10_000, 0.22), (20_000, 0.26), (30_000, 0.30), (40_000, 0.34), (50_000, 0.38), (60_000, 0.42));
+        PaperReport.MuchSlowerWithoutTheJump(Jumping, steady, 5).Should().StartWith("holds: ")
+            .And.Contain("(55.0%)").And.Contain("wiped at 50,000 episodes, persistent not within 60,000").And.Contain("wiped 50.0 points, persistent 4.0");
+        // Late, but with a jump of its own: not "without the sudden jump".
+        var lateJump = Curve((10_000, 0.22), (50_000, 0.25), (90_000, 0.3), (100_000, 0.75));
+        PaperReport.MuchSlowerWithoutTheJump(Jumping, lateJump, 5).Should().StartWith("does not hold: ").And.Contain("persistent at 100,000 episodes");
+        PaperReport.MuchSlowerWithoutTheJump(Jumping, Jumping, 5).Should().StartWith("does not hold: ");
+        PaperReport.MuchSlowerWithoutTheJump(Jumping, Curve((10_000, 0.2)), 5).Should().Be("not judged: too few evaluations");
+    }
+
+    [Fact]
+    public void Barely_hurt_holds_within_five_points_at_the_last_evaluation_both_curves_have()
+    {
+        var wiped = Curve((50_000, 0.70), (100_000, 0.80));
+        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.5), (100_000, 0.76))).Should()
+            .Be("holds: at 100,000 episodes persistent 76.0%, wiped 80.0%, a gap of 4.0 points");
+        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.69), (100_000, 0.70))).Should().StartWith("does not hold: ");
+        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.69))).Should().StartWith("holds: at 50,000 episodes", "a persistent run still training is judged where both are");
+        PaperReport.BarelyHurt(wiped, Curve((60_000, 0.69))).Should().Be("not judged: no evaluation in common");
+    }
+
+    [Fact]
+    public void Each_persistent_memory_pair_has_its_curves_the_papers_claim_and_a_verdict_once_both_runs_succeeded()
+    {
+        var flat = Curve((10_000, 0.22), (20_000, 0.24), (30_000, 0.25), (40_000, 0.26), (50_000, 0.27), (60_000, 0.28));
+        var data = Data() with
+        {
+            PersistentMemory =
+            [
+                new("{\"training\":{\"seed\":0},\"task\":{\"classes\":5}}", 5, "10 per class", false, "cccccccccccc", "succeeded", Jumping),
+                new("{\"training\":{\"seed\":0},\"task\":{\"classes\":5}}", 5, "10 per class", true, "dddddddddddd", "succeeded", flat),
+                new("{\"training\":{\"seed\":0},\"task\":{\"classes\":10}}", 10, "75 steps", false, "eeeeeeeeeeee", "succeeded", Jumping),
+                new("{\"training\":{\"seed\":0},\"task\":{\"classes\":10}}", 10, "75 steps", true, "ffffffffffff", "running", flat),
+            ],
+        };
+        var markdown = PaperReport.Markdown(data, new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+
+        markdown.Should().Contain("## Persistent memory: 5 classes, 10 per class, seed 0").And.Contain("## Persistent memory: 10 classes, 75 steps, seed 0");
+        markdown.Should().Contain("| memory | run | status | 10k | 20k | 30k | 40k | 50k | 60k |");
+        markdown.Should().Contain("| wiped | run: cccccccccccc | succeeded | 25.0 | 28.0 | 30.0 | 30.0 | 80.0 | 90.0 |");
+        markdown.Should().Contain("| persistent | run: dddddddddddd | succeeded | 22.0 | 24.0 | 25.0 | 26.0 | 27.0 | 28.0 |");
+        markdown.Should().Contain("The paper: at 5 classes (10 per class), persistent memory learns much more slowly, without the sudden jump. Verdict: holds: ");
+        markdown.Should().Contain("The paper: at 10 classes (75 steps), persistent memory is barely hurt. Verdict: not judged yet: a run of the pair has not succeeded.");
+        Regex.Matches(markdown, @"!\[persistent-memory-").Count.Should().Be(2, "a chart per pair");
     }
 }
