@@ -24,12 +24,16 @@ public static partial class PaperReport
     /// <summary>"Barely hurt": the final 2nd-sight accuracy at most this far below the wiped memory's.</summary>
     private const double BarelyHurtGap = 0.05;
 
+    /// <summary>A claim about learning is judged only where the wiped memory ended at least this far above chance: else neither learned.</summary>
+    private const double LearnedMargin = 0.10;
+
     private const string JumpRule = "the steepest climb between two evaluations, per 10,000 episodes";
 
     /// <summary>The verdict on "persistent memory learns much more slowly, without the sudden jump".</summary>
     public static string MuchSlowerWithoutTheJump(IReadOnlyDictionary<long, double> wiped, IReadOnlyDictionary<long, double> persistent, int classes)
     {
         if (wiped.Count < 2 || persistent.Count < 2) return "not judged: too few evaluations";
+        if (Unlearned(wiped, classes) is { } unlearned) return unlearned;
         var chance = 1.0 / classes;
         var halfway = chance + (wiped[wiped.Keys.Max()] - chance) / 2;
         long? First(IReadOnlyDictionary<long, double> curve) => curve.Keys.Order().Where(e => curve[e] >= halfway).Select(e => (long?)e).FirstOrDefault();
@@ -45,14 +49,23 @@ public static partial class PaperReport
     }
 
     /// <summary>The verdict on "persistent memory is barely hurt": the final accuracies at the last evaluation both curves have.</summary>
-    public static string BarelyHurt(IReadOnlyDictionary<long, double> wiped, IReadOnlyDictionary<long, double> persistent)
+    public static string BarelyHurt(IReadOnlyDictionary<long, double> wiped, IReadOnlyDictionary<long, double> persistent, int classes)
     {
         var common = wiped.Keys.Intersect(persistent.Keys).ToList();
         if (common.Count == 0) return "not judged: no evaluation in common";
         var last = common.Max();
+        if (Unlearned(wiped, classes) is { } unlearned) return unlearned;
         var gap = wiped[last] - persistent[last];
         return (gap <= BarelyHurtGap ? "holds" : "does not hold") +
                string.Create(CultureInfo.InvariantCulture, $": at {last:N0} episodes persistent {Number(persistent[last])}%, wiped {Number(wiped[last])}%, a gap of {Number(gap)} points");
+    }
+
+    /// <summary>Why a claim is not judged when the wiped memory ended near chance, where every comparison is between two runs that learned nothing; else null.</summary>
+    private static string? Unlearned(IReadOnlyDictionary<long, double> wiped, int classes)
+    {
+        var (last, chance) = (wiped.Keys.Max(), 1.0 / classes);
+        return wiped[last] >= chance + LearnedMargin ? null : string.Create(CultureInfo.InvariantCulture,
+            $"not judged: the wiped memory ended at {Number(wiped[last])}% at {last:N0} episodes, within {100 * LearnedMargin:F0} points of chance ({Number(chance)}%), so neither learned");
     }
 
     /// <summary>The largest rise of a curve between consecutive evaluations, scaled to 10,000 episodes.</summary>
@@ -68,7 +81,7 @@ public static partial class PaperReport
         {
             (5, "10 per class") => ("learns much more slowly, without the sudden jump",
                 (wiped, persistent) => MuchSlowerWithoutTheJump(wiped, persistent, classes)),
-            (10, "75 steps") => ("is barely hurt", BarelyHurt),
+            (10, "75 steps") => ("is barely hurt", (wiped, persistent) => BarelyHurt(wiped, persistent, classes)),
             _ => null,
         };
 
@@ -82,7 +95,8 @@ public static partial class PaperReport
                                    $"persistent memory reaches halfway from chance to the wiped memory's final accuracy at least {SlowerFactor}x later " +
                                    $"or never, and \"without the sudden jump\" where its steepest climb ({JumpRule}) is under {JumpRatio:P0} of " +
                                    $"the wiped memory's; \"barely hurt\" where its final accuracy is at most {100 * BarelyHurtGap:F0} points below. " +
-                                   "A verdict is given once both runs have succeeded.");
+                                   $"A verdict is given once both runs have succeeded, and only where the wiped memory ended at least {100 * LearnedMargin:F0} " +
+                                   "points above chance.");
         foreach (var pair in runs.GroupBy(r => r.Setting))
         {
             var (classes, episode) = (pair.First().Classes, pair.First().Episode);

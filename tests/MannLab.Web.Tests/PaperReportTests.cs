@@ -109,11 +109,15 @@ public class PaperReportTests
     public void Barely_hurt_holds_within_five_points_at_the_last_evaluation_both_curves_have()
     {
         var wiped = Curve((50_000, 0.70), (100_000, 0.80));
-        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.5), (100_000, 0.76))).Should()
+        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.5), (100_000, 0.76)), 10).Should()
             .Be("holds: at 100,000 episodes persistent 76.0%, wiped 80.0%, a gap of 4.0 points");
-        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.69), (100_000, 0.70))).Should().StartWith("does not hold: ");
-        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.69))).Should().StartWith("holds: at 50,000 episodes", "a persistent run still training is judged where both are");
-        PaperReport.BarelyHurt(wiped, Curve((60_000, 0.69))).Should().Be("not judged: no evaluation in common");
+        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.69), (100_000, 0.70)), 10).Should().StartWith("does not hold: ");
+        PaperReport.BarelyHurt(wiped, Curve((50_000, 0.69)), 10).Should().StartWith("holds: at 50,000 episodes", "a persistent run still training is judged where both are");
+        PaperReport.BarelyHurt(wiped, Curve((60_000, 0.69)), 10).Should().Be("not judged: no evaluation in common");
+        // Two runs at chance (10%) are level, but that says nothing of the claim.
+        var atChance = Curve((50_000, 0.10), (100_000, 0.11));
+        PaperReport.BarelyHurt(atChance, atChance, 10).Should().StartWith("not judged: the wiped memory ended at 11.0% at 100,000 episodes");
+        PaperReport.MuchSlowerWithoutTheJump(atChance, atChance, 10).Should().StartWith("not judged: the wiped memory ended at 11.0%");
     }
 
     [Fact]
