@@ -20,7 +20,8 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
     /// <summary>
     /// The swept values, short: "gamma=0.95 model=lstm". A swept section (stored resolved, every
     /// default in it) shows its kind and, in brackets, the values in it that are not the
-    /// language's defaults ("model=mann[0.99 per-head]"); "-" for no sweep.
+    /// language's defaults ("model=mann[0.99 per-head]"), or "defaults" for a section of defaults
+    /// alone and no kind ("task=defaults"); "-" for no sweep.
     /// </summary>
     public string PointLabel
     {
@@ -41,7 +42,12 @@ public sealed record StoredRun(string Id, string Name, string Model, string Stat
                 relative.Split('.').Aggregate((JsonNode?)section, (node, key) => node is JsonObject o ? o[key] : null);
             static string Value(string path, JsonNode? v) => v switch
             {
-                JsonObject o => (o["kind"] is { } kind ? kind.ToString() : "") + (Set(path, o).ToList() is { Count: > 0 } set ? $"[{string.Join(" ", set)}]" : ""),
+                // A section of defaults alone, with no kind to name it, says so rather than nothing.
+                JsonObject o => (o["kind"]?.ToString(), Set(path, o).ToList()) switch
+                {
+                    (null, { Count: 0 }) => "defaults",
+                    var (kind, set) => kind + (set.Count > 0 ? $"[{string.Join(" ", set)}]" : ""),
+                },
                 _ => Text(v),
             };
             return string.Join(" ", point.Select(p => $"{p.Key.Split('.')[^1]}={Value(p.Key, p.Value)}"));

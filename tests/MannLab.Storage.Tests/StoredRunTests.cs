@@ -32,6 +32,7 @@ public class StoredRunTests
             """).Should().Equal("model=lstm seed=0", "model=mann[0.99] seed=0", "model=mann[0.99 per-head add-vector] seed=0",
             "model=mann[ntm] seed=0", "model=knn[autoencoder] seed=0");
         Labels("  task:\n    - {classes: 15, length: 100, labels: string}\n").Should().Equal("task=[15 100 string]");
+        Labels("  task:\n    - {classes: 5, instances: 10}\n    - {classes: 10, length: 75}\n").Should().Equal("task=defaults", "task=[10 75]");
     }
 
     [Fact]
