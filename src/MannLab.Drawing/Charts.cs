@@ -10,19 +10,25 @@ namespace MannLab.Drawing;
 /// </summary>
 public static class Charts
 {
+    /// <summary>Series names up to this long put the legend right of the data; longer ones put it below.</summary>
+    private const int LongestBesideTheData = 24;
+
     public static Plot Lines(string title, string xLabel, string yLabel, IEnumerable<Series> series, (double Min, double Max)? yRange = null)
     {
         var plot = New(title, xLabel, yLabel);
         var palette = new ScottPlot.Palettes.Category10();
         var i = 0;
+        var longest = 0;
         foreach (var s in series)
         {
             var line = plot.Add.Scatter(s.X.ToArray(), s.Y.ToArray(), palette.GetColor(i++));
             line.LegendText = s.Name;
             line.MarkerSize = s.X.Count > 60 ? 0 : 4;
             line.LineWidth = 2;
+            longest = Math.Max(longest, s.Name.Length);
         }
-        if (i > 1) plot.ShowLegend(Edge.Right);
+        // Beside the data, a legend of long names (a run's experiment, point and id) took half the width.
+        if (i > 1) plot.ShowLegend(longest > LongestBesideTheData ? Edge.Bottom : Edge.Right);
         if (yRange is { } r) plot.Axes.SetLimitsY(r.Min, r.Max);
         return plot;
     }

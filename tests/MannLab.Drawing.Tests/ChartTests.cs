@@ -12,6 +12,19 @@ public class ChartTests
         new("10th", [50, 150, 250, 350, 450], [0.20, 0.25, 0.60, 0.85, 0.99]),
     ];
 
+    [Theory]
+    [InlineData("short")]
+    [InlineData("long")]
+    public void A_legend_of_long_names_goes_below_the_data_so_the_data_keeps_most_of_the_width(string names)
+    {
+        var named = Known.Select(s => s with { Name = names == "short" ? s.Name : $"table2-15way model=mann[0.99 per-head add-vector] seed=1 ({s.Name})" }).ToArray();
+        var chart = ChartSvg.Parse(Charts.Svg(Charts.Lines("Held-out accuracy", "episodes", "accuracy", named, (0, 1)), 760, 380));
+
+        chart.Legend.Select(e => e.Name).Should().Equal(named.Select(s => s.Name));
+        var xs = chart.Lines.SelectMany(l => l.Points).Select(p => p.X).ToList();
+        (xs.Max() - xs.Min()).Should().BeGreaterThan(0.6 * 760, "the data spans most of the chart whatever the legend holds");
+    }
+
     [Fact]
     public void A_line_chart_draws_each_series_as_one_path_through_its_points_named_in_the_legend()
     {
