@@ -151,7 +151,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         int[] report, IReadOnlyList<InstanceAccuracy> lastEval)
     {
         if (lastEval.Count == 0) lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
-        RecordNearestNeighbour(testSampler, codec, device, episode, maxInstance, report);
+        RecordNearestNeighbour(testSampler, codec, device, episode, maxInstance, report, lastEval);
         var completed = new TrainingResult(Outcome.Completed, episode, null, lastEval);
         sink.Finished(completed);
         return completed;
@@ -214,14 +214,21 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
 
     /// <summary>
     /// The paper's Table 2 baseline on the very same evaluation episodes: nearest neighbour on raw
-    /// pixels (no training), recorded as split "knn" next to the model's final evaluation.
+    /// pixels (no training), recorded as split "knn" next to the model's final evaluation. A run
+    /// of that very baseline has just been scored on these episodes: its rows are the baseline's.
     /// </summary>
-    private void RecordNearestNeighbour(EpisodeSampler sampler, LabelCodec codec, Device device, long episode, int maxInstance, int[] report)
+    private void RecordNearestNeighbour(EpisodeSampler sampler, LabelCodec codec, Device device, long episode, int maxInstance, int[] report,
+        IReadOnlyList<InstanceAccuracy> modelRows)
     {
-        using var rawPixels = new NearestNeighbourModel(KnnFeatures.RawPixels, sampler.ImagePixels);
-        var (_, tally) = Evaluation.Run(rawPixels, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
-        sink.Record([.. report.Select(k => new Metric(episode, $"knn_acc_{k}", tally.Accuracy(k)))],
-            tally.Rows(episode, "knn", Enumerable.Range(1, maxInstance)));
+        IReadOnlyList<InstanceAccuracy> rows;
+        if (spec.Model is Model.Knn { features.IsRawPixels: true }) rows = [.. modelRows.Select(r => r with { Split = "knn" })];
+        else
+        {
+            using var rawPixels = new NearestNeighbourModel(KnnFeatures.RawPixels, sampler.ImagePixels);
+            rows = Evaluation.Run(rawPixels, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance).Tally
+                .Rows(episode, "knn", Enumerable.Range(1, maxInstance));
+        }
+        sink.Record([.. report.Select(k => rows.Single(r => r.Instance == k)).Select(r => new Metric(episode, $"knn_acc_{r.Instance}", r.Accuracy))], rows);
     }
 
     /// <summary>Loss and per-instance tallies accumulated between flushes.</summary>

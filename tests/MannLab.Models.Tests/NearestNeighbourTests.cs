@@ -88,6 +88,11 @@ public class NearestNeighbourTests : IDisposable
         var rows = File.ReadLines(Path.Combine(folder, "instances.csv")).Skip(1).Select(l => l.Split(',')).ToList();
         string[] Split(string split) => [.. rows.Where(r => r[1] == split).Select(r => string.Join(",", r.Where((_, i) => i != 1)))];
         Split("test").Should().HaveCount(4).And.Equal(Split("knn"));
+        // What every other run records as its knn split: the baseline scored on the same held-out episodes.
+        var (_, heldOut) = Datasets.Prepare(run.Spec).Samplers(run.Spec);
+        using var baseline = new NearestNeighbourModel(KnnFeatures.RawPixels, heldOut.ImagePixels);
+        var (_, tally) = MannLab.Training.Evaluation.Run(baseline, heldOut, heldOut.Codec, CPU, run.Spec.Evaluation.Episodes, run.Spec.Training.BatchSize, 4);
+        result.FinalEvaluation.Should().Equal(tally.Rows(0, "test", Enumerable.Range(1, 4)));
         run.Spec.Model.Should().Be(Model.NewKnn(KnnFeatures.RawPixels), "the small task's spec, with a kNN for its model");
         result.FinalEvaluation.Single(r => r.Instance == 2).Accuracy.Should().BeGreaterThan(0.5, "synthetic glyphs of one character are near each other");
     }
