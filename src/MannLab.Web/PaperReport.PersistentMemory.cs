@@ -41,10 +41,14 @@ public static partial class PaperReport
         var (wipedJump, persistentJump) = (SteepestClimb(wiped), SteepestClimb(persistent));
         var slower = wipedAt is { } w && (persistentAt is not { } p || p >= SlowerFactor * w);
         var noJump = persistentJump < JumpRatio * wipedJump;
-        var reached = persistentAt is { } at ? $"at {at:N0} episodes" : $"not within {persistent.Keys.Max():N0}";
+        static string Part(bool holds) => holds ? "yes" : "no";
+        var reached = persistentAt is { } at && wipedAt is { } from
+            ? string.Create(CultureInfo.InvariantCulture, $"at {at:N0} episodes, {(double)at / from:F1}x the wiped memory's {from:N0}")
+            : $"not within {persistent.Keys.Max():N0} episodes";
         var figures = string.Create(CultureInfo.InvariantCulture,
-            $"halfway from chance to the wiped memory's final accuracy ({Number(halfway)}%): wiped at {wipedAt:N0} episodes, persistent {reached}; " +
-            $"{JumpRule}: wiped {Number(wipedJump)} points, persistent {Number(persistentJump)}");
+            $"much more slowly? {Part(slower)}: halfway from chance to the wiped memory's final accuracy ({Number(halfway)}%) {reached}; " +
+            $"without the sudden jump? {Part(noJump)}: {JumpRule}, persistent {Number(persistentJump)} points against {Number(wipedJump)} " +
+            $"({100 * persistentJump / wipedJump:F0}%)");
         return (slower && noJump ? "holds" : "does not hold") + ": " + figures;
     }
 
@@ -93,7 +97,7 @@ public static partial class PaperReport
                                    "batch, and each held-out evaluation, starts from the memory the previous batch ended in. Numbers are held-out " +
                                    "accuracy (%) at the 2nd sight of a class during training. Verdicts: \"much more slowly\" holds where the " +
                                    $"persistent memory reaches halfway from chance to the wiped memory's final accuracy at least {SlowerFactor}x later " +
-                                   $"or never, and \"without the sudden jump\" where its steepest climb ({JumpRule}) is under {JumpRatio:P0} of " +
+                                   $"or never, and \"without the sudden jump\" where its steepest climb ({JumpRule}) is under {100 * JumpRatio:F0}% of " +
                                    $"the wiped memory's; \"barely hurt\" where its final accuracy is at most {100 * BarelyHurtGap:F0} points below. " +
                                    $"A verdict is given once both runs have succeeded, and only where the wiped memory ended at least {100 * LearnedMargin:F0} " +
                                    "points above chance.");

@@ -96,11 +96,13 @@ public class PaperReportTests
     public void Much_slower_without_the_jump_holds_for_a_slow_steady_climb_and_not_for_a_late_jump_or_an_equal_curve()
     {
         var steady = Curve((10_000, 0.22), (20_000, 0.26), (30_000, 0.30), (40_000, 0.34), (50_000, 0.38), (60_000, 0.42));
-        PaperReport.MuchSlowerWithoutTheJump(Jumping, steady, 5).Should().StartWith("holds: ")
-            .And.Contain("(55.0%)").And.Contain("wiped at 50,000 episodes, persistent not within 60,000").And.Contain("wiped 50.0 points, persistent 4.0");
+        PaperReport.MuchSlowerWithoutTheJump(Jumping, steady, 5).Should().Be("holds: much more slowly? yes: halfway from chance to the wiped " +
+            "memory's final accuracy (55.0%) not within 60,000 episodes; without the sudden jump? yes: the steepest climb between two evaluations, " +
+            "per 10,000 episodes, persistent 4.0 points against 50.0 (8%)");
         // Late, but with a jump of its own: not "without the sudden jump".
         var lateJump = Curve((10_000, 0.22), (50_000, 0.25), (90_000, 0.3), (100_000, 0.75));
-        PaperReport.MuchSlowerWithoutTheJump(Jumping, lateJump, 5).Should().StartWith("does not hold: ").And.Contain("persistent at 100,000 episodes");
+        PaperReport.MuchSlowerWithoutTheJump(Jumping, lateJump, 5).Should().StartWith("does not hold: much more slowly? yes: ")
+            .And.Contain("at 100,000 episodes, 2.0x the wiped memory's 50,000").And.Contain("without the sudden jump? no: ");
         PaperReport.MuchSlowerWithoutTheJump(Jumping, Jumping, 5).Should().StartWith("does not hold: ");
         PaperReport.MuchSlowerWithoutTheJump(Jumping, Curve((10_000, 0.2)), 5).Should().Be("not judged: too few evaluations");
     }
