@@ -65,8 +65,14 @@ public class PreviousCheckpointFormatTests : IDisposable
         // episode 400). So the numbers are compared from the resume to the first evaluation after
         // it, where the loaded weights and optimiser state alone decide them; on one CPU,
         // TrainingTests holds resumption to the last bit.
+        // The held-out numbers are not compared: that build evaluated persistent memory wiped, and
+        // evaluations now carry it from where training is (ExternalMemory.HeldOutPass). The training
+        // records after the resume start from the carried memory the checkpoint holds, so they
+        // still show that it was read back.
         var firstEvaluation = expected.First(m => m.Item2 == "eval_loss").Item1;
-        resumed.Zip(expected).Where(p => p.Second.Item1 <= firstEvaluation).Should().AllSatisfy(p =>
+        var compared = resumed.Zip(expected).Where(p => p.Second.Item1 <= firstEvaluation && p.Second.Item2.StartsWith("train_", StringComparison.Ordinal)).ToList();
+        compared.Select(p => p.Second.Item2).Should().Contain(["train_loss", "train_acc_2"]);
+        compared.Should().AllSatisfy(p =>
             p.First.Item3.Should().BeApproximately(p.Second.Item3, Tolerance(p.Second.Item2),
                 $"{p.Second.Item2} at episode {p.Second.Item1} is the previous build's, up to the CPU's rounding"));
     }
