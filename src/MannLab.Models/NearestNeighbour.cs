@@ -28,12 +28,22 @@ public sealed class NearestNeighbourModel : EpisodeModel
         RegisterComponents();
     }
 
+    /// <summary>The input and code of the last training forward, with the code's graph, for <see cref="Loss"/> to decode.</summary>
+    private (Tensor Input, Tensor Code)? encoded;
+
     public override Tensor forward(Tensor input)
     {
-        using var _ = no_grad();
         long batch = input.shape[0], steps = input.shape[1], labelWidth = input.shape[2] - pixels;
         var images = input[.., .., ..pixels];
-        var features = autoencoder is null ? images : autoencoder.Encode(images);
+        var features = images;
+        if (autoencoder is not null)
+        {
+            var code = autoencoder.Encode(images);
+            // A training step's loss decodes this very code: the images are encoded once per step.
+            encoded = training && is_grad_enabled() ? (input, code) : null;
+            features = code.detach();
+        }
+        using var _ = no_grad();
         // Exact differences, not |a|^2 + |b|^2 - 2ab: ties between identical images must stay ties.
         var distances = cdist(features, features, compute_mode: compute_mode.donot_use_mm_for_euclid_dist);
         var later = ones(steps, steps, ScalarType.Bool, input.device).triu(); // [t, s]: s >= t is not earlier
@@ -50,8 +60,13 @@ public sealed class NearestNeighbourModel : EpisodeModel
     /// With an autoencoder, what it trains on: how well it reconstructs the episode's images (the
     /// labels play no part). On raw pixels there is nothing to train, and the loss is the guesses'.
     /// </summary>
-    public override Tensor Loss(Tensor input, Tensor logits, Tensor targets, LabelCodec codec) =>
-        autoencoder is null ? base.Loss(input, logits, targets, codec) : autoencoder.ReconstructionLoss(input[.., .., ..pixels]);
+    public override Tensor Loss(Tensor input, Tensor logits, Tensor targets, LabelCodec codec)
+    {
+        if (autoencoder is null) return base.Loss(input, logits, targets, codec);
+        var code = encoded is { } e && ReferenceEquals(e.Input, input) ? e.Code : null;
+        encoded = null;
+        return autoencoder.ReconstructionLoss(input[.., .., ..pixels], code);
+    }
 
     /// <summary>
     /// An MLP autoencoder: pixels → hidden → hidden → code, and back. The transcription gives
@@ -74,6 +89,8 @@ public sealed class NearestNeighbourModel : EpisodeModel
         /// <summary>Reconstruction logits.</summary>
         public override Tensor forward(Tensor images) => decoder.call(encoder.call(images));
 
-        public Tensor ReconstructionLoss(Tensor images) => functional.binary_cross_entropy_with_logits(forward(images), images);
+        /// <param name="code">These images' code, if the caller has it; else they are encoded here.</param>
+        public Tensor ReconstructionLoss(Tensor images, Tensor? code = null) =>
+            functional.binary_cross_entropy_with_logits(decoder.call(code ?? encoder.call(images)), images);
     }
 }
