@@ -17,7 +17,7 @@ public class MigrationTests(PostgresFixture pg)
         first.Should().Equal(Migrations.All().Select(m => m.Name));
         first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql", "0005_memory_snapshots.sql",
             "0006_waiting.sql", "0007_retry.sql", "0008_attempt_outcomes.sql", "0009_paper_table2.sql",
-            "0010_knn_and_paper_reference.sql", "0011_reader_grants.sql");
+            "0010_knn_and_paper_reference.sql", "0011_reader_grants.sql", "0012_persistent_memory_variant.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
             .Should().Be(10); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations
