@@ -10,7 +10,7 @@ namespace MannLab.Cli;
 /// <summary>
 /// <c>mannlab compare [--experiment X | RUN...]</c>: final held-out accuracy at each sight, one row
 /// per run, with the paper's numbers beside runs whose setting is one of the paper's.
-/// <c>mannlab plot (curves|instances|memory) RUN... --out FILE</c>: the same charts as the pages, as files.
+/// <c>mannlab plot (curves|instances|classes|memory) RUN... --out FILE</c>: the same charts as the pages, as files.
 /// </summary>
 public static class CompareCommand
 {
@@ -42,9 +42,30 @@ public static class CompareCommand
                 .Select(paper => ($"paper: {paper.Name}", paper)));
             var table = rows.Select(r => (IReadOnlyList<string>)[r.Label, .. instances.Select(k => Percent(r.Final, k))]).ToList();
             TextTable.Write(Console.Out, ["run", .. instances.Select(RunFormat.Ordinal)], table);
+            WriteByClasses(jobs.Queries, selected);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// For the runs evaluated at several class counts (evaluation.classes): a row per run and class
+    /// count, a column per sight, the count the run trained for marked.
+    /// </summary>
+    private static void WriteByClasses(RunQueries queries, IReadOnlyList<StoredRun> runs)
+    {
+        var byRun = runs.Select(r => (Run: r, Result: queries.AccuracyByClassesAsync(r.Id).GetAwaiter().GetResult()))
+            .Where(r => r.Result.BySight.Count > 0).Select(r => (r.Run, Curves: r.Result.BySight, r.Result.TaskClasses)).ToList();
+        if (byRun.Count == 0) return;
+        var sights = byRun.SelectMany(r => r.Curves.Select(c => c.Name)).Distinct().ToList();
+        var table = byRun.SelectMany(r => r.Curves[0].X.Select(classes => (IReadOnlyList<string>)
+        [
+            r.Run.Id, ((int)classes).ToString(System.Globalization.CultureInfo.InvariantCulture) + (r.TaskClasses == (int)classes ? " (trained for)" : ""),
+            .. sights.Select(s => r.Curves.SingleOrDefault(c => c.Name == s) is { } curve ? Percent(curve, (int)classes) : ""),
+        ])).ToList();
+        Console.WriteLine();
+        Console.WriteLine("held-out accuracy against classes, after training:");
+        TextTable.Write(Console.Out, ["run", "classes", .. sights], table);
     }
 
     private static string Percent(Series final, int instance)
@@ -77,6 +98,7 @@ public static class CompareCommand
         var command = new Command("plot", "Export the pages' charts as PNG or SVG files, at print size");
         command.Subcommands.Add(PlotCommand("curves", "Held-out accuracy against episodes: by sight for one run, at --instance for several"));
         command.Subcommands.Add(PlotCommand("instances", "Final held-out accuracy by sight, one line per run"));
+        command.Subcommands.Add(PlotCommand("classes", "Final held-out accuracy against classes (evaluation.classes): by sight for one run, at --instance for several"));
         command.Subcommands.Add(PlotCommand("memory", "Read, write and usage weights of a MANN run's latest checkpoint on a held-out episode (PNG)"));
         return command;
     }
@@ -115,10 +137,16 @@ public static class CompareCommand
             if (selected is null) return 1;
             if (kind == "memory") return Memory(jobs.Queries, selected, file);
             var minutes = kind == "curves" && parse.GetValue(against) == "minutes";
-            var plot = kind == "curves" ? Curves(jobs.Queries, selected, parse.GetValue(instance), minutes) : Instances(jobs.Queries, selected);
+            var plot = kind switch
+            {
+                "curves" => Curves(jobs.Queries, selected, parse.GetValue(instance), minutes),
+                "classes" => Classes(jobs.Queries, selected, parse.GetValue(instance)),
+                _ => Instances(jobs.Queries, selected),
+            };
             if (plot is null)
             {
                 Console.Error.WriteLine("error: nothing to plot: the runs have no held-out evaluation yet" +
+                    (kind == "classes" ? " at more than their task's classes (evaluation.classes), after training" : "") +
                     (minutes ? $" with its {Trainer.TrainingMinutes} (runs trained before MannLab recorded it have none)" : ""));
                 return 1;
             }
@@ -159,6 +187,17 @@ public static class CompareCommand
         var minutesAt = clock.X.Zip(clock.Y).ToDictionary(p => p.First, p => p.Second);
         var points = curve.X.Zip(curve.Y).Where(p => minutesAt.ContainsKey(p.First)).ToList();
         return curve with { X = [.. points.Select(p => minutesAt[p.First])], Y = [.. points.Select(p => p.Second)] };
+    }
+
+    private static ScottPlot.Plot? Classes(RunQueries queries, IReadOnlyList<StoredRun> runs, int instance)
+    {
+        var curves = runs.Select(r => (Run: r, Curves: queries.AccuracyByClassesAsync(r.Id).GetAwaiter().GetResult().BySight)).ToList();
+        if (runs.Count == 1)
+            return curves[0].Curves.Count == 0 ? null
+                : Charts.Lines($"{Label(runs[0])}: final held-out accuracy against classes, by sight", "classes", "accuracy", curves[0].Curves, (0, 1));
+        var lines = curves.Select(r => r.Curves.FirstOrDefault(c => c.Name == RunFormat.Ordinal(instance)) is { } c ? c with { Name = Label(r.Run) } : null)
+            .OfType<Series>().ToList();
+        return lines.Count == 0 ? null : Charts.Lines($"Final held-out accuracy against classes at the {RunFormat.Ordinal(instance)} sight", "classes", "accuracy", lines, (0, 1));
     }
 
     private static ScottPlot.Plot? Instances(RunQueries queries, IReadOnlyList<StoredRun> runs)

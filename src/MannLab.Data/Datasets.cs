@@ -9,11 +9,12 @@ public sealed record PreparedData(GlyphSet Set, DataSplit Split, IReadOnlyList<C
     /// <summary>
     /// The training sampler (augmented, seeded by the training seed) and the evaluation sampler
     /// (no jitter, seeded by the split seed, so runs that differ only in their training seed or
-    /// model are evaluated on the very same episodes), on disjoint classes.
+    /// model are evaluated on the very same episodes), on disjoint classes. Training follows the
+    /// task's curriculum, if it has one; evaluation poses the task's classes, where the curriculum leads.
     /// </summary>
     public (EpisodeSampler Train, EpisodeSampler Test) Samplers(Spec.Spec spec) =>
         (new EpisodeSampler(Set, TrainClasses, spec.Task, spec.Dataset.Augment, spec.Training.Seed, stream: 1),
-         new EpisodeSampler(Set, TestClasses, spec.Task, augment: null, spec.Dataset.SplitSeed, stream: 2));
+         new EpisodeSampler(Set, TestClasses, spec.Task, augment: null, spec.Dataset.SplitSeed, stream: 2).WithClasses(spec.Task.Classes));
 }
 
 /// <summary>Where Omniglot is looked for, and what said so.</summary>

@@ -5,10 +5,12 @@ namespace MannLab.Data;
 /// The model's input at step t is [Images[b, t], PreviousLabels[b, t]], where PreviousLabels[b, t]
 /// is the label vector of step t-1 and zero at t = 0.
 /// </summary>
-public sealed class EpisodeBatch(int batchSize, int steps, int imagePixels, int labelWidth, int targetWidth, long firstEpisode)
+public sealed class EpisodeBatch(int batchSize, int steps, int classes, int imagePixels, int labelWidth, int targetWidth, long firstEpisode)
 {
     public int BatchSize { get; } = batchSize;
     public int Steps { get; } = steps;
+    /// <summary>Classes in each of the batch's episodes.</summary>
+    public int Classes { get; } = classes;
     public int ImagePixels { get; } = imagePixels;
     /// <summary>Width of a label vector: N for one-hot, 25 for string labels.</summary>
     public int LabelWidth { get; } = labelWidth;

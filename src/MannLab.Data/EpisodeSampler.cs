@@ -7,7 +7,8 @@ namespace MannLab.Data;
 /// episode of L steps, each step's class drawn uniformly), in shuffled order, with labels assigned
 /// by a fresh random permutation every episode so no class keeps a label across episodes.
 /// Episode e's randomness comes from (seed, stream, e) alone: any episode can be regenerated,
-/// which is what makes a resumed run continue exactly.
+/// which is what makes a resumed run continue exactly. With a curriculum, a batch's episodes have
+/// the classes the curriculum gives its first episode (Task.ClassesAt), and a length to match.
 /// </summary>
 public sealed class EpisodeSampler
 {
@@ -17,13 +18,19 @@ public sealed class EpisodeSampler
     private readonly Augmentation? _augment;
     private readonly long _seed;
     private readonly int _stream;
+    /// <summary>Every episode's classes, whatever the curriculum says; null to follow it.</summary>
+    private readonly int? _fixedClasses;
 
     /// <param name="augment">Per-sample jitter, or null for none (evaluation episodes).</param>
     /// <param name="stream">Separates the training stream from the evaluation stream of the same seed.</param>
     public EpisodeSampler(GlyphSet set, IReadOnlyList<ClassRef> classes, Spec.Task task, Augmentation? augment, long seed, int stream)
+        : this(set, classes, task, augment, seed, stream, null) { }
+
+    private EpisodeSampler(GlyphSet set, IReadOnlyList<ClassRef> classes, Spec.Task task, Augmentation? augment, long seed, int stream, int? fixedClasses)
     {
-        if (classes.Count < task.Classes)
-            throw new DataException($"{set.Source}: an episode needs {task.Classes} classes but this side of the split has only {classes.Count}");
+        var most = fixedClasses ?? task.Classes;
+        if (classes.Count < most)
+            throw new DataException($"{set.Source}: an episode needs {most} classes but this side of the split has only {classes.Count}");
         if (task.Shape is EpisodeShape.InstancesPerClass { instances: var k })
             foreach (var c in classes.Select(c => c.Character).Distinct())
                 if (set.Characters[c] is { Drawings: var d } character && d < k)
@@ -35,19 +42,27 @@ public sealed class EpisodeSampler
         _augment = augment is { Translate: 0, Rotate: 0 } ? null : augment;
         _seed = seed;
         _stream = stream;
+        _fixedClasses = fixedClasses;
         Codec = new LabelCodec(task.Labels, task.Classes);
-        Steps = task.EpisodeLength;
     }
 
+    /// <summary>
+    /// The same episodes' source (classes, seed, stream, jitter, labels) posing episodes of
+    /// <paramref name="classes"/> classes throughout, with the task's shape: an evaluation at another class count.
+    /// </summary>
+    public EpisodeSampler WithClasses(int classes) => new(_set, _classes, _task, _augment, _seed, _stream, classes);
+
     public LabelCodec Codec { get; }
-    public int Steps { get; }
+    /// <summary>The classes of the batch that starts at episode <paramref name="firstEpisode"/>.</summary>
+    public int ClassesAt(long firstEpisode) => _fixedClasses ?? _task.ClassesAt(firstEpisode);
     public int ImagePixels => _set.ImageSize * _set.ImageSize;
     public IReadOnlyList<ClassRef> Classes => _classes;
 
     /// <summary>Episodes firstEpisode .. firstEpisode + batchSize - 1.</summary>
     public EpisodeBatch Batch(long firstEpisode, int batchSize)
     {
-        var batch = new EpisodeBatch(batchSize, Steps, ImagePixels, Codec.VectorWidth, Codec.TargetWidth, firstEpisode);
+        var classes = ClassesAt(firstEpisode);
+        var batch = new EpisodeBatch(batchSize, _task.LengthFor(classes), classes, ImagePixels, Codec.VectorWidth, Codec.TargetWidth, firstEpisode);
         for (var b = 0; b < batchSize; b++) Fill(firstEpisode + b, batch, b);
         return batch;
     }
@@ -55,9 +70,9 @@ public sealed class EpisodeSampler
     private void Fill(long episode, EpisodeBatch batch, int b)
     {
         var rng = DetRandom.For(_seed, _stream, episode);
-        int n = _task.Classes, steps = Steps, size = _set.ImageSize, pixels = ImagePixels;
+        int n = batch.Classes, steps = batch.Steps, size = _set.ImageSize, pixels = ImagePixels;
         var chosen = rng.Distinct(_classes.Count, n).Select(i => _classes[i]).ToArray();
-        var labels = Codec.Draw(ref rng);
+        var labels = Codec.Draw(ref rng, n);
 
         // Which of the episode's classes each step shows.
         int[] order;

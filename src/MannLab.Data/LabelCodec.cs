@@ -3,8 +3,10 @@ using MannLab.Spec;
 namespace MannLab.Data;
 
 /// <summary>
-/// Label encodings (Santoro et al. 2016, section 4.1): one-hot vectors over the episode's classes,
-/// or strings of five characters over five symbols, encoded as five concatenated one-hots.
+/// Label encodings (Santoro et al. 2016, section 4.1): one-hot vectors over the task's classes,
+/// or strings of five characters over five symbols, encoded as five concatenated one-hots. An
+/// episode of fewer classes than the task's (a curriculum's, or an evaluation at another class
+/// count) draws its labels from the same vectors, so the model's input and output keep their width.
 /// </summary>
 public sealed class LabelCodec(LabelEncoding encoding, int classes)
 {
@@ -16,8 +18,8 @@ public sealed class LabelCodec(LabelEncoding encoding, int classes)
     public int VectorWidth => IsString ? StringLength * Symbols : Classes;
     public int TargetWidth => IsString ? StringLength : 1;
 
-    /// <summary>A fresh label for each of the episode's classes: a permutation, or distinct strings.</summary>
-    public int[] Draw(ref DetRandom rng) => IsString ? rng.Distinct(StringCodes, Classes) : rng.Distinct(Classes, Classes);
+    /// <summary>A fresh label for each of an episode's <paramref name="classes"/>: distinct one-hot indices (a permutation at the task's classes), or distinct strings.</summary>
+    public int[] Draw(ref DetRandom rng, int classes) => rng.Distinct(IsString ? StringCodes : Classes, classes);
 
     public void WriteVector(int label, Span<float> vector)
     {

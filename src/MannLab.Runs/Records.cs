@@ -1,17 +1,27 @@
 namespace MannLab.Runs;
 
 /// <summary>One value of one metric at a point of training, counted in episodes trained.</summary>
-public sealed record Metric(long Episode, string Name, double Value);
+public sealed record Metric(long Episode, string Name, double Value)
+{
+    /// <summary>With a curriculum, recorded with each training window: the classes of its episodes.</summary>
+    public const string CurriculumClasses = "curriculum_classes";
+}
 
-/// <summary>How often the k-th sight of a class was labelled right, on one split, at one point of training.</summary>
-public sealed record InstanceAccuracy(long Episode, string Split, int Instance, long Correct, long Total)
+/// <summary>
+/// How often the k-th sight of a class was labelled right, on one split, in episodes of
+/// <paramref name="Classes"/> classes, at one point of training.
+/// </summary>
+public sealed record InstanceAccuracy(long Episode, string Split, int Classes, int Instance, long Correct, long Total)
 {
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
 }
 
 public enum Outcome { Completed, Interrupted, Failed }
 
-/// <summary>How a training session ended. Failed runs carry the reason.</summary>
+/// <summary>
+/// How a training session ended. Failed runs carry the reason. The final evaluation's rows are the
+/// task's classes first, then each other class count evaluated (evaluation.classes).
+/// </summary>
 public sealed record TrainingResult(Outcome Outcome, long Episodes, string? Reason, IReadOnlyList<InstanceAccuracy> FinalEvaluation);
 
 /// <summary>Where a run's results go: a folder for `mannlab train`, PostgreSQL for jobs.</summary>

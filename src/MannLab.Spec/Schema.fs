@@ -93,6 +93,7 @@ module Sections =
     let synthetic = SectionName "dataset.synthetic"
     let augment = SectionName "dataset.augment"
     let task = SectionName "task"
+    let curriculum = SectionName "task.curriculum"
     let model = SectionName "model"
     let memory = SectionName "model.memory"
     let autoencoder = SectionName "model.autoencoder"
@@ -130,7 +131,14 @@ let classes = whole "task.classes" unchecked |> defaults 5
 let instances = whole "task.instances" unchecked |> defaults 10
 /// No default: without it, an episode shows each class `instances` times.
 let length = whole "task.length" (positive "length")
+/// No default: the third way to shape an episode, its length following its classes.
+let lengthPerClass = whole "task.length_per_class" (positive "length_per_class")
 let labels = words "task.labels" [ "one-hot", OneHot; "string", StringLabels ] |> defaults OneHot
+/// At least 2 and at most task.classes (SpecDecoder checks it).
+let curriculumStart = whole "task.curriculum.start" unchecked
+/// The paper's: one more class every 10,000 episodes.
+let curriculumAdd = whole "task.curriculum.add" (positive "add") |> defaults 1
+let curriculumEvery = whole "task.curriculum.every" (positive "every") |> defaults 10_000
 
 let kind = words "model.kind" [ "feedforward", "feedforward"; "lstm", "lstm"; "mann", "mann"; "knn", "knn" ]
 let hidden = whole "model.hidden" (positive "hidden") |> defaults 200
@@ -175,6 +183,8 @@ let evaluateEvery = whole "evaluation.every" (positive "every") |> defaults 2000
 let evaluationEpisodes = whole "evaluation.episodes" (positive "episodes") |> defaults 256
 /// Those of the default that an episode can hold; each is checked against the task (SpecDecoder).
 let evaluationInstances = key "evaluation.instances" "list of whole numbers" (listOf integer) unchecked Ints |> defaults [ 1; 2; 3; 4; 5; 10 ]
+/// Each checked against the labels and the task's shape (SpecDecoder).
+let evaluationClasses = key "evaluation.classes" "list of whole numbers" (listOf integer) unchecked Ints |> defaults []
 let checkpointEvery = whole "checkpoint.every" (positive "every") |> defaults 5000
 /// Cpu unless training.device is cuda (SpecDecoder decides).
 let queue = words "queue" [ "cpu", CpuQueue; "gpu", GpuQueue ] |> defaults CpuQueue
@@ -197,7 +207,9 @@ type Field =
       /// The key's value in a resolved spec; None where it does not apply.
       Of: Spec -> Value option
       /// The key's own default, where no other key decides it; None for a required key.
-      Plain: Value option }
+      Plain: Value option
+      /// It applies only where a feature added after version 1 is used (see `written`).
+      OfLaterFeature: bool }
 
 let private field (k: Key<'a>) (get: Spec -> 'a option) applies what =
     let plain = k.Default |> Option.map k.Write
@@ -210,7 +222,8 @@ let private field (k: Key<'a>) (get: Spec -> 'a option) applies what =
       Trained = true
       What = what
       Of = get >> Option.map k.Write
-      Plain = plain }
+      Plain = plain
+      OfLaterFeature = false }
 
 let private always (get: Spec -> 'a) = get >> Some
 
@@ -218,6 +231,7 @@ let private omniglot (s: Spec) = match s.Dataset.Source with Omniglot p -> Some 
 let private synthetic (s: Spec) = match s.Dataset.Source with Synthetic g -> Some g | Omniglot _ -> None
 let private paperSplit (s: Spec) = match s.Dataset.Split with Paper n -> Some n | BackgroundEvaluation -> None
 let private mann (s: Spec) = match s.Model with Mann m -> Some m | FeedForward _ | Lstm _ | Knn _ -> None
+let private curriculum (s: Spec) = s.Task.Curriculum
 let private knn (s: Spec) = match s.Model with Knn f -> Some f | FeedForward _ | Lstm _ | Mann _ -> None
 let private autoencoder = knn >> Option.bind (function Autoencoder a -> Some a | RawPixels -> None)
 
@@ -244,17 +258,23 @@ let private adam (s: Spec) = match s.Training.Optimizer with Adam o -> Some o | 
 ///   to what MannLab did before it (old runs then mean what they meant), with a default of its
 ///   own (`Plain`; `since` refuses a key without one). Keys of version 1 are always written,
 ///   every default included.
-let written (f: Field) (v: Value) = f.Since = 1 || Some v <> f.Plain
+///   A key that applies only where a later feature is used (task.curriculum.*) is written
+///   whenever it applies: no earlier spec used that feature, so no earlier id can change (`new`).
+let written (f: Field) (v: Value) = f.Since = 1 || f.OfLaterFeature || Some v <> f.Plain
 
 let private since v (f: Field) =
     if f.Plain.IsNone then invalidArg (nameof f) (sprintf "%s: a key added later needs a default of its own" f.Path)
     { f with Since = v }
+
+/// A key that applies only where a feature added in version v is used: written whenever it applies.
+let private inFeatureOf v (f: Field) = { f with Since = v; OfLaterFeature = true }
 
 let private untrained (f: Field) = { f with Trained = false }
 let private shown dflt (f: Field) = { f with Default = dflt }
 let private checkedAs check (f: Field) = { f with Check = check }
 
 let private isMann = "model.kind: mann"
+let private isCurriculum = "task.curriculum given"
 let private isAutoencoder = "model.kind: knn, model.features: autoencoder"
 let private isLrua = "model.kind: mann, model.access: lrua"
 let private isRmsProp = "training.optimizer: rmsprop"
@@ -281,12 +301,25 @@ let fields: Field list =
       field splitSeed (always _.Dataset.SplitSeed) "" ""
       field translate (always _.Dataset.Augment.Translate) "" "per-sample shift, up to this many pixels"
       field rotate (always _.Dataset.Augment.Rotate) "" "per-sample rotation, up to this many degrees"
-      field classes (always _.Task.Classes) "" "classes per episode" |> checkedAs ">= 2; string labels: at most 3125"
-      field instances (fun s -> match s.Task.Shape with InstancesPerClass k -> Some k | Length _ -> None) "task.length not given"
-          "instances per class" |> checkedAs "> 0, at most the drawings of a character"
-      field length (fun s -> match s.Task.Shape with Length l -> Some l | InstancesPerClass _ -> None) "task.instances not given"
-          "steps per episode, each step's class drawn uniformly" |> shown "none: instances per class instead"
+      field classes (always _.Task.Classes) "" "classes per episode; with a curriculum, the most it grows to, and the held-out evaluations' classes"
+      |> checkedAs ">= 2; string labels: at most 3125"
+      field instances (fun s -> match s.Task.Shape with InstancesPerClass k -> Some k | Length _ | LengthPerClass _ -> None)
+          "task.length, task.length_per_class not given" "instances per class" |> checkedAs "> 0, at most the drawings of a character"
+      field length (fun s -> match s.Task.Shape with Length l -> Some l | InstancesPerClass _ | LengthPerClass _ -> None)
+          "task.instances, task.length_per_class not given" "steps per episode, each step's class drawn uniformly"
+      |> shown "none: instances per class instead"
+      field lengthPerClass (fun s -> match s.Task.Shape with LengthPerClass l -> Some l | InstancesPerClass _ | Length _ -> None)
+          "task.instances, task.length not given" "steps per episode per class (the curriculum's 10), each step's class drawn uniformly"
+      |> shown "none: instances per class instead"
+      |> inFeatureOf 4
       field labels (always _.Task.Labels) "" "string: five characters over five symbols"
+      field curriculumStart (curriculum >> Option.map _.Start) isCurriculum "classes of the first episodes"
+      |> checkedAs "from 2 to task.classes"
+      |> inFeatureOf 4
+      field curriculumAdd (curriculum >> Option.map _.Add) isCurriculum "classes added at each step of the schedule, up to task.classes"
+      |> inFeatureOf 4
+      field curriculumEvery (curriculum >> Option.map _.Every) isCurriculum "episodes between steps of the schedule"
+      |> inFeatureOf 4
       field kind (always (fun s -> kindOf s.Model)) "" "knn: the nearest earlier image's label, no controller"
       field hidden
           (fun s ->
@@ -337,6 +370,10 @@ let fields: Field list =
       field evaluationInstances (always _.Evaluation.Instances) "" "the sights to report accuracy at"
       |> shown "[1, 2, 3, 4, 5, 10], up to the instances per class"
       |> checkedAs "each from 1 to the instances per class, none twice"
+      field evaluationClasses (always _.Evaluation.Classes) ""
+          "class counts to evaluate the trained model at too, each with episodes of the task's shape, after training"
+      |> checkedAs "each >= 2, none twice; one-hot: at most task.classes; needs task.instances or task.length_per_class"
+      |> since 4
       field checkpointEvery (always _.CheckpointEvery) "" "episodes between checkpoints"
       field queue (always _.Queue) "" "" |> untrained |> shown "cpu (gpu when training.device is cuda)"
       field priority (always _.Priority) "" "" |> untrained ]
@@ -372,8 +409,16 @@ let describeModel model =
 
 /// A task in a few words: "5-way, 10 per class, one-hot".
 let describeTask (t: Task) =
-    let shape = match t.Shape with InstancesPerClass k -> sprintf "%d per class" k | Length l -> sprintf "length %d" l
-    sprintf "%d-way, %s, %s" t.Classes shape (match t.Labels with OneHot -> "one-hot" | StringLabels -> "string labels")
+    let shape =
+        match t.Shape with
+        | InstancesPerClass k -> sprintf "%d per class" k
+        | Length l -> sprintf "length %d" l
+        | LengthPerClass l -> sprintf "length %d per class" l
+    let ways =
+        match t.Curriculum with
+        | None -> sprintf "%d-way" t.Classes
+        | Some c -> sprintf "%d- to %d-way (+%d every %d episodes)" c.Start t.Classes c.Add c.Every
+    sprintf "%s, %s, %s" ways shape (match t.Labels with OneHot -> "one-hot" | StringLabels -> "string labels")
 
 /// A column of `plan`, after the run and its sweep point: a heading and what it shows of a run.
 type Column = { Heading: string; Show: Spec -> string }

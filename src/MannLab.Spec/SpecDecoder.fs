@@ -105,17 +105,21 @@ let private task (s: Section) (drawers: int) =
     let classes = getOr s Schema.classes Schema.classes.Default.Value classesCheck
 
     let shape =
-        let length, instances = nameIn s Schema.length, nameIn s Schema.instances
-        if s.Has length && s.Has instances then
-            s.Ctx.Report(s.PositionOf length, Schema.length.Path, "give either 'instances' (per class) or 'length' (steps per episode), not both")
-            s.Skip instances
-            s.Skip length
+        let keys = [ Schema.instances; Schema.length; Schema.lengthPerClass ] |> List.map (nameIn s)
+        match keys |> List.filter s.Has with
+        | _ :: second :: _ as given ->
+            s.Ctx.Report(s.PositionOf second, childPath s.Path second,
+                         "give one of 'instances' (per class), 'length' (steps per episode) and 'length_per_class', not " +
+                         (given |> List.map (sprintf "'%s'") |> String.concat " and "))
+            List.iter s.Skip given
             InstancesPerClass Schema.instances.Default.Value
-        elif s.Has length then
+        | [ only ] when only = nameIn s Schema.length ->
             // An unusable length (reported) stands for the paper's episode length, for the checks after it.
             let paperLength = Schema.classes.Default.Value * Schema.instances.Default.Value
             Length(getOr s Schema.length paperLength Schema.length.Check.Test)
-        else
+        | [ only ] when only = nameIn s Schema.lengthPerClass ->
+            LengthPerClass(getOr s Schema.lengthPerClass Schema.instances.Default.Value Schema.lengthPerClass.Check.Test)
+        | _ ->
             let check k =
                 match positive Schema.instances.Name k with
                 | Some m -> Some m
@@ -124,8 +128,31 @@ let private task (s: Section) (drawers: int) =
                 | None -> None
             InstancesPerClass(getOr s Schema.instances Schema.instances.Default.Value check)
 
+    let curriculum =
+        let name = nameOf s Schema.Sections.curriculum.Path
+        match s.Optional(name, (fun _ _ node -> Some node)) with
+        | None ->
+            s.Skip name
+            None
+        | Some _ ->
+            let c = sub s Schema.Sections.curriculum
+            let startCheck n =
+                if n < 2 then Some(sprintf "an episode needs at least 2 classes, got %d" n)
+                elif n > classes then Some(sprintf "starts above task.classes (%d), the most classes the curriculum grows to; got %d" classes n)
+                else None
+            let start = c.Required(nameIn c Schema.curriculumStart, Schema.curriculumStart.Read, startCheck)
+            let schedule = { Start = defaultArg start 2; Add = get c Schema.curriculumAdd; Every = get c Schema.curriculumEvery }
+            c.Finish()
+            match shape with
+            | Length _ ->
+                s.Ctx.Report(s.PositionOf name, Schema.Sections.curriculum.Path,
+                             "a curriculum changes the classes, so the episode's length must follow them: give 'instances' or 'length_per_class' instead of 'length'")
+            | InstancesPerClass _
+            | LengthPerClass _ -> ()
+            Some schedule
+
     s.Finish()
-    { Classes = classes; Shape = shape; Labels = labels }
+    { Classes = classes; Shape = shape; Labels = labels; Curriculum = curriculum }
 
 let private model (s: Section) =
     let kind = required s Schema.kind
@@ -243,7 +270,8 @@ let private training (s: Section) =
     s.Finish()
     result
 
-let private evaluation (s: Section) (maxInstance: int) =
+let private evaluation (s: Section) (task: Task) =
+    let maxInstance = task.MaxInstance
     let instances =
         match s.Optional(nameIn s Schema.evaluationInstances, listOf (positioned integer)) with
         | Some [] ->
@@ -260,10 +288,29 @@ let private evaluation (s: Section) (maxInstance: int) =
         | None when s.Has(nameIn s Schema.evaluationInstances) -> [] // reported by the decoder
         | None -> Schema.evaluationInstances.Default.Value |> List.filter (fun k -> k <= maxInstance)
 
+    let classes =
+        match s.Optional(nameIn s Schema.evaluationClasses, listOf (positioned integer)) with
+        | Some listed ->
+            let capacity, encodes =
+                match task.Labels with
+                | OneHot -> task.Classes, sprintf "one-hot labels encode task.classes (%d) classes" task.Classes
+                | StringLabels -> stringLabelCapacity, sprintf "string labels can name at most %d classes" stringLabelCapacity
+            if not listed.IsEmpty && not task.ScalesWithClasses then
+                s.Ctx.Report(s.PositionOf(nameIn s Schema.evaluationClasses), Schema.evaluationClasses.Path,
+                             "episodes of task.length have one length whatever their classes; give task.instances or task.length_per_class to evaluate at other class counts")
+            for i, (n, pos) in List.indexed listed do
+                let path = sprintf "%s[%d]" Schema.evaluationClasses.Path i
+                if n < 2 then s.Ctx.Report(pos, path, sprintf "an episode needs at least 2 classes, got %d" n)
+                elif n > capacity then s.Ctx.Report(pos, path, sprintf "%s, got %d" encodes n)
+                elif listed |> List.take i |> List.exists (fun (m, _) -> m = n) then s.Ctx.Report(pos, path, sprintf "%d classes is listed twice" n)
+            List.map fst listed
+        | None -> []
+
     let result =
         { Every = get s Schema.evaluateEvery
           Episodes = get s Schema.evaluationEpisodes
-          Instances = instances }
+          Instances = instances
+          Classes = classes }
 
     s.Finish()
     result
@@ -279,7 +326,12 @@ let decode (ctx: Ctx) (root: Node) : Spec =
     let md = model (sub top Schema.Sections.model)
     let tr = training (sub top Schema.Sections.training)
 
-    let ev = evaluation (sub top Schema.Sections.evaluation) tk.MaxInstance
+    if tk.Curriculum.IsSome && not md.Learns then
+        let taskSection = sub top Schema.Sections.task
+        ctx.Report(taskSection.PositionOf(nameOf taskSection Schema.Sections.curriculum.Path), Schema.Sections.curriculum.Path,
+                   "a kNN on raw pixels does not train, so there is no curriculum to follow")
+
+    let ev = evaluation (sub top Schema.Sections.evaluation) tk
     let checkpoint = sub top Schema.Sections.checkpoint
     let checkpointEvery = get checkpoint Schema.checkpointEvery
     checkpoint.Finish()

@@ -36,28 +36,57 @@ type EpisodeShape =
     | InstancesPerClass of instances: int
     /// An episode of this many steps, each step's class drawn uniformly from the episode's classes.
     | Length of steps: int
+    /// An episode of this many steps per class (the paper's curriculum: 10x the classes), each
+    /// step's class drawn uniformly: the length follows the classes.
+    | LengthPerClass of stepsPerClass: int
 
 type LabelEncoding =
     | OneHot
     /// Five characters over five symbols, five concatenated one-hots (the paper's Table 2).
     | StringLabels
 
+/// The paper's curriculum (section 4.1): episodes start with Start classes, and every Every
+/// episodes Add more, up to the task's classes.
+type Curriculum = { Start: int; Add: int; Every: int }
+
 type Task =
-    { Classes: int
+    { /// Classes per episode; with a curriculum, the most it grows to (and what one-hot labels encode).
+      Classes: int
       Shape: EpisodeShape
-      Labels: LabelEncoding }
+      Labels: LabelEncoding
+      Curriculum: Curriculum option }
 
-    /// Steps in one episode.
-    member t.EpisodeLength =
+    /// Steps in an episode of the task's classes.
+    member t.EpisodeLength = t.LengthFor t.Classes
+
+    /// Steps in an episode of this many classes.
+    member t.LengthFor(classes: int) =
         match t.Shape with
-        | InstancesPerClass k -> t.Classes * k
+        | InstancesPerClass k -> classes * k
         | Length l -> l
+        | LengthPerClass l -> classes * l
 
-    /// The highest instance index an episode can hold.
+    /// The highest instance index an episode of the task's classes can hold.
     member t.MaxInstance =
         match t.Shape with
         | InstancesPerClass k -> k
         | Length l -> l
+        | LengthPerClass l -> l * t.Classes
+
+    /// Whether an episode's length follows its classes, so the task can be posed with other classes.
+    member t.ScalesWithClasses =
+        match t.Shape with
+        | InstancesPerClass _
+        | LengthPerClass _ -> true
+        | Length _ -> false
+
+    /// The classes of training episode e: the task's, or the curriculum's at e. A batch takes those
+    /// of its first episode.
+    member t.ClassesAt(episode: int64) =
+        match t.Curriculum with
+        | None -> t.Classes
+        | Some c -> int (min (int64 t.Classes) (int64 c.Start + int64 c.Add * (episode / int64 c.Every)))
+
 
 type LeastUsedRule =
     /// w^lu(i) = 1 where usage <= the n-th smallest usage: every tied slot is written.
@@ -156,7 +185,9 @@ type Training =
 type Evaluation =
     { Every: int
       Episodes: int
-      Instances: int list }
+      Instances: int list
+      /// Class counts the trained model is also evaluated at, after training (besides the task's).
+      Classes: int list }
 
 type Queue =
     | CpuQueue

@@ -112,17 +112,17 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId, string worke
         }
         if (instances.Count > 0)
         {
-            await Execute(connection, "create temp table if not exists staged_instances (step bigint, split text, instance int, correct bigint, total bigint) on commit delete rows");
-            await using (var copy = await connection.BeginBinaryImportAsync("copy staged_instances (step, split, instance, correct, total) from stdin (format binary)"))
+            await Execute(connection, "create temp table if not exists staged_instances (step bigint, split text, classes int, instance int, correct bigint, total bigint) on commit delete rows");
+            await using (var copy = await connection.BeginBinaryImportAsync("copy staged_instances (step, split, classes, instance, correct, total) from stdin (format binary)"))
             {
                 foreach (var r in instances)
-                    await copy.WriteRowAsync(default, r.Episode, r.Split, r.Instance, r.Correct, r.Total);
+                    await copy.WriteRowAsync(default, r.Episode, r.Split, r.Classes, r.Instance, r.Correct, r.Total);
                 await copy.CompleteAsync();
             }
             await Execute(connection, """
-                insert into mannlab.instance_accuracy (run_id, step, split, instance, correct, total)
-                select @run, step, split, instance, correct, total from staged_instances
-                on conflict (run_id, step, split, instance) do update set correct = excluded.correct, total = excluded.total
+                insert into mannlab.instance_accuracy (run_id, step, split, classes, instance, correct, total)
+                select @run, step, split, classes, instance, correct, total from staged_instances
+                on conflict (run_id, step, split, classes, instance) do update set correct = excluded.correct, total = excluded.total
                 """, ("run", runId));
         }
     }
@@ -212,7 +212,7 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId, string worke
         if (count <= 1) return (_held[0], 1);
         var batches = _held.Take(count).Select(h => h.Batch!).ToList();
         var metrics = batches.SelectMany(b => b.Metrics).Reverse().DistinctBy(m => (m.Episode, m.Name)).Reverse().ToList();
-        var instances = batches.SelectMany(b => b.Instances).Reverse().DistinctBy(r => (r.Episode, r.Split, r.Instance)).Reverse().ToList();
+        var instances = batches.SelectMany(b => b.Instances).Reverse().DistinctBy(r => (r.Episode, r.Split, r.Classes, r.Instance)).Reverse().ToList();
         return (Records(new Rows(metrics, instances)), count);
     }
 

@@ -139,12 +139,15 @@ public sealed class RunQueries(NpgsqlDataSource db)
         return await command.ExecuteScalarAsync(cancel) as string ?? throw new InvalidOperationException($"run {runId} is not in the database");
     }
 
-    /// <summary>Held-out accuracy at each sight against episodes: one series per instance, named by its ordinal.</summary>
+    /// <summary>
+    /// Accuracy at each sight against episodes: one series per instance, named by its ordinal. Held-out
+    /// rows are the task's classes; training rows whatever training was at (a curriculum's grow).
+    /// </summary>
     public async Task<IReadOnlyList<Series>> InstanceCurvesAsync(string runId, string split = "test")
     {
-        var rows = (await Query("""
+        var rows = (await Query($"""
             select instance, step, correct::double precision / nullif(total, 0) from mannlab.instance_accuracy
-            where run_id = @run and split = @split order by instance, step
+            where run_id = @run and split = @split and (split = 'train' or {AtTaskClasses}) order by instance, step
             """, ("run", runId), ("split", split))).Rows;
         return [.. rows.GroupBy(r => Convert.ToInt32(r[0])).Select(g => new Series(RunFormat.Ordinal(g.Key),
             [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => r[2] is null ? double.NaN : Convert.ToDouble(r[2]))]))];
@@ -160,12 +163,31 @@ public sealed class RunQueries(NpgsqlDataSource db)
             [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => Convert.ToDouble(r[2]))]))];
     }
 
-    /// <summary>A run's final held-out accuracy at each instance (its last evaluation), or null before its first.</summary>
-    public async Task<Series?> FinalInstancesAsync(string runId, string label)
+    /// <summary>
+    /// A run's final held-out accuracy against the class count (the task's and each of
+    /// evaluation.classes), one series per sight named by its ordinal, and the task's classes (what
+    /// it trained for); no series when the run was evaluated at its task's classes alone.
+    /// </summary>
+    public async Task<(IReadOnlyList<Series> BySight, int TaskClasses)> AccuracyByClassesAsync(string runId)
     {
         var rows = (await Query("""
+            select instance, classes, accuracy, trained from mannlab.accuracy_by_classes where run_id = @run order by instance, classes
+            """, ("run", runId))).Rows;
+        var trained = rows.Where(r => (bool)r[3]!).Select(r => Convert.ToInt32(r[1])).FirstOrDefault();
+        if (rows.Select(r => Convert.ToInt32(r[1])).Distinct().Count() < 2) return ([], trained);
+        return ([.. rows.GroupBy(r => Convert.ToInt32(r[0])).Select(g => new Series(RunFormat.Ordinal(g.Key),
+            [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => r[2] is null ? double.NaN : Convert.ToDouble(r[2]))]))], trained);
+    }
+
+    /// <summary>Rows of run @run at its task.classes.</summary>
+    private const string AtTaskClasses = "classes = (select (spec #>> '{task,classes}')::int from mannlab.runs where id = @run)";
+
+    /// <summary>A run's final held-out accuracy at each instance (its last evaluation, at the task's classes), or null before its first.</summary>
+    public async Task<Series?> FinalInstancesAsync(string runId, string label)
+    {
+        var rows = (await Query($"""
             select instance, correct::double precision / nullif(total, 0) from mannlab.instance_accuracy
-            where run_id = @run and split = 'test' and step = (select max(step) from mannlab.instance_accuracy where run_id = @run and split = 'test')
+            where run_id = @run and split = 'test' and {AtTaskClasses} and step = (select max(step) from mannlab.instance_accuracy where run_id = @run and split = 'test')
             order by instance
             """, ("run", runId))).Rows;
         return rows.Count == 0 ? null : new Series(label, [.. rows.Select(r => Convert.ToDouble(r[0]))], [.. rows.Select(r => r[1] is null ? double.NaN : Convert.ToDouble(r[1]))]);
@@ -238,6 +260,7 @@ public sealed class RunQueries(NpgsqlDataSource db)
                    coalesce((p.spec #>> '{task,length}') || ' steps', (p.spec #>> '{task,instances}') || ' per class'),
                    p.persistent, p.id, p.status, ia.step, ia.correct::double precision / nullif(ia.total, 0)
             from paired p left join mannlab.instance_accuracy ia on ia.run_id = p.id and ia.split = 'test' and ia.instance = 2
+                                                     and ia.classes = (p.spec #>> '{task,classes}')::int
             order by p.setting::text, p.persistent, p.id, ia.step
             """)).Rows;
         return [.. rows.GroupBy(r => (string)r[4]!).Select(g => new MemoryComparisonRun((string)g.First()[0]!, Convert.ToInt32(g.First()[1]),

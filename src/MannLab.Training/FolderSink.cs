@@ -39,7 +39,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
             var parts = line.Split(',');
             Add(long.Parse(parts[0], Invariant), parts[1], double.Parse(parts[2], Invariant));
         }
-        Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy", episode);
+        Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy,classes", episode);
         _run["environment"] = JsonSerializer.SerializeToNode(environment);
         _run["status"] = RunStatus.Running;
         _run["started_at"] = DateTimeOffset.UtcNow.ToString("O");
@@ -61,7 +61,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         SafeFile.AppendLines(MetricsCsv, metrics.Select(m => string.Create(Invariant, $"{m.Episode},{m.Name},{m.Value:R}")));
         foreach (var m in metrics) Add(m.Episode, m.Name, m.Value);
         SafeFile.AppendLines(InstancesCsv, instances.Select(r =>
-            string.Create(Invariant, $"{r.Episode},{r.Split},{r.Instance},{r.Correct},{r.Total},{r.Accuracy:R}")));
+            string.Create(Invariant, $"{r.Episode},{r.Split},{r.Instance},{r.Correct},{r.Total},{r.Accuracy:R},{r.Classes}")));
     }
 
     public void Checkpointed(long episode, string file)
@@ -85,18 +85,21 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         WriteMetricsJson();
         if (result.FinalEvaluation.Count == 0) return;
         SafeFile.WriteText(Path.Combine(folder, "final-instances.json"), JsonSerializer.Serialize(
-            result.FinalEvaluation.Select(r => new { episode = r.Episode, instance = r.Instance, correct = r.Correct, total = r.Total, accuracy = r.Accuracy }),
+            result.FinalEvaluation.Select(r => new { episode = r.Episode, classes = r.Classes, instance = r.Instance, correct = r.Correct, total = r.Total, accuracy = r.Accuracy }),
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         SafeFile.WriteText(Path.Combine(folder, "final-instances.txt"), FinalTable(result.FinalEvaluation));
     }
 
-    /// <summary>The final per-instance table, as printed by `mannlab train`.</summary>
+    /// <summary>The final per-instance table, as printed by `mannlab train`: a line for each class count evaluated.</summary>
     public static string FinalTable(IReadOnlyList<InstanceAccuracy> rows)
     {
         var text = new StringBuilder();
-        text.AppendLine($"held-out accuracy by instance, after {rows[0].Episode} episodes ({rows[0].Total} first sights):");
-        text.AppendLine(string.Join("  ", rows.Select(r => $"{RunFormat.Ordinal(r.Instance),6}")));
-        text.AppendLine(string.Join("  ", rows.Select(r => $"{100 * r.Accuracy,5:F1}%")));
+        var counts = rows.GroupBy(r => r.Classes).ToList();
+        text.AppendLine($"held-out accuracy by instance, after {rows[0].Episode} episodes ({rows[0].Total} first sights{(counts.Count > 1 ? $" at {rows[0].Classes} classes" : "")}):");
+        var label = counts.Count > 1 ? "classes  " : "";
+        text.AppendLine(label + string.Join("  ", counts[0].Select(r => $"{RunFormat.Ordinal(r.Instance),6}")));
+        foreach (var count in counts)
+            text.AppendLine((counts.Count > 1 ? $"{count.Key,7}  " : "") + string.Join("  ", count.Select(r => $"{100 * r.Accuracy,5:F1}%")));
         return text.ToString();
     }
 

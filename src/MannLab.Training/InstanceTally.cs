@@ -21,6 +21,6 @@ public sealed class InstanceTally(int maxInstance)
     public double Accuracy(int instance) => _total[instance] == 0 ? double.NaN : (double)_correct[instance] / _total[instance];
     public double Overall => _total.Sum() == 0 ? double.NaN : (double)_correct.Sum() / _total.Sum();
 
-    public IReadOnlyList<InstanceAccuracy> Rows(long episode, string split, IEnumerable<int> instances) =>
-        [.. instances.Select(k => new InstanceAccuracy(episode, split, k, _correct[k], _total[k]))];
+    public IReadOnlyList<InstanceAccuracy> Rows(long episode, string split, int classes, IEnumerable<int> instances) =>
+        [.. instances.Select(k => new InstanceAccuracy(episode, split, classes, k, _correct[k], _total[k]))];
 }

@@ -97,7 +97,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         sink.Started(episode, TorchEnvironment.Capture(device, t.Threads));
 
         long total = spec.EpisodesToTrain, batchSize = t.BatchSize;
-        var window = new Window(maxInstance);
+        var window = new Window(maxInstance, trainSampler.ClassesAt(episode));
         var lastEval = (IReadOnlyList<InstanceAccuracy>)[];
         IReadOnlyDictionary<int, double>? lastEvalAccuracy = null;
         using var stream = new EpisodeStream(trainSampler, t.BatchSize, episode);
@@ -113,6 +113,12 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
                 return interrupted;
             }
             var batch = stream.Next();
+            // A window holds one class count: the curriculum's step closes it early.
+            if (batch.Classes != window.Classes)
+            {
+                Flush(window, episode, report, windowClock);
+                window.Classes = batch.Classes;
+            }
             using (NewDisposeScope())
             {
                 var tensors = EpisodeTensors.From(batch, device);
@@ -152,7 +158,9 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     {
         if (lastEval.Count == 0) lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
         RecordNearestNeighbour(testSampler, codec, device, episode, maxInstance, report, lastEval);
-        var completed = new TrainingResult(Outcome.Completed, episode, null, lastEval);
+        var byClasses = spec.Evaluation.Classes.Where(c => c != spec.Task.Classes)
+            .SelectMany(c => EvaluateAt(model, testSampler.WithClasses(c), codec, device, episode, maxInstance));
+        var completed = new TrainingResult(Outcome.Completed, episode, null, [.. lastEval, .. byClasses]);
         sink.Finished(completed);
         return completed;
     }
@@ -191,7 +199,8 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             new(episode, "resident_memory_mb", Benchmark.Rss() / 1e6),
         };
         metrics.AddRange(report.Select(k => new Metric(episode, $"train_acc_{k}", window.Tally.Accuracy(k))));
-        sink.Record(metrics, window.Tally.Rows(episode, "train", Enumerable.Range(1, report.Max())));
+        if (spec.Task.Curriculum is not null) metrics.Add(new Metric(episode, Metric.CurriculumClasses, window.Classes));
+        sink.Record(metrics, window.Tally.Rows(episode, "train", window.Classes, Enumerable.Range(1, report.Max())));
         window.Reset();
         clock.Restart();
     }
@@ -207,8 +216,24 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         var metrics = new List<Metric> { new(episode, "eval_loss", loss), new(episode, "eval_accuracy", tally.Overall) };
         metrics.AddRange(report.Select(k => new Metric(episode, $"eval_acc_{k}", tally.Accuracy(k))));
         metrics.Add(new Metric(episode, TrainingMinutes, Trained.TotalMinutes));
-        var rows = tally.Rows(episode, "test", Enumerable.Range(1, maxInstance));
+        var rows = tally.Rows(episode, "test", spec.Task.Classes, Enumerable.Range(1, maxInstance));
         sink.Record(metrics, rows);
+        return rows;
+    }
+
+    /// <summary>
+    /// The trained model on held-out episodes of another class count (evaluation.classes), the
+    /// task's shape at that count: recorded as split "test" at that count, with no metrics of its
+    /// own (the count is a dimension of the rows; the views and pages read it from there).
+    /// </summary>
+    private IReadOnlyList<InstanceAccuracy> EvaluateAt(EpisodeModel model, EpisodeSampler sampler, LabelCodec codec, Device device,
+        long episode, int maxInstance)
+    {
+        var classes = sampler.ClassesAt(0);
+        log?.Invoke($"evaluating at {classes} classes");
+        var (_, tally) = Evaluation.Run(model, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
+        var rows = tally.Rows(episode, "test", classes, Enumerable.Range(1, maxInstance));
+        sink.Record([], rows);
         return rows;
     }
 
@@ -226,15 +251,16 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         {
             using var rawPixels = new NearestNeighbourModel(KnnFeatures.RawPixels, sampler.ImagePixels);
             rows = Evaluation.Run(rawPixels, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance).Tally
-                .Rows(episode, "knn", Enumerable.Range(1, maxInstance));
+                .Rows(episode, "knn", spec.Task.Classes, Enumerable.Range(1, maxInstance));
         }
         sink.Record([.. report.Select(k => rows.Single(r => r.Instance == k)).Select(r => new Metric(episode, $"knn_acc_{r.Instance}", r.Accuracy))], rows);
     }
 
-    /// <summary>Loss and per-instance tallies accumulated between flushes.</summary>
-    private sealed class Window(int maxInstance)
+    /// <summary>Loss and per-instance tallies accumulated between flushes, over episodes of <see cref="Classes"/> classes.</summary>
+    private sealed class Window(int maxInstance, int classes)
     {
         private double _loss;
+        public int Classes { get; set; } = classes;
         public int Iterations { get; private set; }
         public InstanceTally Tally { get; private set; } = new(maxInstance);
         public double MeanLoss => Iterations == 0 ? double.NaN : _loss / Iterations;

@@ -81,6 +81,11 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
         var curves = await queries.InstanceCurvesAsync(id);
         live.Append(curves.Count == 0 ? "<p>No evaluation yet.</p>"
             : Chart(Charts.Svg(Charts.Lines("Held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1)), 560, 340), "instances"));
+        var (byClasses, _) = await queries.AccuracyByClassesAsync(id);
+        if (byClasses.Count > 0)
+            live.Append(Chart(Charts.Svg(Charts.Lines("Final held-out accuracy against classes, by sight", "classes", "accuracy", byClasses, (0, 1)), 560, 340), "classes"));
+        var curriculum = await queries.MetricCurvesAsync(id, Metric.CurriculumClasses);
+        if (curriculum.Count > 0) live.Append(Chart(Charts.Svg(Charts.Lines("Curriculum: classes of the training episodes", "episodes", "classes", curriculum), 560, 340), "curriculum"));
         var loss = await queries.MetricCurvesAsync(id, "train_loss", "eval_loss");
         if (loss.Count > 0) live.Append(Chart(Charts.Svg(Charts.Lines("Loss", "episodes", "loss", loss), 560, 340), "loss"));
         var speed = await queries.MetricCurvesAsync(id, "episodes_per_second");

@@ -137,11 +137,52 @@ public class EpisodeSamplerTests
     [Fact]
     public void Episode_lengths_draw_each_step_from_the_episode_classes()
     {
-        var batch = Sampler(new Spec.Task(5, EpisodeShape.NewLength(30), LabelEncoding.OneHot)).Batch(0, 2);
+        var batch = Sampler(new Spec.Task(5, EpisodeShape.NewLength(30), LabelEncoding.OneHot, null)).Batch(0, 2);
         batch.Steps.Should().Be(30);
         var shown = ClassesShown(batch, 0);
         shown.Distinct().Count().Should().BeLessThanOrEqualTo(5);
         batch.Instances.Take(30).Max().Should().Be(shown.GroupBy(c => c).Max(g => g.Count()));
+    }
+
+    [Fact]
+    public void A_curriculum_grows_the_classes_and_the_length_follows_them()
+    {
+        // 3 classes at first, one more every 8 episodes, up to 5; 4 steps per class.
+        var task = new Spec.Task(5, EpisodeShape.NewLengthPerClass(4), LabelEncoding.OneHot, new Curriculum(3, 1, 8));
+        var sampler = Sampler(task);
+        foreach (var (first, classes) in new[] { (0L, 3), (4L, 3), (8L, 4), (16L, 5), (40L, 5) })
+        {
+            var batch = sampler.Batch(first, 4);
+            batch.Classes.Should().Be(classes, $"the batch at episode {first}");
+            batch.Steps.Should().Be(4 * classes);
+            for (var b = 0; b < 4; b++)
+            {
+                ClassesShown(batch, b).Distinct().Count().Should().BeLessThanOrEqualTo(classes);
+                var labels = batch.Labels.Skip(b * batch.Steps).Take(batch.Steps).ToArray();
+                // One-hot labels over the task's 5 classes: the input keeps its width, fewer of its labels are used.
+                labels.Distinct().Count().Should().BeLessThanOrEqualTo(classes);
+                labels.Should().AllSatisfy(l => l.Should().BeInRange(0, 4));
+                batch.PreviousLabels.Length.Should().Be(4 * batch.Steps * 5);
+            }
+        }
+        // A resumed run regenerates its batches: episode e's batch depends on e alone.
+        sampler.Batch(16, 4).Images.Should().Equal(Sampler(task).Batch(16, 4).Images);
+    }
+
+    [Fact]
+    public void An_evaluation_at_another_class_count_poses_episodes_of_that_many_classes_with_the_tasks_shape()
+    {
+        var sampler = Sampler(new Spec.Task(3, EpisodeShape.NewInstancesPerClass(2), LabelEncoding.StringLabels, null)).WithClasses(12);
+        var batch = sampler.Batch(0, 3);
+        (batch.Classes, batch.Steps).Should().Be((12, 24));
+        for (var b = 0; b < 3; b++)
+        {
+            ClassesShown(batch, b).GroupBy(c => c).Should().HaveCount(12).And.AllSatisfy(g => g.Should().HaveCount(2));
+            batch.Labels.Skip(b * 24).Take(24).Distinct().Should().HaveCount(12, "string labels name each of the 12 classes apart");
+        }
+        batch.PreviousLabels.Length.Should().Be(3 * 24 * 25);
+        var act = () => Sampler().WithClasses(Classes.Count + 1);
+        act.Should().Throw<DataException>().WithMessage($"*needs {Classes.Count + 1} classes*only {Classes.Count}*");
     }
 
     [Fact]

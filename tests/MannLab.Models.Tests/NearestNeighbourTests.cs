@@ -16,7 +16,7 @@ public class NearestNeighbourTests : IDisposable
     /// <summary>One episode of 2-pixel images with the given labels, as the sampler lays it out (y_{t-1} beside x_t).</summary>
     private static EpisodeTensors Episode(LabelCodec codec, float[] images, int[] labels)
     {
-        var batch = new EpisodeBatch(1, labels.Length, 2, codec.VectorWidth, codec.TargetWidth, 0);
+        var batch = new EpisodeBatch(1, labels.Length, labels.Distinct().Count(), 2, codec.VectorWidth, codec.TargetWidth, 0);
         images.CopyTo(batch.Images, 0);
         for (var t = 0; t < labels.Length; t++)
         {
@@ -92,7 +92,7 @@ public class NearestNeighbourTests : IDisposable
         var (_, heldOut) = Datasets.Prepare(run.Spec).Samplers(run.Spec);
         using var baseline = new NearestNeighbourModel(KnnFeatures.RawPixels, heldOut.ImagePixels);
         var (_, tally) = MannLab.Training.Evaluation.Run(baseline, heldOut, heldOut.Codec, CPU, run.Spec.Evaluation.Episodes, run.Spec.Training.BatchSize, 4);
-        result.FinalEvaluation.Should().Equal(tally.Rows(0, "test", Enumerable.Range(1, 4)));
+        result.FinalEvaluation.Should().Equal(tally.Rows(0, "test", run.Spec.Task.Classes, Enumerable.Range(1, 4)));
         run.Spec.Model.Should().Be(Model.NewKnn(KnnFeatures.RawPixels), "the small task's spec, with a kNN for its model");
         result.FinalEvaluation.Single(r => r.Instance == 2).Accuracy.Should().BeGreaterThan(0.5, "synthetic glyphs of one character are near each other");
     }

@@ -35,6 +35,9 @@ public sealed class TrainingFolder : IDisposable
         checkpoint: {every: 100}
         """;
 
+    /// <summary>SmallMann's task as a curriculum: 2 classes, then 3 from episode 150, 4 from 300; 4 steps per class.</summary>
+    public const string SmallCurriculum = "task: {classes: 4, length_per_class: 4, curriculum: {start: 2, every: 150}}";
+
     public (FolderSink Sink, string Folder) Sink(Run run, string name)
     {
         var folder = System.IO.Path.Combine(Path, name);

@@ -16,12 +16,14 @@ public class TrainingTests : IDisposable
     [InlineData("wiped memory")]
     [InlineData("persistent memory")] // the memory carried from batch to batch is part of the checkpoint
     [InlineData("cosine schedule")] // the learning rate depends on the episode alone, so it resumes where it was
+    [InlineData("curriculum")] // the classes depend on the episode alone, and a window closes where they change
     public void Interrupting_at_200_and_resuming_to_400_reproduces_an_uninterrupted_run_bit_for_bit(string variant)
     {
         var yaml = variant switch
         {
             "persistent memory" => TrainingFolder.SmallMann.Replace("read_heads: 2}", "read_heads: 2, persistent: true}"),
             "cosine schedule" => TrainingFolder.SmallMann.Replace("lr: 1e-3,", "lr: 1e-3, schedule: cosine, warmup: 120,"),
+            "curriculum" => TrainingFolder.SmallMann.Replace("task: {classes: 3, instances: 4}", TrainingFolder.SmallCurriculum),
             _ => TrainingFolder.SmallMann,
         };
         var run = TrainingFolder.Spec(yaml);

@@ -181,7 +181,7 @@ public class ValidationErrorTests
     [Fact]
     public void Instances_and_length_together_are_an_error() =>
         SpecText.ShouldFailWith("name: x\nmodel: {kind: lstm}\ntask:\n  instances: 10\n  length: 50\n", 5, 11, "task.length",
-            "either 'instances' (per class) or 'length'");
+            "give one of 'instances' (per class), 'length' (steps per episode) and 'length_per_class', not 'instances' and 'length'");
 
     [Fact]
     public void Sweep_over_an_unknown_path_is_reported_at_the_sweep_line() =>

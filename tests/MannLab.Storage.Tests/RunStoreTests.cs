@@ -133,7 +133,7 @@ public class RunStoreTests(PostgresFixture pg)
         var id = (await Registered("idempotent")).Run.Id;
         var sink = await Leased(id);
         Metric[] batch = [new(32, "train_loss", 1.5), new(32, "eval_acc_2", 0.25), new(64, "train_loss", 1.25)];
-        InstanceAccuracy[] rows = [new(32, "test", 1, 3, 10), new(64, "test", 1, 4, 10)];
+        InstanceAccuracy[] rows = [new(32, "test", 5, 1, 3, 10), new(64, "test", 5, 1, 4, 10)];
 
         sink.Record(batch, rows);
         sink.Record(batch, rows); // a retried write
@@ -197,12 +197,12 @@ public class RunStoreTests(PostgresFixture pg)
         var checkpoint = folder.Sub("checkpoint.bin");
 
         sink.Started(0, TorchEnvironment.Capture(TorchSharp.torch.CPU, 1));
-        sink.Record([new(10, "train_loss", 2.0)], [new(10, "train", 1, 1, 4)]);
+        sink.Record([new(10, "train_loss", 2.0)], [new(10, "train", 5, 1, 1, 4)]);
         proxy.Cut();
         sink.Record([new(20, "train_loss", 1.5)], []);
         File.WriteAllBytes(checkpoint, [20]);
         sink.Checkpointed(20, checkpoint);
-        sink.Record([new(30, "train_loss", 1.25)], [new(30, "train", 1, 2, 4)]);
+        sink.Record([new(30, "train_loss", 1.25)], [new(30, "train", 5, 1, 2, 4)]);
         File.WriteAllBytes(checkpoint, [30]);
         sink.Checkpointed(30, checkpoint);
 
@@ -235,7 +235,7 @@ public class RunStoreTests(PostgresFixture pg)
         await Task.Delay(50); // the lease runs out: its worker stalled, or the database was away too long
         (await leases.TryAcquireAsync(id, "another worker", TimeSpan.FromMinutes(1), null)).Should().BeOfType<LeaseResult.Acquired>();
 
-        var write = () => stale.Record([new(20, "train_loss", 1.5)], [new(20, "train", 1, 1, 4)]);
+        var write = () => stale.Record([new(20, "train_loss", 1.5)], [new(20, "train", 5, 1, 1, 4)]);
 
         write.Should().Throw<LeaseLostException>().WithMessage($"run {id} is leased to another worker now, not {Worker}: the records of episode 20*");
         (await Column<long>($"select step from mannlab.metrics where run_id = '{id}'")).Should().Equal(10);
