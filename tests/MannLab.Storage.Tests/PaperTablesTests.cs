@@ -33,7 +33,7 @@ public class PaperTablesTests(PostgresFixture pg)
         await Migrations.ApplyAsync(pg.DataSource);
         var keys = new List<string>();
         foreach (var file in new[] { "table1-feedforward.yaml", "table1-lstm.yaml", "table1-mann.yaml", "table1-mann-extended.yaml",
-                     "table2-5way.yaml", "table2-15way.yaml", "table2-rmsprop.yaml", "persistent-memory.yaml" })
+                     "table2-5way.yaml", "table2-15way.yaml", "table2-rmsprop.yaml", "persistent-memory.yaml", "curriculum.yaml" })
             foreach (var run in Shipped(file).Runs)
                 keys.Add($"{file}: {await PaperKey(run.Json)}");
 
@@ -58,6 +58,9 @@ public class PaperTablesTests(PostgresFixture pg)
             "persistent-memory.yaml: table1 / 5 / mann / per-head rule, learned key strength, add vector, persistent memory",
             "persistent-memory.yaml: none / 10 / none / per-head rule, learned key strength, add vector",
             "persistent-memory.yaml: none / 10 / none / per-head rule, learned key strength, add vector, persistent memory",
+            // Trained up to 25 classes, none of the paper's tables, and a curriculum's run is a variant of its own.
+            "curriculum.yaml: none / 25 / none / per-head rule, learned key strength, add vector, curriculum",
+            "curriculum.yaml: none / 25 / none / curriculum",
         ]);
     }
 
