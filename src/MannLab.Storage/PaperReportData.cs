@@ -26,5 +26,16 @@ public sealed record ReproducedRow(string Table, int Classes, string PaperModel,
 public sealed record MemoryComparisonRun(string Setting, int Classes, string Episode, bool Persistent, string RunId, string Status,
     IReadOnlyDictionary<long, double> SecondSight);
 
+/// <summary>
+/// One Omniglot run trained with a curriculum (the paper's section 4.1), with its final held-out
+/// accuracy at each class count it was evaluated at (task.classes and evaluation.classes).
+/// </summary>
+/// <param name="Schedule">The curriculum in words: "15 to 25 classes, +1 every 10,000 episodes".</param>
+/// <param name="Variant">How the memory differs from the paper's, "" for the paper's own (mannlab.paper_variant, less "curriculum").</param>
+/// <param name="ByClasses">Accuracy by class count, then by sight; empty until the run has succeeded.</param>
+public sealed record CurriculumRun(string RunId, string Experiment, string Model, string Variant, string Status, string Schedule, int TaskClasses,
+    IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> ByClasses);
+
 /// <summary>What a reproduction report is made of: the paper's rows, MannLab's finished runs of them, and the runs of its other experiments.</summary>
-public sealed record PaperReportData(IReadOnlyList<PaperRow> Paper, IReadOnlyList<ReproducedRow> Ours, IReadOnlyList<MemoryComparisonRun> PersistentMemory);
+public sealed record PaperReportData(IReadOnlyList<PaperRow> Paper, IReadOnlyList<ReproducedRow> Ours, IReadOnlyList<MemoryComparisonRun> PersistentMemory,
+    IReadOnlyList<CurriculumRun> Curriculum);

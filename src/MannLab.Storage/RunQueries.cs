@@ -241,7 +241,25 @@ public sealed class RunQueries(NpgsqlDataSource db)
                 [.. ((string[])g.First()[6]!)],
                 g.ToDictionary(r => Convert.ToInt32(r[7]), r => (Convert.ToDouble(r[8]), r[9] is null ? (double?)null : Convert.ToDouble(r[9]))),
                 Convert.ToDouble(g.First()[10]), g.First()[11] is null ? null : Convert.ToDouble(g.First()[11]))).ToList();
-        return new PaperReportData(paper, ours, await PersistentMemoryAsync());
+        return new PaperReportData(paper, ours, await PersistentMemoryAsync(), await CurriculumAsync());
+    }
+
+    /// <summary>Every Omniglot run trained with a curriculum, with its final held-out accuracy by class count and sight once it has succeeded.</summary>
+    private async Task<IReadOnlyList<CurriculumRun>> CurriculumAsync()
+    {
+        var rows = (await Query("""
+            select r.id, r.name, r.model, trim(both ', ' from replace(mannlab.paper_variant(r.spec), 'curriculum', '')), r.status,
+                   (r.spec #>> '{task,curriculum,start}') || ' to ' || (r.spec #>> '{task,classes}') || ' classes, +' ||
+                   (r.spec #>> '{task,curriculum,add}') || ' every ' || to_char((r.spec #>> '{task,curriculum,every}')::int, 'FM999,999,999') || ' episodes',
+                   (r.spec #>> '{task,classes}')::int, a.classes, a.instance, a.accuracy
+            from mannlab.runs r left join mannlab.accuracy_by_classes a on a.run_id = r.id
+            where r.spec #> '{task,curriculum}' is not null and r.spec #>> '{dataset,source}' = 'omniglot'
+            order by r.name, r.sweep_index, r.id, a.classes, a.instance
+            """)).Rows;
+        return [.. rows.GroupBy(r => (string)r[0]!).Select(g => new CurriculumRun(g.Key, (string)g.First()[1]!, (string)g.First()[2]!,
+            (string)g.First()[3]!, (string)g.First()[4]!, (string)g.First()[5]!, Convert.ToInt32(g.First()[6]),
+            g.Where(r => r[7] is not null && r[9] is not null).GroupBy(r => Convert.ToInt32(r[7])).ToDictionary(c => c.Key,
+                c => (IReadOnlyDictionary<int, double>)c.ToDictionary(r => Convert.ToInt32(r[8]), r => Convert.ToDouble(r[9])))))];
     }
 
     /// <summary>Every Omniglot MANN run that has a twin differing only in memory.persistent, with its held-out curve at the 2nd sight.</summary>

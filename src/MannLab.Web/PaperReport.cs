@@ -116,6 +116,7 @@ public static partial class PaperReport
                 "sight", "accuracy", series, (0, 1))));
         }
         blocks.AddRange(PersistentMemory(data.PersistentMemory));
+        blocks.AddRange(Curriculum(data.Curriculum));
         return blocks;
     }
 

@@ -164,4 +164,37 @@ public class PaperTablesTests(PostgresFixture pg)
         pairs.Where(p => p.RunId != run.Id).Should().AllSatisfy(p => p.SecondSight.Should().BeEmpty());
         pairs.GroupBy(p => p.Setting).Should().HaveCount(2);
     }
+
+    [Fact]
+    public async Task The_report_gives_each_curriculum_run_its_final_accuracy_by_class_count_once_it_succeeded()
+    {
+        await Migrations.ApplyAsync(pg.DataSource);
+        var shipped = Shipped("curriculum.yaml");
+        var synthetic = Parse("small.yaml", "name: small\ndataset: {source: synthetic}\nmodel: {kind: lstm}\ntask: {classes: 6, curriculum: {start: 3}}\n");
+        var store = new RunStore(pg.DataSource);
+        await store.RegisterAsync(shipped);
+        await store.RegisterAsync(synthetic);
+        var run = shipped.Runs[0];
+        await using (var evaluated = pg.DataSource.CreateCommand($"""
+            update mannlab.runs set status = {RunStatus.Sql(RunStatus.Succeeded)} where id = '{run.Id}';
+            insert into mannlab.instance_accuracy (run_id, step, split, classes, instance, correct, total) values
+                ('{run.Id}', 50000, 'test', 25, 2, 10, 100),
+                ('{run.Id}', 100000, 'test', 25, 2, 70, 100), ('{run.Id}', 100000, 'test', 25, 10, 90, 100),
+                ('{run.Id}', 100000, 'test', 100, 2, 40, 100), ('{run.Id}', 100000, 'test', 5, 2, 95, 100),
+                ('{run.Id}', 100000, 'train', 25, 2, 99, 100);
+            """))
+            await evaluated.ExecuteNonQueryAsync();
+
+        var runs = (await new RunQueries(pg.DataSource).PaperReportAsync()).Curriculum;
+
+        runs.Select(r => (r.RunId, r.Variant, r.Status, r.Schedule, r.TaskClasses)).Should().Equal(
+            [(run.Id, "per-head rule, learned key strength, add vector", "succeeded", "15 to 25 classes, +1 every 10,000 episodes", 25),
+             (shipped.Runs[1].Id, "", "queued", "15 to 25 classes, +1 every 10,000 episodes", 25)],
+            "the Omniglot runs with a curriculum, the synthetic one left out");
+        var byClasses = runs[0].ByClasses;
+        byClasses.Keys.Order().Should().Equal(5, 25, 100);
+        byClasses[25].Should().Equal(new Dictionary<int, double> { [2] = 0.70, [10] = 0.90 }, "the final evaluation, not the earlier one");
+        byClasses[100][2].Should().Be(0.40);
+        runs[1].ByClasses.Should().BeEmpty();
+    }
 }

@@ -46,7 +46,7 @@ public class PaperReportTests
             new ReproducedRow("table1", 5, "mann", "table1-mann-extended", "per-head rule, learned key strength, add vector", spec,
                 ["aaaaaaaaaaaa", "bbbbbbbbbbbb"], Ours((1, 0.30, 0.02), (2, 0.85, 0.01), (3, 0.93, 0.01), (4, 0.94, 0.01), (5, 0.95, 0.01), (10, 0.985, 0.004)),
                 400000, 41.5),
-        ], []);
+        ], [], []);
     }
 
     [Fact]
@@ -145,5 +145,50 @@ public class PaperReportTests
         markdown.Should().Contain("The paper: at 5 classes (10 per class), persistent memory learns much more slowly, without the sudden jump. Verdict: holds: ");
         markdown.Should().Contain("The paper: at 10 classes (75 steps), persistent memory is barely hurt. Verdict: not judged yet: a run of the pair has not succeeded.");
         Regex.Matches(markdown, @"!\[persistent-memory-").Count.Should().Be(2, "a chart per pair");
+    }
+
+    private static Dictionary<int, double> ByClasses(params (int Classes, double Accuracy)[] points) => points.ToDictionary(p => p.Classes, p => p.Accuracy);
+
+    [Fact]
+    public void Decays_gradually_holds_for_a_steady_decline_and_not_for_a_cliff_a_rise_or_no_decline()
+    {
+        var steady = PaperReport.DecaysGradually(ByClasses((5, 0.90), (10, 0.85), (25, 0.75), (50, 0.65), (100, 0.54)));
+        steady.Holds.Should().BeTrue(steady.Figures);
+        steady.Figures.Should().Be("90.0% at 5 classes to 54.0% at 100; the largest step down, 50 to 100 classes, 11.0 points (31% of the decline)");
+        var cliff = PaperReport.DecaysGradually(ByClasses((5, 0.90), (10, 0.88), (25, 0.86), (50, 0.20), (100, 0.18)));
+        cliff.Holds.Should().BeFalse();
+        cliff.Figures.Should().EndWith("the largest step down, 25 to 50 classes, 66.0 points (92% of the decline)");
+        var rise = PaperReport.DecaysGradually(ByClasses((5, 0.60), (10, 0.70), (25, 0.55), (50, 0.50), (100, 0.45)));
+        rise.Holds.Should().BeFalse();
+        rise.Figures.Should().Contain("rises 5 to 10 by 10.0 points");
+        PaperReport.DecaysGradually(ByClasses((5, 0.5), (10, 0.5), (100, 0.5))).Holds.Should().BeFalse("no decline is no decay");
+    }
+
+    [Fact]
+    public void Each_curriculum_run_has_its_accuracy_against_classes_the_papers_claim_and_a_verdict_once_it_succeeded()
+    {
+        static IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> Table(params (int Classes, double Second, double Tenth)[] rows) =>
+            rows.ToDictionary(r => r.Classes, r => (IReadOnlyDictionary<int, double>)new Dictionary<int, double> { [1] = 0.0, [2] = r.Second, [10] = r.Tenth });
+        var learned = Table((5, 0.90, 0.97), (15, 0.80, 0.93), (25, 0.72, 0.90), (50, 0.60, 0.82), (100, 0.45, 0.70));
+        var data = Data() with
+        {
+            Curriculum =
+            [
+                new("gggggggggggg", "curriculum", "mann", "per-head rule", "succeeded", "15 to 25 classes, +1 every 10,000 episodes", 25, learned),
+                new("hhhhhhhhhhhh", "curriculum", "mann", "", "running", "15 to 25 classes, +1 every 10,000 episodes", 25, new Dictionary<int, IReadOnlyDictionary<int, double>>()),
+                new("iiiiiiiiiiii", "curriculum", "lstm", "", "succeeded", "15 to 25 classes, +1 every 10,000 episodes", 25,
+                    Table((5, 0.05, 0.06), (25, 0.02, 0.03), (100, 0.01, 0.01))),
+            ],
+        };
+        var markdown = PaperReport.Markdown(data, new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+
+        markdown.Should().Contain("## Curriculum and up to 100 classes (section 4.1)");
+        markdown.Should().Contain("## Curriculum: curriculum, mann (per-head rule)").And.Contain("Run gggggggggggg, succeeded: 15 to 25 classes, +1 every 10,000 episodes.");
+        markdown.Should().Contain("| classes | 1st | 2nd | 10th |").And.Contain("| 25 (trained for) | 0.0 | 72.0 | 90.0 |").And.Contain("| 100 | 0.0 | 45.0 | 70.0 |");
+        markdown.Should().Contain("Verdict: holds: 2nd sight yes, 90.0% at 5 classes to 45.0% at 100; the largest step down, 50 to 100 classes, 15.0 points (33% of the decline); " +
+                                  "10th sight yes, 97.0% at 5 classes to 70.0% at 100;");
+        markdown.Should().Contain("Run hhhhhhhhhhhh, running: 15 to 25 classes");
+        markdown.Should().Contain("Verdict: not judged: at its 25 classes the 2nd sight did not end 10 points above chance, so the model did not learn.");
+        Regex.Matches(markdown, @"!\[curriculum-").Count.Should().Be(2, "a chart per run evaluated: none for the run still training");
     }
 }
