@@ -48,5 +48,9 @@ public sealed class ClassCountTests(SiteFixture site)
         await using var web = await site.StartWeb(lab);
         var page = await site.Get(web.Address + $"/runs/{id}");
         page.Should().Contain("Final held-out accuracy against classes, by sight").And.Contain("Curriculum: classes of the training episodes");
+        var dashboard = await site.Get(web.Address + "/dashboards/curriculum?experiment=growing");
+        dashboard.Should().NotContain("class=\"error\"");
+        System.Text.RegularExpressions.Regex.Matches(dashboard, "<svg").Count.Should().BeGreaterThanOrEqualTo(3, "accuracy against classes, the curve, the schedule");
+        dashboard.Should().Contain("4 (trained for)");
     }
 }
