@@ -159,7 +159,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         if (lastEval.Count == 0) lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
         RecordNearestNeighbour(testSampler, codec, device, episode, maxInstance, report, lastEval);
         var byClasses = spec.Evaluation.Classes.Where(c => c != spec.Task.Classes)
-            .SelectMany(c => EvaluateAt(model, testSampler.WithClasses(c), codec, device, episode, maxInstance));
+            .SelectMany(c => Evaluate(model, testSampler.WithClasses(c), codec, device, episode, maxInstance, report: null));
         var completed = new TrainingResult(Outcome.Completed, episode, null, [.. lastEval, .. byClasses]);
         sink.Finished(completed);
         return completed;
@@ -207,33 +207,23 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
 
     /// <summary>
     /// Per-instance accuracy and loss on the fixed, seeded evaluation episodes (held-out classes,
-    /// no jitter), without gradients.
+    /// no jitter), without gradients, recorded as split "test" at the sampler's class count. With
+    /// <paramref name="report"/> null (an evaluation at another class count, evaluation.classes) no
+    /// metrics: the count is a dimension of the rows, and the views and pages read it from there.
     /// </summary>
     private IReadOnlyList<InstanceAccuracy> Evaluate(EpisodeModel model, EpisodeSampler sampler, LabelCodec codec, Device device,
-        long episode, int maxInstance, int[] report)
+        long episode, int maxInstance, int[]? report)
     {
         var (loss, tally) = Evaluation.Run(model, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
-        var metrics = new List<Metric> { new(episode, "eval_loss", loss), new(episode, "eval_accuracy", tally.Overall) };
-        metrics.AddRange(report.Select(k => new Metric(episode, $"eval_acc_{k}", tally.Accuracy(k))));
-        metrics.Add(new Metric(episode, TrainingMinutes, Trained.TotalMinutes));
-        var rows = tally.Rows(episode, "test", spec.Task.Classes, Enumerable.Range(1, maxInstance));
+        var metrics = new List<Metric>();
+        if (report is not null)
+        {
+            metrics.AddRange([new(episode, "eval_loss", loss), new(episode, "eval_accuracy", tally.Overall)]);
+            metrics.AddRange(report.Select(k => new Metric(episode, $"eval_acc_{k}", tally.Accuracy(k))));
+            metrics.Add(new Metric(episode, TrainingMinutes, Trained.TotalMinutes));
+        }
+        var rows = tally.Rows(episode, "test", sampler.ClassesAt(0), Enumerable.Range(1, maxInstance));
         sink.Record(metrics, rows);
-        return rows;
-    }
-
-    /// <summary>
-    /// The trained model on held-out episodes of another class count (evaluation.classes), the
-    /// task's shape at that count: recorded as split "test" at that count, with no metrics of its
-    /// own (the count is a dimension of the rows; the views and pages read it from there).
-    /// </summary>
-    private IReadOnlyList<InstanceAccuracy> EvaluateAt(EpisodeModel model, EpisodeSampler sampler, LabelCodec codec, Device device,
-        long episode, int maxInstance)
-    {
-        var classes = sampler.ClassesAt(0);
-        log?.Invoke($"evaluating at {classes} classes");
-        var (_, tally) = Evaluation.Run(model, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
-        var rows = tally.Rows(episode, "test", classes, Enumerable.Range(1, maxInstance));
-        sink.Record([], rows);
         return rows;
     }
 
