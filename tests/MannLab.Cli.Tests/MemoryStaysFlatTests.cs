@@ -72,6 +72,42 @@ public class MemoryStaysFlatTests : IDisposable
                                               $"over iterations {warmUp} to {iterations} (last {samples[^1].Bytes / 1e6:F0} MB)");
     }
 
+    /// <summary>
+    /// A curriculum changes the episode length at every step of it, and with it the shape of the
+    /// fused recurrence's workspace: the process must end up holding what the longest episode
+    /// needs, as a run at the final class count from the start does, not a workspace for every
+    /// length it went through. A paper-size memory (128 x 40, 4 heads) makes the workspace large:
+    /// about 90 MB at 200 steps of batch 16. Before the fix, the workspaces of the last 8 lengths
+    /// were kept, and the curriculum run ended hundreds of MB above the fixed one (BENCHMARKS.md, Reliability).
+    /// </summary>
+    [Fact]
+    public void A_curriculum_holds_the_memory_of_its_longest_episodes_not_of_every_length()
+    {
+        double LastResidentMb(string name, string task)
+        {
+            var file = _folder.Write($"{name}.yaml", $$$"""
+                name: {{{name}}}
+                dataset: {source: synthetic, image_size: 12, synthetic: {alphabets: 12, characters: 10, drawers: 12}}
+                task: {{{task}}}
+                model: {kind: mann, hidden: 64, memory: {slots: 128, width: 40, read_heads: 4}}
+                training: {optimizer: adam, lr: 1e-3, batch_size: 16, episodes: 960, seed: 5}
+                evaluation: {every: 1000000, episodes: 16}
+                checkpoint: {every: 1000000}
+                """);
+            var result = Mannlab.Run(_folder.Path, FixedGcBudget, "train", file, "--out", _folder.Sub(name));
+            result.ExitCode.Should().Be(0, result.Out + result.Err);
+            return File.ReadLines(_folder.Sub($"{name}/metrics.csv")).Skip(1).Select(l => l.Split(','))
+                .Where(p => p[1] == "resident_memory_mb").Select(p => double.Parse(p[2], CultureInfo.InvariantCulture)).Last();
+        }
+
+        // 5 to 20 classes of 10 steps each, one more class every batch: 16 lengths, then 20 classes for the remaining 44 batches.
+        var curriculum = LastResidentMb("curriculum", "{classes: 20, length_per_class: 10, curriculum: {start: 5, every: 16}}");
+        var fixedLength = LastResidentMb("fixed", "{classes: 20, length_per_class: 10}");
+
+        curriculum.Should().BeLessThan(fixedLength * 1.1,
+            $"after its curriculum, the run holds {curriculum:F0} MB against {fixedLength:F0} MB for 20 classes from the start");
+    }
+
     [Fact]
     public void Bench_keeps_resident_memory_flat_and_says_so()
     {

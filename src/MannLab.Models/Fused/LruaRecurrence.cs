@@ -71,24 +71,34 @@ public sealed class LruaRecurrence : autograd.SingleTensorFunction<LruaRecurrenc
         public sealed record Saved(LruaShape Shape, LruaWorkspace<T>[] Workspaces, long[] Generations, Tensor Projection, Tensor Recurrent,
             Tensor HeadWeight, Tensor HeadBias, Tensor Output);
 
-        /// <summary>Per thread, the workspaces of the shard shapes seen last (training's batch, and evaluation's last, smaller one).</summary>
+        /// <summary>Per thread, a workspace for each shard of the models seen last, most recent first.</summary>
         [ThreadStatic] private static List<(int Shard, LruaWorkspace<T> Workspace)>? workspaces;
         private const int KeptWorkspaces = 8;
 
-        /// <summary>Shard <paramref name="shard"/>'s workspace for <paramref name="shape"/>: shards of one shape never share one.</summary>
+        /// <summary>
+        /// Shard <paramref name="shard"/>'s workspace, serving <paramref name="shape"/>: shards never
+        /// share one. One that is too small is replaced by one holding both its capacity and the shape,
+        /// so memory follows the largest batch and episode seen, not the number of shapes.
+        /// </summary>
         private static LruaWorkspace<T> For(LruaShape shape, int shard)
         {
             var kept = workspaces ??= [];
-            var found = kept.FindIndex(w => w.Shard == shard && w.Workspace.Shape == shape);
-            var workspace = found >= 0 ? kept[found].Workspace : new LruaWorkspace<T>(shape);
+            var found = kept.FindIndex(w => w.Shard == shard && w.Workspace.IsFor(shape));
+            var workspace = found >= 0 ? kept[found].Workspace : null;
             if (found >= 0) kept.RemoveAt(found);
+            if (workspace is { } small && !small.Holds(shape))
+            {
+                small.Dispose(); // first, so that the two are never held at once
+                workspace = new LruaWorkspace<T>(shape with { Batch = Math.Max(shape.Batch, small.Capacity.Batch), Steps = Math.Max(shape.Steps, small.Capacity.Steps) });
+            }
+            workspace ??= new LruaWorkspace<T>(shape);
             kept.Insert(0, (shard, workspace));
             if (kept.Count > KeptWorkspaces)
             {
                 kept[^1].Workspace.Dispose();
                 kept.RemoveAt(kept.Count - 1);
             }
-            return workspace;
+            return workspace.Serve(shape);
         }
 
         /// <summary>The first episode of each of <paramref name="shards"/> near-equal shards of the batch, and the end.</summary>

@@ -20,56 +20,49 @@ public sealed record LruaShape(int Batch, int Steps, int Hidden, bool Lstm, int 
 }
 
 /// <summary>
-/// Everything one batch's forward keeps for its backward, allocated once per shape and reused by
-/// every batch of that shape (native memory, freed with it). <see cref="Generation"/> counts
+/// Everything one batch's forward keeps for its backward, in one native block sized for a
+/// capacity (the largest batch and steps it has served) and reused by every batch of the same
+/// model that fits, whatever its batch or episode length: a curriculum's growing episodes or an
+/// evaluation's smaller last batch reuse it, and a longer episode replaces it by one that holds
+/// both, so a process keeps one workspace per model and shard, not one per shape it ever saw.
+/// Every buffer is laid out by the shape it serves now. <see cref="Generation"/> counts
 /// forwards, so a backward can tell that a later forward overwrote what it needs.
 /// </summary>
 internal sealed unsafe class LruaWorkspace<T> : IDisposable where T : unmanaged
 {
-    private readonly List<nint> blocks = [];
+    private T* block;
+    private long taken;
 
-    public LruaWorkspace(LruaShape s)
+    public LruaWorkspace(LruaShape capacity)
     {
-        Shape = s;
-        long b = s.Batch, t = s.Steps, n = s.Slots, w = s.Width, r = s.Heads;
-        X = Alloc(b * t * s.RecurrentInputs);
-        Gates = Alloc(b * t * s.Gates);
-        Cells = Alloc(b * t * s.Hidden);
-        CellTanh = Alloc(b * t * s.Hidden);
-        HeadRaw = Alloc(b * t * s.HeadOutputs);
-        Head = Alloc(b * t * s.HeadOutputs);
-        KeyNorms = Alloc(t * b * r);
-        Keys = Alloc(t * b * r * w);
-        Memory = Alloc((t + 1) * b * n * w);
-        InverseNorms = Alloc(t * b * n);
-        Cosines = Alloc(t * b * r * n);
-        Reads = Alloc((t + 1) * b * r * n);
-        Writes = Alloc(t * b * r * n);
-        LeastUsed = Alloc((t + 1) * b * s.LeastUsedRows * n);
-        Keep = Alloc((t + 1) * b * n);
-        Usage = Alloc(b * n);
-        HeadGradients = Alloc(b * t * s.HeadOutputs);
-        MemoryGradient = Alloc(b * n * w);
-        ReadCarry = Alloc(b * r * n);
-        HiddenCarry = Alloc(b * s.Hidden);
-        CellCarry = Alloc(b * s.Hidden);
-        RecurrentGradient = Alloc(b * s.RecurrentInputs);
-        StepHidden = Alloc(b * s.Hidden);
-        ReadGradient = Alloc(b * r * w);
-        WeightGradient = Alloc(b * r * n);
-        CosineGradient = Alloc(b * r * n);
-        KeyGradient = Alloc(b * r * w);
-        AddGradient = Alloc(b * r * w);
-        WriteGradient = Alloc(b * r * n);
-        NormGradient = Alloc(b * n);
-        RecurrentWeightGradient = Alloc((long)s.Gates * s.RecurrentInputs);
-        HeadWeightGradient = Alloc((long)s.HeadOutputs * s.Hidden);
-        HeadBiasGradient = Alloc(s.HeadOutputs);
+        Capacity = Shape = capacity;
+        Lay(null); // sizes only
+        var bytes = (nuint)(taken * sizeof(T));
+        block = (T*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(block, bytes);
+        taken = 0;
+        Lay(block);
     }
 
-    public LruaShape Shape { get; }
+    /// <summary>The largest batch and episode length this workspace holds.</summary>
+    public LruaShape Capacity { get; }
+    /// <summary>The shape it serves now: the last forward's.</summary>
+    public LruaShape Shape { get; private set; }
     public long Generation { get; set; }
-    public bool Disposed { get; private set; }
+    public bool Disposed => block == null;
+
+    /// <summary>Whether <paramref name="shape"/> is this workspace's model: the same sizes and options but for batch and steps.</summary>
+    public bool IsFor(LruaShape shape) => shape with { Batch = Capacity.Batch, Steps = Capacity.Steps } == Capacity;
+
+    public bool Holds(LruaShape shape) => IsFor(shape) && shape.Batch <= Capacity.Batch && shape.Steps <= Capacity.Steps;
+
+    /// <summary>Lays the buffers out for <paramref name="shape"/>, which it must hold; what they held is then meaningless.</summary>
+    public LruaWorkspace<T> Serve(LruaShape shape)
+    {
+        if (!Holds(shape)) throw new ArgumentException($"a workspace for {Capacity} does not hold {shape}", nameof(shape));
+        Shape = shape;
+        return this;
+    }
 
     // Saved by the forward pass. [B, T, .] where the controller's GEMMs read them by step (rows
     // T apart); [T, B, .] for the memory's, one step at a time; memory and weights have T + 1
@@ -80,19 +73,60 @@ internal sealed unsafe class LruaWorkspace<T> : IDisposable where T : unmanaged
     public T* HeadGradients, MemoryGradient, ReadCarry, HiddenCarry, CellCarry, RecurrentGradient, StepHidden, ReadGradient, WeightGradient,
         CosineGradient, KeyGradient, AddGradient, WriteGradient, NormGradient, RecurrentWeightGradient, HeadWeightGradient, HeadBiasGradient;
 
-    private T* Alloc(long count)
+    /// <summary>Each buffer's place in the block at <paramref name="at"/>, sized by <see cref="Capacity"/>; with null, only the total.</summary>
+    private void Lay(T* at)
     {
-        var block = (T*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(T)), 64);
-        NativeMemory.Clear(block, (nuint)(count * sizeof(T)));
-        blocks.Add((nint)block);
-        return block;
+        var s = Capacity;
+        long b = s.Batch, t = s.Steps, n = s.Slots, w = s.Width, r = s.Heads;
+        X = Take(at, b * t * s.RecurrentInputs);
+        Gates = Take(at, b * t * s.Gates);
+        Cells = Take(at, b * t * s.Hidden);
+        CellTanh = Take(at, b * t * s.Hidden);
+        HeadRaw = Take(at, b * t * s.HeadOutputs);
+        Head = Take(at, b * t * s.HeadOutputs);
+        KeyNorms = Take(at, t * b * r);
+        Keys = Take(at, t * b * r * w);
+        Memory = Take(at, (t + 1) * b * n * w);
+        InverseNorms = Take(at, t * b * n);
+        Cosines = Take(at, t * b * r * n);
+        Reads = Take(at, (t + 1) * b * r * n);
+        Writes = Take(at, t * b * r * n);
+        LeastUsed = Take(at, (t + 1) * b * s.LeastUsedRows * n);
+        Keep = Take(at, (t + 1) * b * n);
+        Usage = Take(at, b * n);
+        HeadGradients = Take(at, b * t * s.HeadOutputs);
+        MemoryGradient = Take(at, b * n * w);
+        ReadCarry = Take(at, b * r * n);
+        HiddenCarry = Take(at, b * s.Hidden);
+        CellCarry = Take(at, b * s.Hidden);
+        RecurrentGradient = Take(at, b * s.RecurrentInputs);
+        StepHidden = Take(at, b * s.Hidden);
+        ReadGradient = Take(at, b * r * w);
+        WeightGradient = Take(at, b * r * n);
+        CosineGradient = Take(at, b * r * n);
+        KeyGradient = Take(at, b * r * w);
+        AddGradient = Take(at, b * r * w);
+        WriteGradient = Take(at, b * r * n);
+        NormGradient = Take(at, b * n);
+        RecurrentWeightGradient = Take(at, (long)s.Gates * s.RecurrentInputs);
+        HeadWeightGradient = Take(at, (long)s.HeadOutputs * s.Hidden);
+        HeadBiasGradient = Take(at, s.HeadOutputs);
+    }
+
+    /// <summary>The next <paramref name="count"/> elements of the block, each buffer starting on a 64-byte line.</summary>
+    private T* Take(T* at, long count)
+    {
+        var start = at + taken;
+        var perLine = 64 / sizeof(T);
+        taken += (count + perLine - 1) / perLine * perLine;
+        return start;
     }
 
     public void Dispose()
     {
-        foreach (var block in blocks) NativeMemory.AlignedFree((void*)block);
-        blocks.Clear();
-        Disposed = true;
+        if (block == null) return;
+        NativeMemory.AlignedFree(block);
+        block = null;
     }
 }
 
