@@ -76,7 +76,7 @@ public static class InspectCommand
         var header = CheckpointHeader.Read(checkpoint);
         set_num_threads(spec.Training.Threads);
         var prepared = Datasets.Prepare(spec, log);
-        var (_, test) = prepared.Samplers(spec);
+        var (_, test, _) = prepared.Samplers(spec);
         using var model = (Models.MannModel)ModelFactory.Create(spec.Model, test.ImagePixels, test.Codec);
         Checkpoint.LoadModel(checkpoint, model);
         title = MemoryPicture.Title(spec, header.RunId, header.Episode, episode);

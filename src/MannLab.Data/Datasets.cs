@@ -10,11 +10,16 @@ public sealed record PreparedData(GlyphSet Set, DataSplit Split, IReadOnlyList<C
     /// The training sampler (augmented, seeded by the training seed) and the evaluation sampler
     /// (no jitter, seeded by the split seed, so runs that differ only in their training seed or
     /// model are evaluated on the very same episodes), on disjoint classes. Training follows the
-    /// task's curriculum, if it has one; evaluation poses the task's classes, where the curriculum leads.
+    /// task's curriculum, if it has one; evaluation poses the task's classes, where the curriculum
+    /// leads, and <c>ByClasses</c> each other count of evaluation.classes on the same episodes. All
+    /// are made here, so a split with too few classes for any of them fails before training, not after.
     /// </summary>
-    public (EpisodeSampler Train, EpisodeSampler Test) Samplers(Spec.Spec spec) =>
-        (new EpisodeSampler(Set, TrainClasses, spec.Task, spec.Dataset.Augment, spec.Training.Seed, stream: 1),
-         new EpisodeSampler(Set, TestClasses, spec.Task, augment: null, spec.Dataset.SplitSeed, stream: 2).WithClasses(spec.Task.Classes));
+    public (EpisodeSampler Train, EpisodeSampler Test, IReadOnlyList<EpisodeSampler> ByClasses) Samplers(Spec.Spec spec)
+    {
+        var test = new EpisodeSampler(Set, TestClasses, spec.Task, augment: null, spec.Dataset.SplitSeed, stream: 2).WithClasses(spec.Task.Classes);
+        return (new EpisodeSampler(Set, TrainClasses, spec.Task, spec.Dataset.Augment, spec.Training.Seed, stream: 1), test,
+            [.. spec.Evaluation.Classes.Where(c => c != spec.Task.Classes).Select(test.WithClasses)]);
+    }
 }
 
 /// <summary>Where Omniglot is looked for, and what said so.</summary>

@@ -69,7 +69,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         var t = spec.Training;
         var device = TorchRuntime.Configure(t.Threads, t.Device);
         var data = Datasets.Prepare(spec, log);
-        var (trainSampler, testSampler) = data.Samplers(spec);
+        var (trainSampler, testSampler, byClassesSamplers) = data.Samplers(spec);
         var codec = trainSampler.Codec;
         var report = spec.Evaluation.Instances.ToArray();
         var maxInstance = report.Max();
@@ -80,7 +80,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         if (spec.EpisodesToTrain == 0)
         {
             sink.Started(0, TorchEnvironment.Capture(device, t.Threads));
-            return Finish(model, testSampler, codec, device, 0, maxInstance, report, []);
+            return Finish(model, testSampler, byClassesSamplers, codec, device, 0, maxInstance, report, []);
         }
         // Listed once: each of TorchSharp's parameters() calls leaves some native memory behind.
         var parameters = model.parameters().ToArray();
@@ -145,7 +145,7 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
             progress?.Invoke(new TrainingProgress(episode, total, rate, trainLoss, trainAccuracy, lastEvalAccuracy, iteration));
             AfterIteration?.Invoke(iteration);
         }
-        return Finish(model, testSampler, codec, device, episode, maxInstance, report, lastEval);
+        return Finish(model, testSampler, byClassesSamplers, codec, device, episode, maxInstance, report, lastEval);
     }
 
     /// <summary>
@@ -153,13 +153,12 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     /// came after its last training step: a resumed finished run, or a model with nothing to learn),
     /// and the raw-pixel kNN on the same episodes.
     /// </summary>
-    private TrainingResult Finish(EpisodeModel model, EpisodeSampler testSampler, LabelCodec codec, Device device, long episode, int maxInstance,
+    private TrainingResult Finish(EpisodeModel model, EpisodeSampler testSampler, IReadOnlyList<EpisodeSampler> byClassesSamplers, LabelCodec codec, Device device, long episode, int maxInstance,
         int[] report, IReadOnlyList<InstanceAccuracy> lastEval)
     {
         if (lastEval.Count == 0) lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
         RecordNearestNeighbour(testSampler, codec, device, episode, maxInstance, report, lastEval);
-        var byClasses = spec.Evaluation.Classes.Where(c => c != spec.Task.Classes)
-            .SelectMany(c => Evaluate(model, testSampler.WithClasses(c), codec, device, episode, maxInstance, report: null));
+        var byClasses = byClassesSamplers.SelectMany(sampler => Evaluate(model, sampler, codec, device, episode, maxInstance, report: null));
         var completed = new TrainingResult(Outcome.Completed, episode, null, [.. lastEval, .. byClasses]);
         sink.Finished(completed);
         return completed;

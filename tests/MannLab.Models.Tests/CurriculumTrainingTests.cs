@@ -48,14 +48,28 @@ public class CurriculumTrainingTests : IDisposable
     }
 
     [Fact]
+    public void A_class_count_the_held_out_side_cannot_pose_fails_the_run_before_any_training()
+    {
+        // String labels name up to 3,125 classes, but the held-out side of 48 synthetic characters has far fewer than 3,000: the run fails at its start, not after training.
+        var run = TrainingFolder.Spec(Yaml.Replace("classes: [2, 4, 12]}", "classes: [2, 3000]}"));
+        var (sink, folder) = _folder.Sink(run, "too-many");
+        var result = new Trainer(run.Spec, run.Id, sink.CheckpointFile, sink).Run();
+
+        result.Outcome.Should().Be(Outcome.Failed);
+        result.Reason.Should().Contain("an episode needs 3000 classes but this side of the split has only");
+        File.Exists(Path.Combine(folder, "metrics.csv")).Should().BeFalse("no training step ran");
+        File.Exists(sink.CheckpointFile).Should().BeFalse();
+    }
+
+    [Fact]
     public void String_labels_at_100_classes_keep_the_output_layer_at_five_softmaxes_of_five()
     {
         var run = TrainingFolder.Spec(TrainingFolder.SmallMann.Replace("task: {classes: 3, instances: 4}", "task: {classes: 3, instances: 4, labels: string}")
             .Replace("instances: [1, 2, 4]}", "instances: [1, 2, 4], classes: [100]}").Replace("alphabets: 6", "alphabets: 40"));
         var data = MannLab.Data.Datasets.Prepare(run.Spec);
-        var (train, test) = data.Samplers(run.Spec);
+        var (train, _, byClasses) = data.Samplers(run.Spec);
         using var model = ModelFactory.Create(run.Spec.Model, train.ImagePixels, train.Codec);
-        var batch = test.WithClasses(100).Batch(0, 2);
+        var batch = byClasses.Single().Batch(0, 2);
         (batch.Classes, batch.Steps).Should().Be((100, 400));
         batch.Labels.Take(400).Distinct().Should().HaveCount(100, "3,125 strings name 100 classes apart");
         using var scope = TorchSharp.torch.NewDisposeScope();

@@ -89,7 +89,7 @@ public class NearestNeighbourTests : IDisposable
         string[] Split(string split) => [.. rows.Where(r => r[1] == split).Select(r => string.Join(",", r.Where((_, i) => i != 1)))];
         Split("test").Should().HaveCount(4).And.Equal(Split("knn"));
         // What every other run records as its knn split: the baseline scored on the same held-out episodes.
-        var (_, heldOut) = Datasets.Prepare(run.Spec).Samplers(run.Spec);
+        var (_, heldOut, _) = Datasets.Prepare(run.Spec).Samplers(run.Spec);
         using var baseline = new NearestNeighbourModel(KnnFeatures.RawPixels, heldOut.ImagePixels);
         var (_, tally) = MannLab.Training.Evaluation.Run(baseline, heldOut, heldOut.Codec, CPU, run.Spec.Evaluation.Episodes, run.Spec.Training.BatchSize, 4);
         result.FinalEvaluation.Should().Equal(tally.Rows(0, "test", run.Spec.Task.Classes, Enumerable.Range(1, 4)));

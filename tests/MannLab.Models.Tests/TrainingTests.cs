@@ -67,7 +67,7 @@ public class TrainingTests : IDisposable
     public void The_optimiser_step_takes_the_learning_rate_it_is_given()
     {
         var run = TrainingFolder.Spec(TrainingFolder.SmallMann);
-        var (train, _) = MannLab.Data.Datasets.Prepare(run.Spec).Samplers(run.Spec);
+        var (train, _, _) = MannLab.Data.Datasets.Prepare(run.Spec).Samplers(run.Spec);
         using var model = ModelFactory.Create(run.Spec.Model, train.ImagePixels, train.Codec);
         var parameters = model.parameters().ToArray();
         var before = parameters.Select(p => p.detach().clone()).ToArray();
