@@ -140,11 +140,13 @@ public static class DataCommands
             }
             var run = experiment.Runs[k].Spec;
             var prepared = Datasets.Prepare(run, message => Console.Error.WriteLine(message));
-            var (train, test) = prepared.Samplers(run);
+            var (train, test, _) = prepared.Samplers(run);
             var isTrain = parse.GetValue(split) == "train";
             var sampler = isTrain ? train : test;
             var index = parse.GetValue(episode);
-            var batch = sampler.Batch(index, 1);
+            // Training poses a batch's episodes at the class count of the batch's first (EpisodeSampler.Batch):
+            // under a curriculum, that is what this episode was trained at.
+            var batch = sampler.WithClasses(sampler.ClassesAt(index - index % run.Training.BatchSize)).Batch(index, 1);
             var title = $"{run.Name}: {(isTrain ? "training" : "test")} episode {index}, {SpecFiles.Describe(run.Task)}; {prepared.Set.Source}";
             var file = parse.GetValue(output)!;
             File.WriteAllBytes(file, EpisodeImage.Png(batch, 0, sampler.Codec, prepared.Set.ImageSize, title));

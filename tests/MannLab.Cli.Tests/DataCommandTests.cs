@@ -141,6 +141,20 @@ public class DataCommandTests : IDisposable
     }
 
     [Fact]
+    public void Show_under_a_curriculum_draws_an_episode_at_the_class_count_it_was_trained_at()
+    {
+        // Batches of 16 take the class count of their first episode: episode 25 is in the batch
+        // from 16, trained at 2 + 16 / 10 = 3 classes (15 steps), not at 2 + 25 / 10 = 4.
+        _folder.Write("c.yaml", "name: c\nmodel: {kind: lstm}\ndataset:\n  source: synthetic\n  synthetic: {alphabets: 4, characters: 5, drawers: 10}\n" +
+                                "task: {classes: 5, length_per_class: 5, curriculum: {start: 2, every: 10}}\ntraining: {batch_size: 16}\n");
+
+        var result = Mannlab.Run(_folder.Path, "data", "show", "c.yaml", "--split", "train", "--episode", "25", "--out", "c.png");
+
+        result.ExitCode.Should().Be(0, result.Err);
+        result.Out.Should().Contain("15 steps of c: training episode 25");
+    }
+
+    [Fact]
     public void Show_of_a_point_outside_the_sweep_is_an_error()
     {
         _folder.Write("s.yaml", "name: s\nmodel: {kind: lstm}\ndataset: {source: synthetic}\n");
