@@ -37,23 +37,29 @@ let reference (table: string) (classes: int) (model: string) : Spec option =
     | _ -> None
 
 /// Keys that leave what is trained and measured as the paper did it: which seed, how often and on
-/// how many held-out episodes a run is evaluated, where the data is, and what runs it.
+/// how many held-out episodes a run is evaluated (and at which other class counts, after
+/// training), where the data is, and what runs it.
 let private bookkeeping =
     set [ "training.seed"; "training.device"; "training.threads"; "dataset.path"; "evaluation.every"
-          "evaluation.episodes"; "evaluation.instances"; "checkpoint.every" ]
+          "evaluation.episodes"; "evaluation.instances"; "evaluation.classes"; "checkpoint.every" ]
 
 /// Each key, in the schema's order, whose value in a run's spec is not the paper's: (path, the
 /// run's value, the paper's). A key that applies on one side only (momentum beside Adam) is left
-/// out: the key that decides where it applies (the optimizer) differs already.
+/// out: the key that decides where it applies (the optimizer) differs already. The task's keys
+/// are the exception: no key decides its shape (instances, length or length per class) or its
+/// curriculum, so there a key set on one side only is a difference, "none" on the other.
 /// A kNN is compared on its data, task and model alone: on raw pixels the training keys do nothing,
 /// and for the autoencoder the paper gives no optimiser or budget (only that it saw 3x the MANN's
 /// data), so MannLab's defaults there would be no statement of the paper's.
 let differences (spec: Spec) (paper: Spec) =
     let trainingKey (path: string) = path.StartsWith(Schema.Sections.training.Path + ".")
+    let taskKey (path: string) = path.StartsWith(Schema.Sections.task.Path + ".")
     let trainingKnown = match paper.Model with Knn _ -> false | FeedForward _ | Lstm _ | Mann _ -> true
     [ for f in Schema.fields do
           if f.Trained && f.Path <> Schema.name.Path && not (bookkeeping.Contains f.Path)
              && (trainingKnown || not (trainingKey f.Path)) then
               match f.Of spec, f.Of paper with
               | Some ours, Some theirs when ours <> theirs -> yield f.Path, Schema.show ours, Schema.show theirs
+              | Some ours, None when taskKey f.Path -> yield f.Path, Schema.show ours, "none"
+              | None, Some theirs when taskKey f.Path -> yield f.Path, "none", Schema.show theirs
               | _ -> () ]

@@ -43,6 +43,16 @@ public class PaperTablesTests
     }
 
     [Fact]
+    public void Another_episode_shape_or_a_curriculum_departs_but_evaluating_at_other_class_counts_does_not()
+    {
+        var run = SpecText.Valid("name: x\ntask: {classes: 5, length_per_class: 10, curriculum: {start: 2}}\nmodel: {kind: mann}\n" +
+                                 "evaluation: {classes: [2, 4]}\n").Runs[0].Spec;
+        PaperTables.differences(run, PaperTables.reference("table1", 5, "mann")!.Value).Select(d => $"{d.Item1}: {d.Item2} (paper: {d.Item3})").Should().Equal(
+            "task.instances: none (paper: 10)", "task.length_per_class: 10 (paper: none)", "task.curriculum.start: 2 (paper: none)",
+            "task.curriculum.add: 1 (paper: none)", "task.curriculum.every: 10000 (paper: none)");
+    }
+
+    [Fact]
     public void A_knn_departs_in_no_training_setting()
     {
         var run = SpecText.Valid("name: x\ntask: {classes: 5, labels: string}\nmodel: {kind: knn}\ntraining: {optimizer: adam, episodes: 10}\n").Runs[0].Spec;
