@@ -27,6 +27,7 @@ public static partial class PaperReport
     public static (bool Holds, string Figures) DecaysGradually(IReadOnlyDictionary<int, double> byClasses)
     {
         var counts = byClasses.Keys.Order().ToList();
+        if (counts.Count < 2) throw new ArgumentException("a decay needs accuracy at two class counts or more", nameof(byClasses));
         var (fewest, most) = (byClasses[counts[0]], byClasses[counts[^1]]);
         var decline = fewest - most;
         var steps = counts.Zip(counts.Skip(1)).Select(p => (From: p.First, To: p.Second, Loss: byClasses[p.First] - byClasses[p.Second])).ToList();
@@ -83,8 +84,10 @@ public static partial class PaperReport
         if (!run.ByClasses.TryGetValue(run.TaskClasses, out var trained) || !trained.TryGetValue(2, out var second) || second < chance + CurriculumLearnedMargin)
             return string.Create(CultureInfo.InvariantCulture,
                 $"not judged: at its {run.TaskClasses} classes the 2nd sight did not end {100 * CurriculumLearnedMargin:F0} points above chance, so the model did not learn");
-        var judged = sights.Where(k => k > 1).Select(k => (Sight: k, Verdict: DecaysGradually(run.ByClasses.Where(c => c.Value.ContainsKey(k))
-            .ToDictionary(c => c.Key, c => c.Value[k])))).ToList();
+        // A sight is judged where three class counts or more had it (a long sight may be missing where classes are many and episodes short).
+        var judged = sights.Where(k => k > 1)
+            .Select(k => (Sight: k, ByClasses: run.ByClasses.Where(c => c.Value.ContainsKey(k)).ToDictionary(c => c.Key, c => c.Value[k])))
+            .Where(s => s.ByClasses.Count >= 3).Select(s => (s.Sight, Verdict: DecaysGradually(s.ByClasses))).ToList();
         return (judged.All(j => j.Verdict.Holds) ? "holds" : "does not hold") + ": " +
                string.Join("; ", judged.Select(j => $"{RunFormat.Ordinal(j.Sight)} sight {(j.Verdict.Holds ? "yes" : "no")}, {j.Verdict.Figures}"));
     }

@@ -162,6 +162,7 @@ public class PaperReportTests
         rise.Holds.Should().BeFalse();
         rise.Figures.Should().Contain("rises 5 to 10 by 10.0 points");
         PaperReport.DecaysGradually(ByClasses((5, 0.5), (10, 0.5), (100, 0.5))).Holds.Should().BeFalse("no decline is no decay");
+        FluentActions.Invoking(() => PaperReport.DecaysGradually(ByClasses((5, 0.5)))).Should().Throw<ArgumentException>().WithMessage("a decay needs*");
     }
 
     [Fact]
@@ -190,5 +191,14 @@ public class PaperReportTests
         markdown.Should().Contain("Run hhhhhhhhhhhh, running: 15 to 25 classes");
         markdown.Should().Contain("Verdict: not judged: at its 25 classes the 2nd sight did not end 10 points above chance, so the model did not learn.");
         Regex.Matches(markdown, @"!\[curriculum-").Count.Should().Be(2, "a chart per run evaluated: none for the run still training");
+
+        // A sight that two class counts only had is not judged: the 10th, in short episodes of many classes.
+        var shortEpisodes = new Dictionary<int, IReadOnlyDictionary<int, double>>
+        {
+            [5] = new Dictionary<int, double> { [1] = 0, [2] = 0.9, [10] = 0.97 }, [15] = new Dictionary<int, double> { [1] = 0, [2] = 0.8, [10] = 0.9 },
+            [25] = new Dictionary<int, double> { [1] = 0, [2] = 0.7 }, [50] = new Dictionary<int, double> { [1] = 0, [2] = 0.6 },
+        };
+        var one = PaperReport.Markdown(data with { Curriculum = [data.Curriculum[0] with { ByClasses = shortEpisodes }] }, new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+        one.Should().Contain("Verdict: holds: 2nd sight yes, 90.0% at 5 classes to 60.0% at 50; the largest step down, 15 to 25 classes, 10.0 points (33% of the decline).");
     }
 }
