@@ -24,14 +24,15 @@ public static class RunRecord
         return Lines(metrics);
     }
 
-    /// <summary>instances.csv's rows without the accuracy column, which the database derives.</summary>
-    public static List<string> InstancesOf(string folder) => [.. Csv(folder, "instances.csv").Select(p => string.Join(',', p[..5])).Order(StringComparer.Ordinal)];
+    /// <summary>instances.csv's rows without the accuracy column, which the database derives: step, split, instance, correct, total, classes.</summary>
+    public static List<string> InstancesOf(string folder) =>
+        [.. Csv(folder, "instances.csv").Select(p => string.Join(',', [.. p[..5], p[6]])).Order(StringComparer.Ordinal)];
 
     public static async Task<List<string>> InstancesOf(NpgsqlDataSource db, string run)
     {
         var instances = new List<string>();
         await using var command = db.CreateCommand(
-            "select step || ',' || split || ',' || instance || ',' || correct || ',' || total from mannlab.instance_accuracy where run_id = @run");
+            "select step || ',' || split || ',' || instance || ',' || correct || ',' || total || ',' || classes from mannlab.instance_accuracy where run_id = @run");
         command.Parameters.AddWithValue("run", run);
         await using var rows = await command.ExecuteReaderAsync();
         while (await rows.ReadAsync()) instances.Add(rows.GetString(0));
