@@ -32,14 +32,17 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     {
         Directory.CreateDirectory(folder);
         SafeFile.WriteText(Path.Combine(folder, "spec.json"), JsonNode.Parse(specJson)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Truncate(MetricsCsv, "episode,name,value", episode);
+        Truncate(MetricsCsv, "episode,name,value", episode, line => line);
         _series.Clear();
         foreach (var line in File.ReadLines(MetricsCsv).Skip(1))
         {
             var parts = line.Split(',');
             Add(long.Parse(parts[0], Invariant), parts[1], double.Parse(parts[2], Invariant));
         }
-        Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy,classes", episode);
+        // A folder written before tallies had a class count (no curriculum then): its rows are at the task's classes.
+        var taskClasses = JsonNode.Parse(specJson)!["task"]!["classes"]!.GetValue<int>();
+        Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy,classes", episode,
+            line => line.Count(c => c == ',') == 5 ? string.Create(Invariant, $"{line},{taskClasses}") : line);
         _run["environment"] = JsonSerializer.SerializeToNode(environment);
         _run["status"] = RunStatus.Running;
         _run["started_at"] = DateTimeOffset.UtcNow.ToString("O");
@@ -47,11 +50,11 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         WriteRun();
     }
 
-    /// <summary>Keeps the header and the rows at or before <paramref name="episode"/>.</summary>
-    private static void Truncate(string file, string header, long episode)
+    /// <summary>Keeps the header and the rows at or before <paramref name="episode"/>, each in <paramref name="current"/> form.</summary>
+    private static void Truncate(string file, string header, long episode, Func<string, string> current)
     {
         var kept = File.Exists(file)
-            ? File.ReadLines(file).Skip(1).Where(l => long.Parse(l[..l.IndexOf(',')], Invariant) <= episode).ToList()
+            ? File.ReadLines(file).Skip(1).Where(l => long.Parse(l[..l.IndexOf(',')], Invariant) <= episode).Select(current).ToList()
             : [];
         SafeFile.WriteLines(file, [header, .. kept]);
     }
