@@ -144,12 +144,12 @@ public static class DataCommands
             var isTrain = parse.GetValue(split) == "train";
             var sampler = isTrain ? train : test;
             var index = parse.GetValue(episode);
-            // Training poses a batch's episodes at the class count of the batch's first (EpisodeSampler.Batch):
-            // under a curriculum, that is what this episode was trained at.
-            var batch = sampler.WithClasses(sampler.ClassesAt(index - index % run.Training.BatchSize)).Batch(index, 1);
+            // Drawn within its training batch, so that EpisodeSampler.Batch gives it the class count it was trained at (a curriculum's).
+            var first = index - index % run.Training.BatchSize;
+            var batch = sampler.Batch(first, (int)(index - first) + 1);
             var title = $"{run.Name}: {(isTrain ? "training" : "test")} episode {index}, {SpecFiles.Describe(run.Task)}; {prepared.Set.Source}";
             var file = parse.GetValue(output)!;
-            File.WriteAllBytes(file, EpisodeImage.Png(batch, 0, sampler.Codec, prepared.Set.ImageSize, title));
+            File.WriteAllBytes(file, EpisodeImage.Png(batch, (int)(index - first), sampler.Codec, prepared.Set.ImageSize, title));
             Console.WriteLine($"{file}: {batch.Steps} steps of {title}");
             return 0;
         }));

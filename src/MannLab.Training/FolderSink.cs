@@ -31,8 +31,9 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     public void Started(long episode, RunEnvironment environment)
     {
         Directory.CreateDirectory(folder);
-        SafeFile.WriteText(Path.Combine(folder, "spec.json"), JsonNode.Parse(specJson)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Truncate(MetricsCsv, "episode,name,value", episode, line => line);
+        var spec = JsonNode.Parse(specJson)!;
+        SafeFile.WriteText(Path.Combine(folder, "spec.json"), spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Truncate(MetricsCsv, "episode,name,value", episode);
         _series.Clear();
         foreach (var line in File.ReadLines(MetricsCsv).Skip(1))
         {
@@ -40,7 +41,7 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
             Add(long.Parse(parts[0], Invariant), parts[1], double.Parse(parts[2], Invariant));
         }
         // A folder written before tallies had a class count (no curriculum then): its rows are at the task's classes.
-        var taskClasses = JsonNode.Parse(specJson)!["task"]!["classes"]!.GetValue<int>();
+        var taskClasses = spec["task"]!["classes"]!.GetValue<int>();
         Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy,classes", episode,
             line => line.Count(c => c == ',') == 5 ? string.Create(Invariant, $"{line},{taskClasses}") : line);
         _run["environment"] = JsonSerializer.SerializeToNode(environment);
@@ -50,11 +51,11 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
         WriteRun();
     }
 
-    /// <summary>Keeps the header and the rows at or before <paramref name="episode"/>, each in <paramref name="current"/> form.</summary>
-    private static void Truncate(string file, string header, long episode, Func<string, string> current)
+    /// <summary>Keeps the header and the rows at or before <paramref name="episode"/>, each in <paramref name="current"/> form (as they are, without it).</summary>
+    private static void Truncate(string file, string header, long episode, Func<string, string>? current = null)
     {
         var kept = File.Exists(file)
-            ? File.ReadLines(file).Skip(1).Where(l => long.Parse(l[..l.IndexOf(',')], Invariant) <= episode).Select(current).ToList()
+            ? File.ReadLines(file).Skip(1).Where(l => long.Parse(l[..l.IndexOf(',')], Invariant) <= episode).Select(current ?? (line => line)).ToList()
             : [];
         SafeFile.WriteLines(file, [header, .. kept]);
     }
