@@ -67,7 +67,7 @@ public static class TrainCommand
             switch (result.Outcome)
             {
                 case Outcome.Completed:
-                    Console.Write(FolderSink.FinalTable(result.FinalEvaluation));
+                    if (result.FinalEvaluation.Count > 0) Console.Write(FolderSink.FinalTable(result.FinalEvaluation));
                     Console.WriteLine($"results in {folder}");
                     return TrainingExitCode.Completed;
                 case Outcome.Interrupted:
@@ -98,20 +98,22 @@ public static class TrainCommand
     {
         private readonly bool _terminal = !Console.IsOutputRedirected;
         private DateTime _last = DateTime.MinValue;
-        private IReadOnlyDictionary<int, double>? _lastEval;
+        private object? _lastEval;
         private bool _open;
 
         public void Show(TrainingProgress p)
         {
-            var evaluated = p.EvalAccuracy is not null && !ReferenceEquals(p.EvalAccuracy, _lastEval);
-            _lastEval = p.EvalAccuracy;
+            var heldOut = (object?)p.EvalAccuracy ?? p.HeldOut;
+            var evaluated = heldOut is not null && !ReferenceEquals(heldOut, _lastEval);
+            _lastEval = heldOut;
             var now = DateTime.UtcNow;
             if (_terminal ? now - _last < TimeSpan.FromMilliseconds(250) && !evaluated : !evaluated) return;
             _last = now;
             string Accuracies(IReadOnlyDictionary<int, double> a) =>
                 string.Join(" ", new[] { 1, 2, 5, 10 }.Where(a.ContainsKey).Select(k => $"{RunFormat.Ordinal(k)} {100 * a[k]:F0}%"));
-            var line = $"episode {p.Episode}/{p.TotalEpisodes}  {p.EpisodesPerSecond:F0} ep/s  loss {p.TrainLoss:F3}  train {Accuracies(p.TrainAccuracy)}" +
-                       (p.EvalAccuracy is { } e ? $"  | held-out {Accuracies(e)}" : "");
+            var line = $"episode {p.Episode}/{p.TotalEpisodes}  {p.EpisodesPerSecond:F0} ep/s  loss {p.TrainLoss:F3}" +
+                       (p.TrainAccuracy.Count > 0 ? $"  train {Accuracies(p.TrainAccuracy)}" : "") +
+                       (p.EvalAccuracy is { } e ? $"  | held-out {Accuracies(e)}" : p.HeldOut is { } h ? $"  | {h}" : "");
             if (_terminal)
             {
                 Console.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 160))[..Math.Min(line.Length + 10, Math.Max(1, Console.WindowWidth - 1))]);

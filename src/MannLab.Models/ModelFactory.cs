@@ -8,21 +8,24 @@ public static class ModelFactory
 {
     /// <param name="pixels">Image pixels per step.</param>
     /// <param name="codec">The label encoding: its vector width is part of the input, and sets the outputs.</param>
-    public static EpisodeModel Create(Model model, int pixels, LabelCodec codec)
+    public static EpisodeModel Create(Model model, int pixels, LabelCodec codec) =>
+        model is Model.Knn k
+            ? new NearestNeighbourModel(k.features, pixels)
+            // N classes, or 5 characters x 5 symbols
+            : Learner(model, pixels + codec.VectorWidth, codec.VectorWidth);
+
+    /// <summary>A regression's model: input [x_t, y_{t-1}], output y_t's mean and log-variance (GaussianOutput).</summary>
+    public static EpisodeModel ForRegression(Model model, int dimensions) => Learner(model, dimensions + 1, GaussianOutput.Width);
+
+    private static EpisodeModel Learner(Model model, int inputs, int outputs) => model switch
     {
-        var inputs = pixels + codec.VectorWidth;
-        var outputs = codec.VectorWidth; // N classes, or 5 characters x 5 symbols
-        return model switch
-        {
-            Model.FeedForward f => new FeedForwardModel(inputs, f.hidden, outputs),
-            Model.Lstm l => new LstmModel(inputs, l.hidden, outputs),
-            // Controller, memory, output: the order their weights are drawn in.
-            Model.Mann { mann: var m } => new MannModel(Controller.Create(m.Controller, inputs, m.Hidden, m.Memory.ReadHeads * m.Memory.Width),
-                Memory(m), outputs),
-            Model.Knn k => new NearestNeighbourModel(k.features, pixels),
-            _ => throw new ArgumentOutOfRangeException(nameof(model)),
-        };
-    }
+        Model.FeedForward f => new FeedForwardModel(inputs, f.hidden, outputs),
+        Model.Lstm l => new LstmModel(inputs, l.hidden, outputs),
+        // Controller, memory, output: the order their weights are drawn in.
+        Model.Mann { mann: var m } => new MannModel(Controller.Create(m.Controller, inputs, m.Hidden, m.Memory.ReadHeads * m.Memory.Width),
+            Memory(m), outputs),
+        _ => throw new ArgumentOutOfRangeException(nameof(model), $"a {Schema.kindOf(model)} model has no controller"),
+    };
 
     /// <summary>The external memory a MANN spec names, read by its controller's h_t.</summary>
     public static ExternalMemory Memory(Spec.MannModel m) => m.Access switch

@@ -94,6 +94,7 @@ module Sections =
     let augment = SectionName "dataset.augment"
     let task = SectionName "task"
     let curriculum = SectionName "task.curriculum"
+    let regression = SectionName "task.regression"
     let model = SectionName "model"
     let memory = SectionName "model.memory"
     let autoencoder = SectionName "model.autoencoder"
@@ -139,6 +140,20 @@ let curriculumStart = whole "task.curriculum.start" unchecked
 /// The paper's: one more class every 10,000 episodes.
 let curriculumAdd = whole "task.curriculum.add" (positive "add") |> defaults 1
 let curriculumEvery = whole "task.curriculum.every" (positive "every") |> defaults 10_000
+
+/// MannLab's defaults for the GP prior: the paper states its setting only qualitatively.
+let taskKind = words "task.kind" [ "classification", true; "regression", false ] |> defaults true
+let private oneToThree =
+    { Test = (fun d -> if d >= 1 && d <= 3 then None else Some(sprintf "must be 1, 2 or 3, got %d" d))
+      Shown = "1, 2 or 3" }
+let dimensions = whole "task.regression.dimensions" oneToThree |> defaults 1
+let points = whole "task.regression.points" (positive "points") |> defaults 50
+let inputLow = real "task.regression.x_low" unchecked |> defaults -1.0
+/// Above x_low (SpecDecoder checks it).
+let inputHigh = real "task.regression.x_high" unchecked |> defaults 1.0
+let lengthScale = real "task.regression.length_scale" (positive "length_scale") |> defaults 0.5
+let signalVariance = real "task.regression.signal_variance" (positive "signal_variance") |> defaults 1.0
+let noiseVariance = real "task.regression.noise_variance" (positive "noise_variance") |> defaults 0.01
 
 let kind = words "model.kind" [ "feedforward", "feedforward"; "lstm", "lstm"; "mann", "mann"; "knn", "knn" ]
 let hidden = whole "model.hidden" (positive "hidden") |> defaults 200
@@ -231,7 +246,10 @@ let private omniglot (s: Spec) = match s.Dataset.Source with Omniglot p -> Some 
 let private synthetic (s: Spec) = match s.Dataset.Source with Synthetic g -> Some g | Omniglot _ -> None
 let private paperSplit (s: Spec) = match s.Dataset.Split with Paper n -> Some n | BackgroundEvaluation -> None
 let private mann (s: Spec) = match s.Model with Mann m -> Some m | FeedForward _ | Lstm _ | Knn _ -> None
-let private curriculum (s: Spec) = s.Task.Curriculum
+/// A classification's value: a regression reads no dataset, classes, labels or sights.
+let private classifying (get: Spec -> 'a option) (s: Spec) = if s.Task.Kind = Classification then get s else None
+let private curriculum = classifying (fun s -> s.Task.Curriculum)
+let private regression (s: Spec) = s.Task.Regression
 let private knn (s: Spec) = match s.Model with Knn f -> Some f | FeedForward _ | Lstm _ | Mann _ -> None
 let private autoencoder = knn >> Option.bind (function Autoencoder a -> Some a | RawPixels -> None)
 
@@ -275,6 +293,8 @@ let private checkedAs check (f: Field) = { f with Check = check }
 
 let private isMann = "model.kind: mann"
 let private isCurriculum = "task.curriculum given"
+let private isClassification = "task.kind: classification"
+let private isRegression = "task.kind: regression"
 let private isAutoencoder = "model.kind: knn, model.features: autoencoder"
 let private isLrua = "model.kind: mann, model.access: lrua"
 let private isRmsProp = "training.optimizer: rmsprop"
@@ -285,34 +305,36 @@ let fields: Field list =
     [ field name (always _.Name) "" "the experiment's name"
       field description (always _.Description) "" "" |> untrained
       field tags (always _.Tags) "" "" |> untrained
-      field source (always (fun s -> omniglot s |> Option.isSome)) "" ""
-      field omniglotPath omniglot "dataset.source: omniglot" "a folder or the archives; null: $MANNLAB_OMNIGLOT, else the data folder"
-      field alphabets (synthetic >> Option.map _.Alphabets) "dataset.source: synthetic" ""
-      field characters (synthetic >> Option.map _.CharactersPerAlphabet) "dataset.source: synthetic" "per alphabet"
-      field drawers (synthetic >> Option.map _.Drawers) "dataset.source: synthetic" "drawings of each character"
-      field glyphSeed (synthetic >> Option.map _.Seed) "dataset.source: synthetic" ""
-      field imageSize (always _.Dataset.ImageSize) "" "images are downscaled to image_size x image_size"
-      field rotationClasses (always _.Dataset.RotationClasses) "" "90/180/270-degree rotations of a character are new classes"
-      field split (always (fun s -> paperSplit s |> Option.isSome)) ""
+      field source (classifying <| always (fun s -> omniglot s |> Option.isSome)) isClassification ""
+      field omniglotPath (classifying omniglot) "dataset.source: omniglot" "a folder or the archives; null: $MANNLAB_OMNIGLOT, else the data folder"
+      field alphabets (classifying (synthetic >> Option.map _.Alphabets)) "dataset.source: synthetic" ""
+      field characters (classifying (synthetic >> Option.map _.CharactersPerAlphabet)) "dataset.source: synthetic" "per alphabet"
+      field drawers (classifying (synthetic >> Option.map _.Drawers)) "dataset.source: synthetic" "drawings of each character"
+      field glyphSeed (classifying (synthetic >> Option.map _.Seed)) "dataset.source: synthetic" ""
+      field imageSize (classifying <| always _.Dataset.ImageSize) isClassification "images are downscaled to image_size x image_size"
+      field rotationClasses (classifying <| always _.Dataset.RotationClasses) isClassification "90/180/270-degree rotations of a character are new classes"
+      field split (classifying <| always (fun s -> paperSplit s |> Option.isSome)) isClassification
           "paper: random characters; background-evaluation: the authors' alphabet-disjoint split"
-      field trainCharacters paperSplit "dataset.split: paper" ""
+      field trainCharacters (classifying paperSplit) "dataset.split: paper" ""
       |> shown "1200 (synthetic: three quarters of its characters)"
       |> checkedAs "1 to the dataset's characters - 1"
-      field splitSeed (always _.Dataset.SplitSeed) "" ""
-      field translate (always _.Dataset.Augment.Translate) "" "per-sample shift, up to this many pixels"
-      field rotate (always _.Dataset.Augment.Rotate) "" "per-sample rotation, up to this many degrees"
-      field classes (always _.Task.Classes) "" "classes per episode; with a curriculum, the most it grows to, and the held-out evaluations' classes"
+      field splitSeed (classifying <| always _.Dataset.SplitSeed) isClassification ""
+      field translate (classifying <| always _.Dataset.Augment.Translate) isClassification "per-sample shift, up to this many pixels"
+      field rotate (classifying <| always _.Dataset.Augment.Rotate) isClassification "per-sample rotation, up to this many degrees"
+      field taskKind (always (fun s -> s.Task.Kind = Classification)) "" "regression: a function from a Gaussian-process prior per episode"
+      |> since 5
+      field classes (classifying <| always _.Task.Classes) isClassification "classes per episode; with a curriculum, the most it grows to, and the held-out evaluations' classes"
       |> checkedAs ">= 2; string labels: at most 3125"
-      field instances (fun s -> match s.Task.Shape with InstancesPerClass k -> Some k | Length _ | LengthPerClass _ -> None)
+      field instances (classifying <| fun s -> match s.Task.Shape with InstancesPerClass k -> Some k | Length _ | LengthPerClass _ -> None)
           "task.length, task.length_per_class not given" "instances per class" |> checkedAs "> 0, at most the drawings of a character"
-      field length (fun s -> match s.Task.Shape with Length l -> Some l | InstancesPerClass _ | LengthPerClass _ -> None)
+      field length (classifying <| fun s -> match s.Task.Shape with Length l -> Some l | InstancesPerClass _ | LengthPerClass _ -> None)
           "task.instances, task.length_per_class not given" "steps per episode, each step's class drawn uniformly"
       |> shown "none: instances per class instead"
-      field lengthPerClass (fun s -> match s.Task.Shape with LengthPerClass l -> Some l | InstancesPerClass _ | Length _ -> None)
+      field lengthPerClass (classifying <| fun s -> match s.Task.Shape with LengthPerClass l -> Some l | InstancesPerClass _ | Length _ -> None)
           "task.instances, task.length not given" "steps per episode per class (the curriculum's 10), each step's class drawn uniformly"
       |> shown "none: instances per class instead"
       |> inFeatureOf 4
-      field labels (always _.Task.Labels) "" "string: five characters over five symbols"
+      field labels (classifying <| always _.Task.Labels) isClassification "string: five characters over five symbols"
       field curriculumStart (curriculum >> Option.map _.Start) isCurriculum "classes of the first episodes"
       |> checkedAs "from 2 to task.classes"
       |> inFeatureOf 4
@@ -320,6 +342,15 @@ let fields: Field list =
       |> inFeatureOf 4
       field curriculumEvery (curriculum >> Option.map _.Every) isCurriculum "episodes between steps of the schedule"
       |> inFeatureOf 4
+      field dimensions (regression >> Option.map _.Dimensions) isRegression "of the inputs x" |> inFeatureOf 5
+      field points (regression >> Option.map _.Points) isRegression "steps per episode: (x, y) pairs of one function" |> inFeatureOf 5
+      field inputLow (regression >> Option.map _.InputLow) isRegression "each coordinate of x is drawn uniformly from [x_low, x_high]"
+      |> inFeatureOf 5
+      field inputHigh (regression >> Option.map _.InputHigh) isRegression "" |> checkedAs "> x_low" |> inFeatureOf 5
+      field lengthScale (regression >> Option.map _.LengthScale) isRegression "the RBF kernel's" |> inFeatureOf 5
+      field signalVariance (regression >> Option.map _.SignalVariance) isRegression "the RBF kernel's, the prior variance of f(x)"
+      |> inFeatureOf 5
+      field noiseVariance (regression >> Option.map _.NoiseVariance) isRegression "of the noise on each y = f(x) + noise" |> inFeatureOf 5
       field kind (always (fun s -> kindOf s.Model)) "" "knn: the nearest earlier image's label, no controller"
       field hidden
           (fun s ->
@@ -367,10 +398,10 @@ let fields: Field list =
       field threads (always _.Training.Threads) "" "torch threads per training process"
       field evaluateEvery (always _.Evaluation.Every) "" "episodes between evaluations"
       field evaluationEpisodes (always _.Evaluation.Episodes) "" "held-out episodes per evaluation"
-      field evaluationInstances (always _.Evaluation.Instances) "" "the sights to report accuracy at"
+      field evaluationInstances (classifying <| always _.Evaluation.Instances) isClassification "the sights to report accuracy at"
       |> shown "[1, 2, 3, 4, 5, 10], up to the instances per class"
       |> checkedAs "each from 1 to the instances per class, none twice"
-      field evaluationClasses (always _.Evaluation.Classes) ""
+      field evaluationClasses (classifying <| always _.Evaluation.Classes) isClassification
           "class counts to evaluate the trained model at too, each with episodes of the task's shape, after training"
       |> checkedAs "each >= 2, none twice; one-hot: at most task.classes; needs task.instances or task.length_per_class"
       |> since 4
@@ -409,16 +440,21 @@ let describeModel model =
 
 /// A task in a few words: "5-way, 10 per class, one-hot".
 let describeTask (t: Task) =
-    let shape =
-        match t.Shape with
-        | InstancesPerClass k -> sprintf "%d per class" k
-        | Length l -> sprintf "length %d" l
-        | LengthPerClass l -> sprintf "length %d per class" l
-    let ways =
-        match t.Curriculum with
-        | None -> sprintf "%d-way" t.Classes
-        | Some c -> sprintf "%d- to %d-way (+%d every %d episodes)" c.Start t.Classes c.Add c.Every
-    sprintf "%s, %s, %s" ways shape (match t.Labels with OneHot -> "one-hot" | StringLabels -> "string labels")
+    match t.Kind with
+    | Regression gp ->
+        sprintf "GP regression, %d-D, %d points, length scale %s, noise variance %s" gp.Dimensions gp.Points
+            (show (Number gp.LengthScale)) (show (Number gp.NoiseVariance))
+    | Classification ->
+        let shape =
+            match t.Shape with
+            | InstancesPerClass k -> sprintf "%d per class" k
+            | Length l -> sprintf "length %d" l
+            | LengthPerClass l -> sprintf "length %d per class" l
+        let ways =
+            match t.Curriculum with
+            | None -> sprintf "%d-way" t.Classes
+            | Some c -> sprintf "%d- to %d-way (+%d every %d episodes)" c.Start t.Classes c.Add c.Every
+        sprintf "%s, %s, %s" ways shape (match t.Labels with OneHot -> "one-hot" | StringLabels -> "string labels")
 
 /// A column of `plan`, after the run and its sweep point: a heading and what it shows of a run.
 type Column = { Heading: string; Show: Spec -> string }

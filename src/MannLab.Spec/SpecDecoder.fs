@@ -91,7 +91,35 @@ let private dataset (s: Section) =
     s.Finish()
     result, (if source then omniglotDrawers else glyphs.Drawers)
 
-let private task (s: Section) (drawers: int) =
+/// A regression's task: the GP prior and the points it is observed at; no classification key applies.
+let private regressionTask (s: Section) =
+    for path in
+        [ Schema.classes.Path; Schema.instances.Path; Schema.length.Path; Schema.lengthPerClass.Path; Schema.labels.Path
+          Schema.Sections.curriculum.Path ] do
+        notApplicable s path (sprintf "'%s' applies to task.kind: classification only (this task is a regression)" (nameOf s path))
+    let r = sub s Schema.Sections.regression
+    let low = get r Schema.inputLow
+    let high =
+        let check x = if x > low then None else Some(sprintf "must be above x_low (%s), got %s" (Schema.show (Schema.Number low)) (Schema.show (Schema.Number x)))
+        getOr r Schema.inputHigh Schema.inputHigh.Default.Value check
+    let gp =
+        { Dimensions = get r Schema.dimensions
+          Points = get r Schema.points
+          InputLow = low
+          InputHigh = high
+          LengthScale = get r Schema.lengthScale
+          SignalVariance = get r Schema.signalVariance
+          NoiseVariance = get r Schema.noiseVariance }
+    r.Finish()
+    s.Finish()
+    { Classes = Schema.classes.Default.Value
+      Shape = InstancesPerClass Schema.instances.Default.Value
+      Labels = OneHot
+      Curriculum = None
+      Kind = Regression gp }
+
+let private classificationTask (s: Section) (drawers: int) =
+    notApplicable s Schema.Sections.regression.Path "'regression' settings apply to task.kind: regression only"
     let labels = get s Schema.labels
 
     let classesCheck n =
@@ -152,7 +180,10 @@ let private task (s: Section) (drawers: int) =
             Some schedule
 
     s.Finish()
-    { Classes = classes; Shape = shape; Labels = labels; Curriculum = curriculum }
+    { Classes = classes; Shape = shape; Labels = labels; Curriculum = curriculum; Kind = Classification }
+
+let private task (s: Section) (classifying: bool) (drawers: int) =
+    if classifying then classificationTask s drawers else regressionTask s
 
 let private model (s: Section) =
     let kind = required s Schema.kind
@@ -272,8 +303,13 @@ let private training (s: Section) =
 
 let private evaluation (s: Section) (task: Task) =
     let maxInstance = task.MaxInstance
+    let regression = task.Regression.IsSome
+    if regression then
+        for path in [ Schema.evaluationInstances.Path; Schema.evaluationClasses.Path ] do
+            notApplicable s path (sprintf "'%s' applies to task.kind: classification only: a regression is scored at every step" (nameOf s path))
     let instances =
-        match s.Optional(nameIn s Schema.evaluationInstances, listOf (positioned integer)) with
+        match (if regression then None else s.Optional(nameIn s Schema.evaluationInstances, listOf (positioned integer))) with
+        | _ when regression -> []
         | Some [] ->
             s.Ctx.Report(s.PositionOf(nameIn s Schema.evaluationInstances), Schema.evaluationInstances.Path, "list at least one instance to report")
             []
@@ -289,7 +325,7 @@ let private evaluation (s: Section) (task: Task) =
         | None -> Schema.evaluationInstances.Default.Value |> List.filter (fun k -> k <= maxInstance)
 
     let classes =
-        match s.Optional(nameIn s Schema.evaluationClasses, listOf (positioned integer)) with
+        match (if regression then None else s.Optional(nameIn s Schema.evaluationClasses, listOf (positioned integer))) with
         | Some listed ->
             let capacity, encodes =
                 match task.Labels with
@@ -321,9 +357,20 @@ let decode (ctx: Ctx) (root: Node) : Spec =
     let name = required top Schema.name |> Option.defaultValue ""
     let description = get top Schema.description
     let tags = get top Schema.tags
-    let ds, drawers = dataset (sub top Schema.Sections.dataset)
-    let tk = task (sub top Schema.Sections.task) drawers
+    let taskSection = sub top Schema.Sections.task
+    let classifying = get taskSection Schema.taskKind
+    let ds, drawers =
+        if classifying then dataset (sub top Schema.Sections.dataset)
+        else
+            notApplicable top Schema.Sections.dataset.Path "a regression draws each episode's function from its GP prior: it reads no dataset"
+            dataset (Section(ctx, Schema.Sections.dataset.Path, top.Position, []))
+    let tk = task taskSection classifying drawers
     let md = model (sub top Schema.Sections.model)
+
+    if not classifying && md.IsKnn then
+        let modelSection = sub top Schema.Sections.model
+        ctx.Report(modelSection.PositionOf(nameOf modelSection Schema.kind.Path), Schema.kind.Path,
+                   "a kNN labels images by their nearest earlier image; a regression needs a feedforward, lstm or mann model")
     let tr = training (sub top Schema.Sections.training)
 
     if tk.Curriculum.IsSome && not md.Learns then

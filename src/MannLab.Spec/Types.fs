@@ -49,15 +49,45 @@ type LabelEncoding =
 /// episodes Add more, up to the task's classes.
 type Curriculum = { Start: int; Add: int; Every: int }
 
+/// The paper's regression: each episode is a fresh function f drawn from a Gaussian-
+/// process prior with an RBF kernel k(x, x') = SignalVariance exp(-|x - x'|^2 / (2 LengthScale^2)),
+/// observed at Points inputs drawn uniformly from [InputLow, InputHigh]^Dimensions, as
+/// y = f(x) + noise of variance NoiseVariance.
+type GpRegression =
+    { Dimensions: int
+      Points: int
+      InputLow: float
+      InputHigh: float
+      LengthScale: float
+      SignalVariance: float
+      NoiseVariance: float }
+
+type TaskKind =
+    /// The one-shot task: images to be given the label their class had earlier in the episode.
+    | Classification
+    /// At step t the model sees [x_t, y_{t-1}] and predicts a Gaussian over y_t.
+    | Regression of gp: GpRegression
+
 type Task =
     { /// Classes per episode; with a curriculum, the most it grows to (and what one-hot labels encode).
       Classes: int
       Shape: EpisodeShape
       Labels: LabelEncoding
-      Curriculum: Curriculum option }
+      Curriculum: Curriculum option
+      /// For a regression, the classification fields above stay at their defaults and apply to nothing.
+      Kind: TaskKind }
 
-    /// Steps in an episode of the task's classes.
-    member t.EpisodeLength = t.LengthFor t.Classes
+    /// The task's regression, if it is one.
+    member t.Regression =
+        match t.Kind with
+        | Regression gp -> Some gp
+        | Classification -> None
+
+    /// Steps in an episode of the task's classes (a regression's: its points).
+    member t.EpisodeLength =
+        match t.Kind with
+        | Regression gp -> gp.Points
+        | Classification -> t.LengthFor t.Classes
 
     /// Steps in an episode of this many classes.
     member t.LengthFor(classes: int) =

@@ -69,7 +69,7 @@ public static class Benchmark
         var parameters = model.parameters().ToArray();
         using var optimizer = Optimizers.Create(Paper.Training.Optimizer, parameters);
         // The paper spec's clipping too: bench times the step a paper run takes.
-        var step = new TrainingStep(model, optimizer, parameters, codec, Paper.Training.GradClip is { } clip ? clip.Value : null);
+        var step = new TrainingStep(model, optimizer, parameters, (i, o, t) => model.Loss(i, o, t, codec), Paper.Training.GradClip is { } clip ? clip.Value : null);
         using var input = rand(Batch, Steps, Pixels + Classes);
         using var targets = randint(0, Classes, [Batch, Steps, 1], ScalarType.Int64);
         List<double> times = [], forward = [], backward = [], optimiserStep = [];

@@ -40,8 +40,9 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
             var parts = line.Split(',');
             Add(long.Parse(parts[0], Invariant), parts[1], double.Parse(parts[2], Invariant));
         }
-        // A folder written before tallies had a class count (no curriculum then): its rows are at the task's classes.
-        var taskClasses = spec["task"]!["classes"]!.GetValue<int>();
+        // A folder written before tallies had a class count (no curriculum then): its rows are at the
+        // task's classes. A regression's folder has no such rows (nor classes).
+        var taskClasses = spec["task"]?["classes"]?.GetValue<int>() ?? 0;
         Truncate(InstancesCsv, "episode,split,instance,correct,total,accuracy,classes", episode,
             line => line.Count(c => c == ',') == 5 ? string.Create(Invariant, $"{line},{taskClasses}") : line);
         _run["environment"] = JsonSerializer.SerializeToNode(environment);

@@ -18,6 +18,14 @@ public static class MemoryPicture
     public static byte[] Draw(MannModel model, EpisodeSampler heldOut, long episode, Device device, string title)
     {
         var batch = heldOut.Batch(episode, 1);
+        using var scope = NewDisposeScope();
+        return Draw(model, EpisodeTensors.From(batch, device).Input, batch.Instances, title);
+    }
+
+    /// <param name="input">One episode's input, [1, T, inputs].</param>
+    /// <param name="instances">Per step, the sight of its class, to mark first sights (none marked for a regression).</param>
+    public static byte[] Draw(MannModel model, Tensor input, int[] instances, string title)
+    {
         var trace = new MemoryTrace();
         var wasTraining = model.training;
         model.eval();
@@ -25,13 +33,13 @@ public static class MemoryPicture
         {
             using (no_grad())
             using (NewDisposeScope())
-                model.Traced(EpisodeTensors.From(batch, device).Input, trace);
+                model.Traced(input, trace);
         }
         finally
         {
             model.train(wasTraining);
         }
-        return MemoryImage.Png(trace.Steps, batch.Instances, title);
+        return MemoryImage.Png(trace.Steps, instances, title);
     }
 
     public static string Title(Spec.Spec spec, string runId, long trained, long episode) =>

@@ -68,24 +68,21 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         _attemptClock.Restart();
         var t = spec.Training;
         var device = TorchRuntime.Configure(t.Threads, t.Device);
-        var data = Datasets.Prepare(spec, log);
-        var (trainSampler, testSampler, byClassesSamplers) = data.Samplers(spec);
-        var codec = trainSampler.Codec;
-        var report = spec.Evaluation.Instances.ToArray();
-        var maxInstance = report.Max();
+        using var task = TaskTraining.For(spec, sink, device, log);
 
         TorchRuntime.Seed(t.Seed);
-        using var model = ModelFactory.Create(spec.Model, trainSampler.ImagePixels, codec);
+        using var model = task.CreateModel();
         model.to(device);
         if (spec.EpisodesToTrain == 0)
         {
             sink.Started(0, TorchEnvironment.Capture(device, t.Threads));
-            return Finish(model, testSampler, byClassesSamplers, codec, device, 0, maxInstance, report, []);
+            return Finish(task, model, 0, null);
         }
         // Listed once: each of TorchSharp's parameters() calls leaves some native memory behind.
         var parameters = model.parameters().ToArray();
         using var optimizer = Optimizers.Create(t.Optimizer, parameters);
-        var step = new TrainingStep(model, optimizer, parameters, codec, t.GradClip is { } clip ? clip.Value : null);
+        var step = new TrainingStep(model, optimizer, parameters, (input, output, targets) => task.Loss(model, input, output, targets),
+            t.GradClip is { } clip ? clip.Value : null);
 
         long episode = 0, iteration = 0;
         if (File.Exists(checkpointFile))
@@ -97,78 +94,79 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         sink.Started(episode, TorchEnvironment.Capture(device, t.Threads));
 
         long total = spec.EpisodesToTrain, batchSize = t.BatchSize;
-        var window = new Window(maxInstance, trainSampler.ClassesAt(episode));
-        var lastEval = (IReadOnlyList<InstanceAccuracy>)[];
-        IReadOnlyDictionary<int, double>? lastEvalAccuracy = null;
-        using var stream = new EpisodeStream(trainSampler, t.BatchSize, episode);
+        var window = new Window(task.WindowAt(episode));
+        Evaluated? lastEval = null;
+        task.StartAt(episode);
         var windowClock = Stopwatch.StartNew();
         while (episode < total)
         {
             if (cancel.IsCancellationRequested)
             {
-                Flush(window, episode, report, windowClock);
-                Save(episode, iteration, model, optimizer, testSampler, device);
-                var interrupted = new TrainingResult(Outcome.Interrupted, episode, "stopped on request", lastEval);
+                Flush(task, window, episode, windowClock);
+                Save(task, episode, iteration, model, optimizer, device);
+                var interrupted = new TrainingResult(Outcome.Interrupted, episode, "stopped on request", lastEval?.Rows ?? []);
                 sink.Finished(interrupted);
                 return interrupted;
             }
-            var batch = stream.Next();
-            // A window holds one class count: the curriculum's step closes it early.
-            if (batch.Classes != window.Classes)
+            var batchWindow = task.Next();
+            // A window holds one kind of batch (a curriculum's class count): a new one closes it early.
+            if (batchWindow != window.Key)
             {
-                Flush(window, episode, report, windowClock);
-                window.Classes = batch.Classes;
+                Flush(task, window, episode, windowClock);
+                window.Key = batchWindow;
             }
             using (NewDisposeScope())
             {
-                var tensors = EpisodeTensors.From(batch, device);
-                var done = step.Run(tensors.Input, tensors.Targets, LearningRate.at(t, episode));
+                var (input, targets) = task.Tensors();
+                var done = step.Run(input, targets, LearningRate.at(t, episode));
                 if (!done.Stepped)
                     throw new TrainingDivergedException($"the training loss became {done.Loss} at episode {episode} (iteration {iteration + 1}); " +
                                                         "lower training.lr or set training.grad_clip");
-                window.Add(done.Loss, Scoring.Correct(done.Logits, tensors.Targets, codec), batch.Instances);
+                window.Add(done.Loss);
+                task.Accumulate(done.Logits, targets);
             }
             episode += batchSize;
             iteration++;
             var evaluate = Crossed(episode, batchSize, spec.Evaluation.Every) || episode >= total;
             var checkpoint = Crossed(episode, batchSize, spec.CheckpointEvery) || episode >= total;
-            var trainAccuracy = report.ToDictionary(k => k, window.Tally.Accuracy);
+            var trainAccuracy = task.WindowAccuracy();
             var trainLoss = window.MeanLoss;
             var rate = window.Iterations * batchSize / Math.Max(1e-9, windowClock.Elapsed.TotalSeconds);
-            if (iteration % LogEvery == 0 || evaluate || checkpoint) Flush(window, episode, report, windowClock);
-            if (evaluate)
-            {
-                lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
-                lastEvalAccuracy = lastEval.ToDictionary(r => r.Instance, r => r.Accuracy);
-            }
-            if (checkpoint) Save(episode, iteration, model, optimizer, testSampler, device);
-            progress?.Invoke(new TrainingProgress(episode, total, rate, trainLoss, trainAccuracy, lastEvalAccuracy, iteration));
+            if (iteration % LogEvery == 0 || evaluate || checkpoint) Flush(task, window, episode, windowClock);
+            if (evaluate) lastEval = Evaluate(task, model, episode);
+            if (checkpoint) Save(task, episode, iteration, model, optimizer, device);
+            progress?.Invoke(new TrainingProgress(episode, total, rate, trainLoss, trainAccuracy, lastEval?.Accuracy, iteration, lastEval?.Summary));
             AfterIteration?.Invoke(iteration);
         }
-        return Finish(model, testSampler, byClassesSamplers, codec, device, episode, maxInstance, report, lastEval);
+        return Finish(task, model, episode, lastEval);
     }
 
     /// <summary>
-    /// Completes a run whose training is done: its final evaluation (done now when no evaluation
-    /// came after its last training step: a resumed finished run, or a model with nothing to learn),
-    /// and the raw-pixel kNN on the same episodes.
+    /// Completes a run whose training is done: its final evaluation (<paramref name="last"/>, or done
+    /// now when no evaluation came after its last training step: a resumed finished run, or a model
+    /// with nothing to learn), and what the task records beside it (TaskTraining.Complete).
     /// </summary>
-    private TrainingResult Finish(EpisodeModel model, EpisodeSampler testSampler, IReadOnlyList<EpisodeSampler> byClassesSamplers, LabelCodec codec, Device device, long episode, int maxInstance,
-        int[] report, IReadOnlyList<InstanceAccuracy> lastEval)
+    private TrainingResult Finish(TaskTraining task, EpisodeModel model, long episode, Evaluated? last)
     {
-        if (lastEval.Count == 0) lastEval = Evaluate(model, testSampler, codec, device, episode, maxInstance, report);
-        RecordNearestNeighbour(testSampler, codec, device, episode, maxInstance, report, lastEval);
-        var byClasses = byClassesSamplers.SelectMany(sampler => Evaluate(model, sampler, codec, device, episode, maxInstance, report: null));
-        var completed = new TrainingResult(Outcome.Completed, episode, null, [.. lastEval, .. byClasses]);
+        last ??= Evaluate(task, model, episode);
+        var completed = new TrainingResult(Outcome.Completed, episode, null, [.. last.Rows, .. task.Complete(model, episode, last.Rows)]);
         sink.Finished(completed);
         return completed;
+    }
+
+    /// <summary>The held-out evaluation, recorded with the minutes trained so far.</summary>
+    private Evaluated Evaluate(TaskTraining task, EpisodeModel model, long episode)
+    {
+        var evaluated = task.Evaluate(model, episode);
+        sink.Record([.. evaluated.Metrics, new Metric(episode, TrainingMinutes, Trained.TotalMinutes)], evaluated.Rows);
+        return evaluated;
     }
 
     /// <summary>True when the last batch carried the episode count past a multiple of <paramref name="every"/>.</summary>
     private static bool Crossed(long episode, long batch, long every) => episode / every > (episode - batch) / every;
 
     /// <summary>Saves a checkpoint and, for a MANN, draws its memory on held-out episode 0.</summary>
-    private void Save(long episode, long iteration, EpisodeModel model, optim.Optimizer optimizer, EpisodeSampler heldOut, Device device)
+    private void Save(TaskTraining task, long episode, long iteration, EpisodeModel model, optim.Optimizer optimizer, Device device)
     {
         Checkpoint.Save(checkpointFile, new CheckpointHeader(runId, episode, iteration, Canonical.toJson(spec), Trained.TotalSeconds), model, optimizer);
         sink.Checkpointed(episode, checkpointFile);
@@ -176,7 +174,9 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         byte[] png;
         try
         {
-            png = MemoryPicture.Draw(mann, heldOut, 0, device, MemoryPicture.Title(spec, runId, episode, 0));
+            using var scope = NewDisposeScope();
+            var (input, firstSights) = task.HeldOutEpisode();
+            png = MemoryPicture.Draw(mann, input, firstSights, MemoryPicture.Title(spec, runId, episode, 0));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -187,85 +187,40 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
         sink.MemoryDrawn(episode, png);
     }
 
-    private void Flush(Window window, long episode, int[] report, Stopwatch clock)
+    private void Flush(TaskTraining task, Window window, long episode, Stopwatch clock)
     {
         if (window.Iterations == 0) return;
-        var metrics = new List<Metric>
-        {
+        var (own, rows) = task.CloseWindow(episode, window.Key);
+        List<Metric> metrics =
+        [
             new(episode, "train_loss", window.MeanLoss),
-            new(episode, "train_accuracy", window.Tally.Overall),
+            .. own,
             new(episode, "episodes_per_second", window.Iterations * spec.Training.BatchSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds)),
             new(episode, "resident_memory_mb", Benchmark.Rss() / 1e6),
-        };
-        metrics.AddRange(report.Select(k => new Metric(episode, $"train_acc_{k}", window.Tally.Accuracy(k))));
-        if (spec.Task.Curriculum is not null) metrics.Add(new Metric(episode, Metric.CurriculumClasses, window.Classes));
-        sink.Record(metrics, window.Tally.Rows(episode, "train", window.Classes, Enumerable.Range(1, report.Max())));
+        ];
+        sink.Record(metrics, rows);
         window.Reset();
         clock.Restart();
     }
 
-    /// <summary>
-    /// Per-instance accuracy and loss on the fixed, seeded evaluation episodes (held-out classes,
-    /// no jitter), without gradients, recorded as split "test" at the sampler's class count. With
-    /// <paramref name="report"/> null (an evaluation at another class count, evaluation.classes) no
-    /// metrics: the count is a dimension of the rows, and the views and pages read it from there.
-    /// </summary>
-    private IReadOnlyList<InstanceAccuracy> Evaluate(EpisodeModel model, EpisodeSampler sampler, LabelCodec codec, Device device,
-        long episode, int maxInstance, int[]? report)
-    {
-        var (loss, tally) = Evaluation.Run(model, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance);
-        var metrics = new List<Metric>();
-        if (report is not null)
-        {
-            metrics.AddRange([new(episode, "eval_loss", loss), new(episode, "eval_accuracy", tally.Overall)]);
-            metrics.AddRange(report.Select(k => new Metric(episode, $"eval_acc_{k}", tally.Accuracy(k))));
-            metrics.Add(new Metric(episode, TrainingMinutes, Trained.TotalMinutes));
-        }
-        var rows = tally.Rows(episode, "test", sampler.ClassesAt(0), Enumerable.Range(1, maxInstance));
-        sink.Record(metrics, rows);
-        return rows;
-    }
-
-    /// <summary>
-    /// The paper's Table 2 baseline on the very same evaluation episodes: nearest neighbour on raw
-    /// pixels (no training), recorded as split "knn" next to the model's final evaluation. A run
-    /// of that very baseline has just been scored on these episodes: its rows are the baseline's.
-    /// </summary>
-    private void RecordNearestNeighbour(EpisodeSampler sampler, LabelCodec codec, Device device, long episode, int maxInstance, int[] report,
-        IReadOnlyList<InstanceAccuracy> modelRows)
-    {
-        IReadOnlyList<InstanceAccuracy> rows;
-        if (spec.Model is Model.Knn { features.IsRawPixels: true }) rows = [.. modelRows.Select(r => r with { Split = "knn" })];
-        else
-        {
-            using var rawPixels = new NearestNeighbourModel(KnnFeatures.RawPixels, sampler.ImagePixels);
-            rows = Evaluation.Run(rawPixels, sampler, codec, device, spec.Evaluation.Episodes, spec.Training.BatchSize, maxInstance).Tally
-                .Rows(episode, "knn", spec.Task.Classes, Enumerable.Range(1, maxInstance));
-        }
-        sink.Record([.. report.Select(k => rows.Single(r => r.Instance == k)).Select(r => new Metric(episode, $"knn_acc_{r.Instance}", r.Accuracy))], rows);
-    }
-
-    /// <summary>Loss and per-instance tallies accumulated between flushes, over episodes of <see cref="Classes"/> classes.</summary>
-    private sealed class Window(int maxInstance, int classes)
+    /// <summary>The training loss accumulated between flushes, over batches of one kind (<see cref="Key"/>: TaskTraining.WindowAt).</summary>
+    private sealed class Window(int key)
     {
         private double _loss;
-        public int Classes { get; set; } = classes;
+        public int Key { get; set; } = key;
         public int Iterations { get; private set; }
-        public InstanceTally Tally { get; private set; } = new(maxInstance);
         public double MeanLoss => Iterations == 0 ? double.NaN : _loss / Iterations;
 
-        public void Add(double loss, bool[] correct, int[] instances)
+        public void Add(double loss)
         {
             _loss += loss;
             Iterations++;
-            Tally.Add(correct, instances);
         }
 
         public void Reset()
         {
             _loss = 0;
             Iterations = 0;
-            Tally = new InstanceTally(maxInstance);
         }
     }
 }

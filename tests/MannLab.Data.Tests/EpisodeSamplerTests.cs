@@ -137,7 +137,7 @@ public class EpisodeSamplerTests
     [Fact]
     public void Episode_lengths_draw_each_step_from_the_episode_classes()
     {
-        var batch = Sampler(new Spec.Task(5, EpisodeShape.NewLength(30), LabelEncoding.OneHot, null)).Batch(0, 2);
+        var batch = Sampler(new Spec.Task(5, EpisodeShape.NewLength(30), LabelEncoding.OneHot, null, TaskKind.Classification)).Batch(0, 2);
         batch.Steps.Should().Be(30);
         var shown = ClassesShown(batch, 0);
         shown.Distinct().Count().Should().BeLessThanOrEqualTo(5);
@@ -148,7 +148,7 @@ public class EpisodeSamplerTests
     public void A_curriculum_grows_the_classes_and_the_length_follows_them()
     {
         // 3 classes at first, one more every 8 episodes, up to 5; 4 steps per class.
-        var task = new Spec.Task(5, EpisodeShape.NewLengthPerClass(4), LabelEncoding.OneHot, new Curriculum(3, 1, 8));
+        var task = new Spec.Task(5, EpisodeShape.NewLengthPerClass(4), LabelEncoding.OneHot, new Curriculum(3, 1, 8), TaskKind.Classification);
         var sampler = Sampler(task);
         foreach (var (first, classes) in new[] { (0L, 3), (4L, 3), (8L, 4), (16L, 5), (40L, 5) })
         {
@@ -172,7 +172,7 @@ public class EpisodeSamplerTests
     [Fact]
     public void An_evaluation_at_another_class_count_poses_episodes_of_that_many_classes_with_the_tasks_shape()
     {
-        var sampler = Sampler(new Spec.Task(3, EpisodeShape.NewInstancesPerClass(2), LabelEncoding.StringLabels, null)).WithClasses(12);
+        var sampler = Sampler(new Spec.Task(3, EpisodeShape.NewInstancesPerClass(2), LabelEncoding.StringLabels, null, TaskKind.Classification)).WithClasses(12);
         var batch = sampler.Batch(0, 3);
         (batch.Classes, batch.Steps).Should().Be((12, 24));
         for (var b = 0; b < 3; b++)

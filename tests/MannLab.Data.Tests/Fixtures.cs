@@ -76,10 +76,10 @@ public static class RealOmniglot
 public static class Tasks
 {
     public static Spec.Task OneHot(int classes = 5, int instances = 10) =>
-        new(classes, EpisodeShape.NewInstancesPerClass(instances), LabelEncoding.OneHot, null);
+        new(classes, EpisodeShape.NewInstancesPerClass(instances), LabelEncoding.OneHot, null, TaskKind.Classification);
 
     public static Spec.Task Strings(int classes, int length) =>
-        new(classes, EpisodeShape.NewLength(length), LabelEncoding.StringLabels, null);
+        new(classes, EpisodeShape.NewLength(length), LabelEncoding.StringLabels, null, TaskKind.Classification);
 
     public static readonly SyntheticGlyphs SmallGlyphs = new(5, 8, 12, 7);
 }

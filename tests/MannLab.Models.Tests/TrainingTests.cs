@@ -72,7 +72,7 @@ public class TrainingTests : IDisposable
         var parameters = model.parameters().ToArray();
         var before = parameters.Select(p => p.detach().clone()).ToArray();
         using var optimizer = Optimizers.Create(run.Spec.Training.Optimizer, parameters);
-        var step = new TrainingStep(model, optimizer, parameters, train.Codec, 10);
+        var step = new TrainingStep(model, optimizer, parameters, (i, o, t) => model.Loss(i, o, t, train.Codec), 10);
         var tensors = EpisodeTensors.From(train.Batch(0, 8), torch.CPU);
 
         step.Run(tensors.Input, tensors.Targets, 2.5e-4).Stepped.Should().BeTrue();

@@ -27,6 +27,7 @@ public class SchemaTests
         "name: c\nmodel: {kind: lstm}\ntask: {length: 60, labels: string}\ntraining: {optimizer: adam, schedule: cosine, warmup: 1000}\n",
         "name: d\nmodel: {kind: knn, features: autoencoder, autoencoder: {hidden: 100, code: 16}}\n",
         "name: e\nmodel: {kind: lstm}\ntask: {classes: 20, length_per_class: 10, curriculum: {start: 5}}\nevaluation: {classes: [10]}\n",
+        "name: f\nmodel: {kind: mann}\ntask: {kind: regression}\n",
     ];
 
     private static IEnumerable<string> Leaves(JsonObject json, string prefix = "") =>
@@ -46,6 +47,7 @@ public class SchemaTests
     [InlineData("name: x\nmodel: {kind: mann}\n", "model.kind")]
     [InlineData("name: x\nmodel: {kind: mann, access: ntm}\ndataset: {source: synthetic}\n", "model.kind model.access dataset.source")]
     [InlineData("name: x\nmodel: {kind: lstm}\ntraining: {optimizer: adam}\n", "model.kind training.optimizer")]
+    [InlineData("name: x\nmodel: {kind: lstm}\ntask: {kind: regression}\n", "model.kind task.kind")]
     public void Every_default_the_table_shows_is_the_one_the_decoder_gives(string text, string given)
     {
         var spec = SpecText.Single(text);
@@ -115,7 +117,8 @@ public class SchemaTests
     public void A_key_added_later_is_written_only_away_from_its_default()
     {
         var later = Schema.fields.Where(f => f.Since > 1).Select(f => f.Path.Split('.').Last()).ToList();
-        later.Should().Equal("length_per_class", "start", "add", "every", "features", "hidden", "code", "key_strength", "write", "schedule", "warmup", "classes");
+        later.Should().Equal("kind", "length_per_class", "start", "add", "every", "dimensions", "points", "x_low", "x_high", "length_scale", "signal_variance",
+            "noise_variance", "features", "hidden", "code", "key_strength", "write", "schedule", "warmup", "classes");
         var lrua = (JsonObject)JsonNode.Parse(SpecText.Valid("name: x\nmodel: {kind: mann}\n").Runs.Head.Json)!["model"]!["lrua"]!;
         lrua.Select(p => p.Key).Should().Equal("gamma", "least_used");
         var extended = (JsonObject)JsonNode.Parse(SpecText.Valid(Branches[0]).Runs.Head.Json)!["model"]!["lrua"]!;

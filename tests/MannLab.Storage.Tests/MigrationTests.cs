@@ -18,11 +18,11 @@ public class MigrationTests(PostgresFixture pg)
         first.Should().Equal("0001_schema.sql", "0002_views.sql", "0003_jobs.sql", "0004_dashboards.sql", "0005_memory_snapshots.sql",
             "0006_waiting.sql", "0007_retry.sql", "0008_attempt_outcomes.sql", "0009_paper_table2.sql",
             "0010_knn_and_paper_reference.sql", "0011_reader_grants.sql", "0012_persistent_memory_variant.sql",
-            "0013_class_count.sql");
+            "0013_class_count.sql", "0014_regression.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
             .Should().Be(10); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations
-        (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(7); // sweep_results, final_instance_accuracy, learning_curves, accuracy_by_model, paper_reference, paper_comparison, accuracy_by_classes
+        (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(8); // sweep_results, final_instance_accuracy, learning_curves, accuracy_by_model, paper_reference, paper_comparison, accuracy_by_classes, regression_steps
         (await EmbeddedLab.Column<string>(pg.DataSource, """
             select source || ' ' || paper_table || ' ' || classes || ': ' || rows
             from (select source, paper_table, classes, count(*) as rows from mannlab.paper_results group by source, paper_table, classes) by_setting order by 1

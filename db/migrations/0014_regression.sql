@@ -1,0 +1,29 @@
+-- A regression (task.kind: regression) is scored at every step of its held-out episodes, with each
+-- evaluation: the model's negative log-likelihood of y_t and the squared error of its mean
+-- (metrics eval_nll_step_<t>, eval_se_step_<t>), and the exact GP posterior's on the same points
+-- in the same order (gp_nll_step_<t>, gp_se_step_<t>). This view puts them in rows: one per run,
+-- evaluation, predictor ('model' or 'gp') and step t (1 = the prediction before any point is seen).
+create or replace view mannlab.regression_steps as
+select r.id as run_id, r.name, r.model, r.point, r.seed,
+       (r.spec #>> '{task,regression,dimensions}')::int as dimensions,
+       m.step as episodes,
+       case when m.name like 'gp\_%' then 'gp' else 'model' end as predictor,
+       (regexp_match(m.name, '_step_([0-9]+)$'))[1]::int as step,
+       max(m.value) filter (where m.name like '%\_nll\_step\_%') as nll,
+       max(m.value) filter (where m.name like '%\_se\_step\_%') as squared_error,
+       m.step = max(m.step) over (partition by r.id) as final
+from mannlab.runs r
+join mannlab.metrics m on m.run_id = r.id
+where r.spec #>> '{task,kind}' = 'regression'
+  and m.name ~ '^(eval|gp)_(nll|se)_step_[0-9]+$'
+group by r.id, m.step, predictor, step;
+
+-- The dashboards' role reads the new view (as in 0011).
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'mannlab_reader') then
+        grant select on mannlab.regression_steps to mannlab_reader;
+    end if;
+exception when insufficient_privilege then
+    null;
+end $$;
