@@ -27,3 +27,23 @@ begin
 exception when insufficient_privilege then
     null;
 end $$;
+
+-- A 1-D regression's predictions at each checkpoint, on held-out episode 0 after its first `seen`
+-- points: a grid of inputs with the model's predictive mean and variance, the GP posterior's and
+-- the function itself, and the points seen (MannLab.Runs.RegressionBands as JSON). The run page
+-- and `mannlab plot bands` draw them.
+create table if not exists mannlab.regression_bands (
+    run_id  text not null references mannlab.runs (id) on delete cascade,
+    step    bigint not null,             -- episodes trained at the checkpoint
+    seen    int not null,
+    bands   jsonb not null,
+    primary key (run_id, step, seen)
+);
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'mannlab_reader') then
+        grant select on mannlab.regression_bands to mannlab_reader;
+    end if;
+exception when insufficient_privilege then
+    null;
+end $$;

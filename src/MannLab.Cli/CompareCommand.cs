@@ -10,7 +10,7 @@ namespace MannLab.Cli;
 /// <summary>
 /// <c>mannlab compare [--experiment X | RUN...]</c>: final held-out accuracy at each sight, one row
 /// per run, with the paper's numbers beside runs whose setting is one of the paper's.
-/// <c>mannlab plot (curves|instances|classes|memory) RUN... --out FILE</c>: the same charts as the pages, as files.
+/// <c>mannlab plot (curves|instances|classes|regression|bands|memory) RUN... --out FILE</c>: the same charts as the pages, as files.
 /// </summary>
 public static class CompareCommand
 {
@@ -99,6 +99,8 @@ public static class CompareCommand
         command.Subcommands.Add(PlotCommand("curves", "Held-out accuracy against episodes: by sight for one run, at --instance for several"));
         command.Subcommands.Add(PlotCommand("instances", "Final held-out accuracy by sight, one line per run"));
         command.Subcommands.Add(PlotCommand("classes", "Final held-out accuracy against classes (evaluation.classes): by sight for one run, at --instance for several"));
+        command.Subcommands.Add(PlotCommand("regression", "A regression's final held-out NLL against points seen: the model's and the GP posterior's, for each run"));
+        command.Subcommands.Add(PlotCommand("bands", "A 1-D regression run's predictions on a held-out function with 2-sd bands, beside the GP posterior's, at --seen points"));
         command.Subcommands.Add(PlotCommand("memory", "Read, write and usage weights of a MANN run's latest checkpoint on a held-out episode (PNG)"));
         return command;
     }
@@ -109,6 +111,7 @@ public static class CompareCommand
         var experiment = new Option<string?>("--experiment") { Description = "Every run of this experiment" };
         var output = new Option<string>("--out") { Description = "The file to write: .png or .svg", Required = true };
         var instance = new Option<int>("--instance") { Description = "curves of several runs: which sight", DefaultValueFactory = _ => 2 };
+        var seen = new Option<int>("--seen") { Description = "bands: after how many points of the function (2, 5 or 10)", DefaultValueFactory = _ => 5 };
         var width = new Option<int>("--width") { Description = "Pixels (PNG) or points (SVG)", DefaultValueFactory = _ => 1200 };
         var height = new Option<int>("--height") { DefaultValueFactory = _ => 700 };
         var against = new Option<string>("--against")
@@ -122,6 +125,7 @@ public static class CompareCommand
         command.Arguments.Add(runs);
         foreach (var option in new Option[] { experiment, output, instance, width, height, db }) command.Options.Add(option);
         if (kind == "curves") command.Options.Add(against);
+        if (kind == "bands") command.Options.Add(seen);
         command.SetAction(parse =>
         {
             var file = parse.GetValue(output)!;
@@ -136,17 +140,20 @@ public static class CompareCommand
             var selected = Resolve(jobs, parse.GetValue(runs)!, parse.GetValue(experiment));
             if (selected is null) return 1;
             if (kind == "memory") return Memory(jobs.Queries, selected, file);
+            if (kind == "bands") return Bands(jobs.Queries, selected, parse.GetValue(seen), file, parse.GetValue(width), parse.GetValue(height));
             var minutes = kind == "curves" && parse.GetValue(against) == "minutes";
             var plot = kind switch
             {
                 "curves" => Curves(jobs.Queries, selected, parse.GetValue(instance), minutes),
                 "classes" => Classes(jobs.Queries, selected, parse.GetValue(instance)),
+                "regression" => Regression(jobs.Queries, selected),
                 _ => Instances(jobs.Queries, selected),
             };
             if (plot is null)
             {
                 Console.Error.WriteLine("error: nothing to plot: the runs have no held-out evaluation yet" +
                     (kind == "classes" ? " at more than their task's classes (evaluation.classes), after training" : "") +
+                    (kind == "regression" ? " of a regression (task.kind: regression)" : "") +
                     (minutes ? $" with its {Trainer.TrainingMinutes} (runs trained before MannLab recorded it have none)" : ""));
                 return 1;
             }
@@ -204,6 +211,46 @@ public static class CompareCommand
     {
         var finals = runs.Select(r => queries.FinalInstancesAsync(r.Id, Label(r)).GetAwaiter().GetResult()).OfType<Series>().ToList();
         return finals.Count == 0 ? null : Charts.Lines("Final held-out accuracy by sight", "instance", "accuracy", finals, (0, 1));
+    }
+
+    /// <summary>One run: its model and the GP; several: each run's model, and the GP of each task once (runs of one task share their held-out functions).</summary>
+    private static ScottPlot.Plot? Regression(RunQueries queries, IReadOnlyList<StoredRun> runs)
+    {
+        var scored = runs.Select(r => (Run: r, Steps: queries.RegressionStepsAsync(r.Id).GetAwaiter().GetResult(),
+            Task: queries.SpecJsonAsync(r.Id).GetAwaiter().GetResult())).Where(r => r.Steps.Count > 0).ToList();
+        if (scored.Count == 0) return null;
+        if (scored.Count == 1)
+            return Charts.Lines($"{Label(scored[0].Run)}: final held-out NLL against points seen", "points seen", "negative log-likelihood", scored[0].Steps);
+        var tasks = scored.Select(r => Spec.Schema.describeTask(Spec.Experiments.specOfJson(r.Task).ResultValue.Task)).ToList();
+        var lines = scored.Select(r => r.Steps.Single(s => s.Name == "model") with { Name = Label(r.Run) })
+            .Concat(scored.Select((r, i) => (Gp: r.Steps.Single(s => s.Name != "model"), Task: tasks[i])).DistinctBy(g => g.Task)
+                .Select(g => g.Gp with { Name = tasks.Distinct().Count() > 1 ? $"GP posterior ({g.Task})" : "GP posterior" }))
+            .ToList();
+        return Charts.Lines("Final held-out NLL against points seen", "points seen", "negative log-likelihood", lines);
+    }
+
+    private static int Bands(RunQueries queries, IReadOnlyList<StoredRun> runs, int seen, string file, int width, int height)
+    {
+        if (runs is not [var run])
+        {
+            Console.Error.WriteLine("error: plot bands draws one run");
+            return 1;
+        }
+        var all = queries.LatestBandsAsync(run.Id).GetAwaiter().GetResult();
+        if (all.Count == 0)
+        {
+            Console.Error.WriteLine($"error: run {run.Id} has no bands: they are drawn at the checkpoints of a 1-D regression (task.kind: regression, dimensions: 1)");
+            return 1;
+        }
+        if (all.FirstOrDefault(b => b.Seen == seen) is not { } bands)
+        {
+            Console.Error.WriteLine($"error: --seen {seen}: run {run.Id} has bands after {string.Join(", ", all.Select(b => b.Seen))} points");
+            return 1;
+        }
+        Charts.Save(Charts.Bands($"{Label(run)}: held-out function after {seen} points (checkpoint of episode {bands.Episode})", bands, run.Model),
+            file, width, height);
+        Console.WriteLine($"wrote {file}");
+        return 0;
     }
 
     private static int Memory(RunQueries queries, IReadOnlyList<StoredRun> runs, string file)

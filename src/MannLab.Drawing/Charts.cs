@@ -72,6 +72,36 @@ public static class Charts
         return plot;
     }
 
+    /// <summary>
+    /// A 1-D regression's predictions after some points seen: the function, the points, and the
+    /// model's and the GP posterior's predictive means with bands of two standard deviations.
+    /// </summary>
+    public static Plot Bands(string title, RegressionBands b, string modelName = "model")
+    {
+        var plot = New(title, "x", "y");
+        var palette = new ScottPlot.Palettes.Category10();
+        void Predictive(string name, double[] mean, double[] variance, Color color)
+        {
+            var sd = variance.Select(Math.Sqrt).ToArray();
+            var band = plot.Add.FillY(b.Grid, [.. mean.Select((m, i) => m - 2 * sd[i])], [.. mean.Select((m, i) => m + 2 * sd[i])]);
+            band.FillColor = color.WithAlpha(0.18);
+            band.LineWidth = 0;
+            var line = plot.Add.ScatterLine(b.Grid, mean, color);
+            line.LineWidth = 2;
+            line.LegendText = $"{name} mean ± 2 sd";
+        }
+        Predictive("GP posterior", b.GpMean, b.GpVariance, palette.GetColor(1));
+        Predictive(modelName, b.ModelMean, b.ModelVariance, palette.GetColor(0));
+        var function = plot.Add.ScatterLine(b.Grid, b.Function, Colors.Black);
+        function.LinePattern = LinePattern.Dashed;
+        function.LegendText = "the function";
+        var seen = plot.Add.ScatterPoints(b.SeenX, b.SeenY, Colors.Black);
+        seen.MarkerSize = 9;
+        seen.LegendText = $"the {b.Seen} points seen";
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
     public static string Svg(Plot plot, int width = 720, int height = 360) => plot.GetSvgXml(width, height);
 
     public static byte[] Png(Plot plot, int width, int height) => plot.GetImageBytes(width, height, ImageFormat.Png);

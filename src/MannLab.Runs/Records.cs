@@ -16,6 +16,14 @@ public sealed record InstanceAccuracy(long Episode, string Split, int Classes, i
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
 }
 
+/// <summary>
+/// A 1-D regression's predictions on held-out episode 0 after its first <paramref name="Seen"/>
+/// points: on a grid of inputs, the model's predictive mean and variance of y, the exact GP
+/// posterior's, and the function itself; and the points seen.
+/// </summary>
+public sealed record RegressionBands(long Episode, int Seen, double[] Grid, double[] Function, double[] ModelMean, double[] ModelVariance,
+    double[] GpMean, double[] GpVariance, double[] SeenX, double[] SeenY);
+
 public enum Outcome { Completed, Interrupted, Failed }
 
 /// <summary>
@@ -36,5 +44,7 @@ public interface ITrainingSink
     void Checkpointed(long episode, string file);
     /// <summary>A MANN's memory picture (a PNG) after the checkpoint at <paramref name="episode"/>.</summary>
     void MemoryDrawn(long episode, byte[] png);
+    /// <summary>A 1-D regression's predictions after the checkpoint at their episode, one set per count of points seen.</summary>
+    void BandsDrawn(IReadOnlyList<RegressionBands> bands);
     void Finished(TrainingResult result);
 }

@@ -40,7 +40,7 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId, string worke
     {
         await RecordEnvironment(connection, environment);
         // Anything recorded after the checkpoint we resume from is void: it will be recorded again.
-        foreach (var table in new[] { "metrics", "instance_accuracy", "memory_snapshots" })
+        foreach (var table in new[] { "metrics", "instance_accuracy", "memory_snapshots", "regression_bands" })
             await Execute(connection, $"delete from mannlab.{table} where run_id = @run and step > @episode", ("run", runId), ("episode", episode));
         await Execute(connection, "update mannlab.runs set episodes_done = @episode where id = @run", ("run", runId), ("episode", episode));
     });
@@ -149,6 +149,16 @@ public sealed class DatabaseSink(NpgsqlDataSource db, string runId, string worke
         insert into mannlab.memory_snapshots (run_id, step, png) values (@run, @step, @png)
         on conflict (run_id, step) do update set png = excluded.png
         """, ("run", runId), ("step", episode), ("png", png)));
+
+    /// <summary>A 1-D regression's predictions at a checkpoint (see regression_bands).</summary>
+    public void BandsDrawn(IReadOnlyList<RegressionBands> bands) => Hold($"the regression bands of episode {bands[0].Episode}", async connection =>
+    {
+        foreach (var b in bands)
+            await Execute(connection, """
+                insert into mannlab.regression_bands (run_id, step, seen, bands) values (@run, @step, @seen, @bands::jsonb)
+                on conflict (run_id, step, seen) do update set bands = excluded.bands
+                """, ("run", runId), ("step", b.Episode), ("seen", b.Seen), ("bands", System.Text.Json.JsonSerializer.Serialize(b)));
+    });
 
     /// <summary>
     /// Nothing to write: the run's status and error have one writer, its worker, which records them

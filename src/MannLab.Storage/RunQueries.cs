@@ -179,6 +179,31 @@ public sealed class RunQueries(NpgsqlDataSource db)
             [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => r[2] is null ? double.NaN : Convert.ToDouble(r[2]))]))], trained);
     }
 
+    /// <summary>
+    /// A regression's final held-out scores against the points seen (step t has seen t - 1), from
+    /// the view regression_steps: the model's and the GP posterior's, one series each, of the NLL
+    /// (<paramref name="squaredError"/> false) or the squared error; none before its first evaluation.
+    /// </summary>
+    public async Task<IReadOnlyList<Series>> RegressionStepsAsync(string runId, bool squaredError = false)
+    {
+        var rows = (await Query($"""
+            select predictor, step - 1, {(squaredError ? "squared_error" : "nll")} from mannlab.regression_steps
+            where run_id = @run and final order by predictor desc, step
+            """, ("run", runId))).Rows;
+        return [.. rows.GroupBy(r => (string)r[0]!).Select(g => new Series(g.Key == "gp" ? "GP posterior" : "model",
+            [.. g.Select(r => Convert.ToDouble(r[1]))], [.. g.Select(r => r[2] is null ? double.NaN : Convert.ToDouble(r[2]))]))];
+    }
+
+    /// <summary>A 1-D regression's predictions at its latest checkpoint, one set per count of points seen; none before it.</summary>
+    public async Task<IReadOnlyList<RegressionBands>> LatestBandsAsync(string runId)
+    {
+        var rows = (await Query("""
+            select bands::text from mannlab.regression_bands
+            where run_id = @run and step = (select max(step) from mannlab.regression_bands where run_id = @run) order by seen
+            """, ("run", runId))).Rows;
+        return [.. rows.Select(r => System.Text.Json.JsonSerializer.Deserialize<RegressionBands>((string)r[0]!)!)];
+    }
+
     /// <summary>Rows of run @run at its task.classes.</summary>
     private const string AtTaskClasses = "classes = (select (spec #>> '{task,classes}')::int from mannlab.runs where id = @run)";
 

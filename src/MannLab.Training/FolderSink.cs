@@ -79,6 +79,10 @@ public sealed class FolderSink(string folder, string runId, string specJson, str
     /// <summary>memory.png, the newest checkpoint's picture (`mannlab inspect` draws any other episode).</summary>
     public void MemoryDrawn(long episode, byte[] png) => SafeFile.Write(Path.Combine(folder, "memory.png"), png);
 
+    /// <summary>bands.json, the newest checkpoint's predictions of a 1-D regression.</summary>
+    public void BandsDrawn(IReadOnlyList<RegressionBands> bands) =>
+        SafeFile.WriteText(Path.Combine(folder, "bands.json"), JsonSerializer.Serialize(bands, new JsonSerializerOptions { WriteIndented = true }));
+
     public void Finished(TrainingResult result)
     {
         _run["status"] = RunStatus.After(result.Outcome);

@@ -69,6 +69,56 @@ internal sealed class RegressionTraining(Spec.Spec spec, GpRegression gp, Device
 
     public override (Tensor Input, int[] Sights) HeldOutEpisode() => (RegressionTensors.From(_test.Batch(0, 1), device).Input, new int[gp.Points]);
 
+    /// <summary>The counts of points seen that a 1-D regression's bands are drawn after: few, where the variance shows most.</summary>
+    public static IReadOnlyList<int> BandsSeen(GpRegression gp) => [.. new[] { 2, 5, 10 }.Where(k => k < gp.Points)];
+
+    public override IReadOnlyList<RegressionBands> Bands(EpisodeModel model, long episode) =>
+        gp.Dimensions == 1 ? [.. BandsSeen(gp).Select(seen => Bands(model, episode, seen))] : [];
+
+    /// <summary>
+    /// Held-out episode 0 after its first <paramref name="seen"/> points, on a grid over the input
+    /// range and a margin beyond: for each grid point, the model is run on those points and then
+    /// asked about the grid point (one batch row per grid point, so no query enters another's
+    /// memory), next to the GP posterior given the same points and the function itself.
+    /// </summary>
+    public RegressionBands Bands(EpisodeModel model, long episode, int seen)
+    {
+        const int points = 121;
+        var margin = 0.25 * (gp.InputHigh - gp.InputLow);
+        double[] grid = [.. Enumerable.Range(0, points).Select(i => gp.InputLow - margin + i * (gp.InputHigh - gp.InputLow + 2 * margin) / (points - 1))];
+        var heldOut = _test.Batch(0, 1);
+        var input = new float[points * (seen + 1) * 2];
+        for (var g = 0; g < points; g++)
+            for (var t = 0; t <= seen; t++)
+            {
+                var at = (g * (seen + 1) + t) * 2;
+                input[at] = t < seen ? heldOut.X[t] : (float)grid[g];
+                input[at + 1] = t > 0 ? heldOut.Y[t - 1] : 0;
+            }
+        double[] modelMean, modelVariance;
+        model.eval();
+        using (no_grad())
+        using (model.HeldOutPass())
+        using (NewDisposeScope())
+        {
+            var output = model.forward(tensor(input, [points, seen + 1, 2], device: device)).select(1, seen).cpu();
+            modelMean = [.. output.select(1, 0).data<float>().ToArray().Select(v => (double)v)];
+            modelVariance = [.. output.select(1, 1).exp().data<float>().ToArray().Select(v => (double)v)];
+        }
+        model.train();
+        var posterior = new GpPosterior(gp);
+        for (var t = 0; t < seen; t++)
+        {
+            posterior.Predict([heldOut.X[t]]);
+            posterior.Observe(heldOut.Y[t]);
+        }
+        var gpPredictions = grid.Select(x => posterior.Predict([x])).ToList();
+        var function = _test.FunctionAt(0, [.. grid.Select(x => new[] { x })]);
+        return new RegressionBands(episode, seen, grid, [.. function.Select(v => (double)v)], modelMean, modelVariance,
+            [.. gpPredictions.Select(p => p.Mean)], [.. gpPredictions.Select(p => p.Variance)],
+            [.. heldOut.X.Take(seen).Select(v => (double)v)], [.. heldOut.Y.Take(seen).Select(v => (double)v)]);
+    }
+
     public override void Dispose() { }
 }
 

@@ -61,5 +61,8 @@ internal abstract class TaskTraining : IDisposable
     /// <summary>Held-out episode 0's input ([1, T, inputs], in the caller's scope) and, per step, its sight of a class (for the memory picture).</summary>
     public abstract (Tensor Input, int[] Sights) HeldOutEpisode();
 
+    /// <summary>At a checkpoint at <paramref name="episode"/>, a 1-D regression's predictions to draw (RegressionTraining); none for other tasks.</summary>
+    public virtual IReadOnlyList<RegressionBands> Bands(EpisodeModel model, long episode) => [];
+
     public abstract void Dispose();
 }

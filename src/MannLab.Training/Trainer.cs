@@ -170,21 +170,29 @@ public sealed class Trainer(Spec.Spec spec, string runId, string checkpointFile,
     {
         Checkpoint.Save(checkpointFile, new CheckpointHeader(runId, episode, iteration, Canonical.toJson(spec), Trained.TotalSeconds), model, optimizer);
         sink.Checkpointed(episode, checkpointFile);
+        if (Picture("regression bands", episode, () => task.Bands(model, episode)) is { Count: > 0 } bands) sink.BandsDrawn(bands);
         if (model is not Models.MannModel mann) return;
-        byte[] png;
-        try
+        var png = Picture("memory picture", episode, () =>
         {
             using var scope = NewDisposeScope();
             var (input, firstSights) = task.HeldOutEpisode();
-            png = MemoryPicture.Draw(mann, input, firstSights, MemoryPicture.Title(spec, runId, episode, 0));
+            return MemoryPicture.Draw(mann, input, firstSights, MemoryPicture.Title(spec, runId, episode, 0));
+        });
+        if (png is not null) sink.MemoryDrawn(episode, png);
+    }
+
+    /// <summary>A picture is a view of the run, not part of it: losing one must not lose the run.</summary>
+    private T? Picture<T>(string what, long episode, Func<T> draw) where T : class
+    {
+        try
+        {
+            return draw();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // A picture is a view of the run, not part of it: losing one must not lose the run.
-            log?.Invoke($"warning: no memory picture at episode {episode}: {e.Message}");
-            return;
+            log?.Invoke($"warning: no {what} at episode {episode}: {e.Message}");
+            return null;
         }
-        sink.MemoryDrawn(episode, png);
     }
 
     private void Flush(TaskTraining task, Window window, long episode, Stopwatch clock)

@@ -79,8 +79,19 @@ public sealed class Pages(RunQueries queries, NpgsqlDataSource dashboardSource, 
                         "from its last checkpoint, as a new attempt</form>");
         live.Append("<div class=\"charts\">");
         var curves = await queries.InstanceCurvesAsync(id);
-        live.Append(curves.Count == 0 ? "<p>No evaluation yet.</p>"
-            : Chart(Charts.Svg(Charts.Lines("Held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1)), 560, 340), "instances"));
+        var regression = await queries.RegressionStepsAsync(id);
+        if (regression.Count > 0)
+        {
+            live.Append(Chart(Charts.Svg(Charts.Lines("Final held-out NLL against points seen", "points seen", "negative log-likelihood", regression), 560, 340), "regression-nll"));
+            var squared = await queries.RegressionStepsAsync(id, squaredError: true);
+            live.Append(Chart(Charts.Svg(Charts.Lines("Final held-out squared error against points seen", "points seen", "squared error", squared), 560, 340), "regression-se"));
+        }
+        else
+            live.Append(curves.Count == 0 ? "<p>No evaluation yet.</p>"
+                : Chart(Charts.Svg(Charts.Lines("Held-out accuracy by sight", "episodes", "accuracy", curves, (0, 1)), 560, 340), "instances"));
+        foreach (var bands in await queries.LatestBandsAsync(id))
+            live.Append(Chart(Charts.Svg(Charts.Bands($"Held-out function after {bands.Seen} points (checkpoint of episode {bands.Episode})", bands, run.Model), 560, 340),
+                $"bands-{bands.Seen}"));
         var (byClasses, _) = await queries.AccuracyByClassesAsync(id);
         if (byClasses.Count > 0)
             live.Append(Chart(Charts.Svg(Charts.Lines("Final held-out accuracy against classes, by sight", "classes", "accuracy", byClasses, (0, 1)), 560, 340), "classes"));

@@ -21,7 +21,7 @@ public class MigrationTests(PostgresFixture pg)
             "0013_class_count.sql", "0014_regression.sql");
         second.Should().BeEmpty();
         (await pg.Scalar<long>("select count(*) from information_schema.tables where table_schema = 'mannlab' and table_type = 'BASE TABLE'"))
-            .Should().Be(10); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations
+            .Should().Be(11); // experiments, runs, run_attempts, metrics, instance_accuracy, checkpoints, memory_snapshots, run_summary, paper_results, schema_migrations, regression_bands
         (await pg.Scalar<long>("select count(*) from information_schema.views where table_schema = 'mannlab'")).Should().Be(8); // sweep_results, final_instance_accuracy, learning_curves, accuracy_by_model, paper_reference, paper_comparison, accuracy_by_classes, regression_steps
         (await EmbeddedLab.Column<string>(pg.DataSource, """
             select source || ' ' || paper_table || ' ' || classes || ': ' || rows
