@@ -4,19 +4,25 @@
 -- in the same order (gp_nll_step_<t>, gp_se_step_<t>). This view puts them in rows: one per run,
 -- evaluation, predictor ('model' or 'gp') and step t (1 = the prediction before any point is seen).
 create or replace view mannlab.regression_steps as
+with scores as (
+    select m.run_id, m.step as episodes,
+           case when m.name like 'gp\_%' then 'gp' else 'model' end as predictor,
+           (regexp_match(m.name, '_step_([0-9]+)$'))[1]::int as step,
+           case when m.name like '%\_nll\_step\_%' then 'nll' else 'squared_error' end as score,
+           m.value
+    from mannlab.metrics m
+    where m.name ~ '^(eval|gp)_(nll|se)_step_[0-9]+$'
+)
 select r.id as run_id, r.name, r.model, r.point, r.seed,
        (r.spec #>> '{task,regression,dimensions}')::int as dimensions,
-       m.step as episodes,
-       case when m.name like 'gp\_%' then 'gp' else 'model' end as predictor,
-       (regexp_match(m.name, '_step_([0-9]+)$'))[1]::int as step,
-       max(m.value) filter (where m.name like '%\_nll\_step\_%') as nll,
-       max(m.value) filter (where m.name like '%\_se\_step\_%') as squared_error,
-       m.step = max(m.step) over (partition by r.id) as final
+       s.episodes, s.predictor, s.step,
+       max(s.value) filter (where s.score = 'nll') as nll,
+       max(s.value) filter (where s.score = 'squared_error') as squared_error,
+       s.episodes = max(s.episodes) over (partition by r.id) as final
 from mannlab.runs r
-join mannlab.metrics m on m.run_id = r.id
+join scores s on s.run_id = r.id
 where r.spec #>> '{task,kind}' = 'regression'
-  and m.name ~ '^(eval|gp)_(nll|se)_step_[0-9]+$'
-group by r.id, m.step, predictor, step;
+group by r.id, s.episodes, s.predictor, s.step;
 
 -- The dashboards' role reads the new view (as in 0011).
 do $$
