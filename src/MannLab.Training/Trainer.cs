@@ -11,9 +11,9 @@ using static TorchSharp.torch;
 namespace MannLab.Training;
 
 /// <summary>
-/// Trains one run: batches of episodes (the model's loss, EpisodeModel.Loss), the spec's optimiser and gradient
-/// clipping, evaluation on held-out classes every N episodes and at the end, atomic checkpoints,
-/// and resumption from the last checkpoint. Episode e's data depends only on (seed, e), and the
+/// Trains one run: batches of episodes, the task's loss (TaskTraining: classification or regression),
+/// the spec's optimiser and gradient clipping, held-out evaluation every N episodes and at the end,
+/// atomic checkpoints, and resumption from the last checkpoint. Episode e's data depends only on (seed, e), and the
 /// training-metric windows close at fixed iterations, so a resumed run reproduces an
 /// uninterrupted one. Every iteration's tensors live in a DisposeScope: memory stays flat.
 /// </summary>

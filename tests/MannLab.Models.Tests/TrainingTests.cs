@@ -17,6 +17,7 @@ public class TrainingTests : IDisposable
     [InlineData("persistent memory")] // the memory carried from batch to batch is part of the checkpoint
     [InlineData("cosine schedule")] // the learning rate depends on the episode alone, so it resumes where it was
     [InlineData("curriculum")] // the classes depend on the episode alone, and a window closes where they change
+    [InlineData("regression")] // a function of the GP prior per episode, drawn from (seed, episode) alone
     public void Interrupting_at_200_and_resuming_to_400_reproduces_an_uninterrupted_run_bit_for_bit(string variant)
     {
         var yaml = variant switch
@@ -24,6 +25,9 @@ public class TrainingTests : IDisposable
             "persistent memory" => TrainingFolder.SmallMann.Replace("read_heads: 2}", "read_heads: 2, persistent: true}"),
             "cosine schedule" => TrainingFolder.SmallMann.Replace("lr: 1e-3,", "lr: 1e-3, schedule: cosine, warmup: 120,"),
             "curriculum" => TrainingFolder.SmallMann.Replace("task: {classes: 3, instances: 4}", TrainingFolder.SmallCurriculum),
+            "regression" => TrainingFolder.SmallMann[..TrainingFolder.SmallMann.IndexOf("dataset:", StringComparison.Ordinal)]
+                            + "task: {kind: regression, regression: {dimensions: 2, points: 6}}\n"
+                            + TrainingFolder.SmallMann[TrainingFolder.SmallMann.IndexOf("model:", StringComparison.Ordinal)..].Replace(", instances: [1, 2, 4]", ""),
             _ => TrainingFolder.SmallMann,
         };
         var run = TrainingFolder.Spec(yaml);
@@ -48,7 +52,7 @@ public class TrainingTests : IDisposable
         second.Outcome.Should().Be(Outcome.Completed);
 
         var expected = TrainingFolder.Metrics(straight);
-        expected.Select(m => m.Item2).Should().Contain(["eval_acc_2", "train_loss"]);
+        expected.Select(m => m.Item2).Should().Contain([variant == "regression" ? "eval_nll_step_6" : "eval_acc_2", "train_loss"]);
         expected.Max(m => m.Item1).Should().Be(400);
         TrainingFolder.Metrics(resumed).Should().Equal(expected, "every metric, to the last bit, with none duplicated");
         File.ReadAllLines(Path.Combine(resumed, "instances.csv")).Should().Equal(File.ReadAllLines(Path.Combine(straight, "instances.csv")));
@@ -60,7 +64,7 @@ public class TrainingTests : IDisposable
         minutes[2].Minutes.Should().BeGreaterThan(interruptedAt.TrainedSeconds / 60, "the second attempt adds its time to the first's");
         CheckpointHeader.Read(resumedSink.CheckpointFile).TrainedSeconds.Should().BeGreaterThanOrEqualTo(minutes[^1].Minutes * 60);
         // The kNN baseline is scored once, at the end, on the same evaluation episodes.
-        File.ReadLines(Path.Combine(straight, "instances.csv")).Count(l => l.Contains(",knn,")).Should().Be(4);
+        File.ReadLines(Path.Combine(straight, "instances.csv")).Count(l => l.Contains(",knn,")).Should().Be(variant == "regression" ? 0 : 4);
     }
 
     [Fact]
