@@ -1,3 +1,5 @@
+using MannLab.Runs;
+
 namespace MannLab.Storage;
 
 /// <summary>A row of the paper's tables as published, with the best public reimplementation's number at each sight where one is known.</summary>
@@ -36,6 +38,14 @@ public sealed record MemoryComparisonRun(string Setting, int Classes, string Epi
 public sealed record CurriculumRun(string RunId, string Experiment, string Model, string Variant, string Status, string Schedule, int TaskClasses,
     IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> ByClasses);
 
+/// <summary>
+/// One regression run (the paper's GP regression): its final held-out NLL by step, the model's and
+/// the exact GP posterior's (step 1 is before any point), and, for 1-D, its latest bands.
+/// </summary>
+/// <param name="Task">The task in words (Schema.describeTask).</param>
+public sealed record RegressionRun(string RunId, string Experiment, string Model, string Status, int Dimensions, double LengthScale, string Task,
+    IReadOnlyList<double> ModelNll, IReadOnlyList<double> GpNll, IReadOnlyList<RegressionBands> Bands);
+
 /// <summary>What a reproduction report is made of: the paper's rows, MannLab's finished runs of them, and the runs of its other experiments.</summary>
 public sealed record PaperReportData(IReadOnlyList<PaperRow> Paper, IReadOnlyList<ReproducedRow> Ours, IReadOnlyList<MemoryComparisonRun> PersistentMemory,
-    IReadOnlyList<CurriculumRun> Curriculum);
+    IReadOnlyList<CurriculumRun> Curriculum, IReadOnlyList<RegressionRun> Regression);

@@ -266,7 +266,28 @@ public sealed class RunQueries(NpgsqlDataSource db)
                 [.. ((string[])g.First()[6]!)],
                 g.ToDictionary(r => Convert.ToInt32(r[7]), r => (Convert.ToDouble(r[8]), r[9] is null ? (double?)null : Convert.ToDouble(r[9]))),
                 Convert.ToDouble(g.First()[10]), g.First()[11] is null ? null : Convert.ToDouble(g.First()[11]))).ToList();
-        return new PaperReportData(paper, ours, await PersistentMemoryAsync(), await CurriculumAsync());
+        return new PaperReportData(paper, ours, await PersistentMemoryAsync(), await CurriculumAsync(), await RegressionAsync());
+    }
+
+    /// <summary>Every regression run, with its final held-out NLL by step and its latest bands.</summary>
+    private async Task<IReadOnlyList<RegressionRun>> RegressionAsync()
+    {
+        var runs = (await Query("""
+            select id, name, model, status, spec::text from mannlab.runs where spec #>> '{task,kind}' = 'regression'
+            order by name, (spec #>> '{task,regression,dimensions}')::int, sweep_index, id
+            """)).Rows;
+        var result = new List<RegressionRun>();
+        foreach (var r in runs)
+        {
+            var id = (string)r[0]!;
+            var spec = Experiments.specOfJson((string)r[4]!).ResultValue;
+            var gp = spec.Task.Regression!.Value;
+            var steps = await RegressionStepsAsync(id);
+            IReadOnlyList<double> Of(string name) => steps.FirstOrDefault(s => s.Name == name)?.Y ?? [];
+            result.Add(new RegressionRun(id, (string)r[1]!, (string)r[2]!, (string)r[3]!, gp.Dimensions, gp.LengthScale, Schema.describeTask(spec.Task),
+                Of("model"), Of("GP posterior"), await LatestBandsAsync(id)));
+        }
+        return result;
     }
 
     /// <summary>Every Omniglot run trained with a curriculum, with its final held-out accuracy by class count and sight once it has succeeded.</summary>

@@ -117,6 +117,7 @@ public static partial class PaperReport
         }
         blocks.AddRange(PersistentMemory(data.PersistentMemory));
         blocks.AddRange(Curriculum(data.Curriculum));
+        blocks.AddRange(Regression(data.Regression));
         return blocks;
     }
 

@@ -1,3 +1,4 @@
+using MannLab.Runs;
 using System.Text.RegularExpressions;
 using MannLab.Spec;
 using MannLab.Storage;
@@ -46,7 +47,7 @@ public class PaperReportTests
             new ReproducedRow("table1", 5, "mann", "table1-mann-extended", "per-head rule, learned key strength, add vector", spec,
                 ["aaaaaaaaaaaa", "bbbbbbbbbbbb"], Ours((1, 0.30, 0.02), (2, 0.85, 0.01), (3, 0.93, 0.01), (4, 0.94, 0.01), (5, 0.95, 0.01), (10, 0.985, 0.004)),
                 400000, 41.5),
-        ], [], []);
+        ], [], [], []);
     }
 
     [Fact]
@@ -200,5 +201,46 @@ public class PaperReportTests
         };
         var one = PaperReport.Markdown(data with { Curriculum = [data.Curriculum[0] with { ByClasses = shortEpisodes }] }, new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
         one.Should().Contain("Verdict: holds: 2nd sight yes, 90.0% at 5 classes to 60.0% at 50; the largest step down, 15 to 25 classes, 10.0 points (33% of the decline).");
+    }
+
+    private static RegressionRun Regression(int dimensions, double[] model, double[] gp, params RegressionBands[] bands) =>
+        new("cccccccccccc", "regression", "mann", RunStatus.Succeeded, dimensions, 0.5, $"GP regression, {dimensions}-D", model, gp, bands);
+
+    [Fact]
+    public void A_regressions_nll_claim_is_judged_by_its_gain_against_the_gps()
+    {
+        // 1st step 1.4, last 10 at 0.4 (a gain of 1.0); the GP gains 1.6: 62% of it, and 1.0 >= 0.2 nats.
+        double[] model = [1.4, .. Enumerable.Repeat(0.8, 10), .. Enumerable.Repeat(0.4, 10)], gp = [1.4, .. Enumerable.Repeat(0.2, 10), .. Enumerable.Repeat(-0.2, 10)];
+        var (improves, tracks, figures) = PaperReport.TracksTheGp(model, gp);
+        (improves, tracks).Should().Be((true, true));
+        figures.Should().Contain("the model gains 1.000 nats, 63% of the GP's 1.600");
+        PaperReport.TracksTheGp([1.4, .. Enumerable.Repeat(1.1, 20)], gp).Tracks.Should().BeFalse("a gain of 0.3 is under half the GP's");
+        PaperReport.TracksTheGp([1.4, .. Enumerable.Repeat(1.3, 20)], gp).Improves.Should().BeFalse("0.1 nats is no improvement");
+        var act = () => PaperReport.TracksTheGp([1, 2], [1, 2]);
+        act.Should().Throw<ArgumentException>();
+
+        var md = PaperReport.Markdown(Data() with { Regression = [Regression(2, model, gp)] }, new DateTimeOffset(2026, 12, 4, 9, 0, 0, TimeSpan.Zero));
+        md.Should().Contain("## Gaussian-process regression").And.Contain("## Regression: regression, mann, 2-D")
+            .And.Contain("Verdict: holds: improves as points are stored: yes; tracks the GP's: yes");
+    }
+
+    [Fact]
+    public void A_1d_regressions_bands_are_judged_near_and_far_from_the_points_seen()
+    {
+        // Two points at -1 and -0.9; the function sin(x); a model whose mean is the function and whose variance grows with the distance.
+        double[] grid = [.. Enumerable.Range(0, 41).Select(i => -1 + i * 0.05)];
+        double[] function = [.. grid.Select(Math.Sin)];
+        double[] variance = [.. grid.Select(x => 0.01 + Math.Min(Math.Abs(x + 0.95), 1))];
+        var good = new RegressionBands(100, 2, grid, function, function, variance, function, variance, [-1, -0.9], [Math.Sin(-1), Math.Sin(-0.9)]);
+        var (follows, grows, figures) = PaperReport.FollowsTheFunction(good, 0.5);
+        (follows, grows).Should().Be((true, (bool?)true));
+        figures.Should().Contain("after 2 points").And.Contain("the mean's RMS error is 0.000");
+        var flat = good with { ModelMean = [.. grid.Select(_ => 0.0)], ModelVariance = [.. grid.Select(_ => 0.3)] };
+        PaperReport.FollowsTheFunction(flat, 0.5).Should().Match<(bool Follows, bool? Grows, string Figures)>(v => !v.Follows && v.Grows == false);
+
+        var html = System.Net.WebUtility.HtmlDecode(PaperReport.Html(Data() with { Regression = [Regression(1, [1.4, .. Enumerable.Repeat(0.8, 10), .. Enumerable.Repeat(0.4, 10)],
+            [1.4, .. Enumerable.Repeat(0.2, 10), .. Enumerable.Repeat(-0.2, 10)], good)] }, new DateTimeOffset(2026, 12, 4, 9, 0, 0, TimeSpan.Zero), site: false));
+        html.Should().Contain("The paper: its predictions follow the function, their variance growing away from the points seen. Verdict: holds");
+        Regex.Matches(html, "<svg").Count.Should().Be(4, "the two tables' charts, the NLL against points seen, and the bands");
     }
 }
