@@ -95,16 +95,21 @@ internal sealed class RegressionTraining(Spec.Spec spec, GpRegression gp, Device
                 input[at] = t < seen ? heldOut.X[t] : (float)grid[g];
                 input[at + 1] = t > 0 ? heldOut.Y[t - 1] : 0;
             }
-        double[] modelMean, modelVariance;
+        // In batches of training's size: a larger batch would grow the fused recurrence's workspace for good.
+        double[] modelMean = new double[points], modelVariance = new double[points];
+        var rows = spec.Training.BatchSize;
         model.eval();
         using (no_grad())
         using (model.HeldOutPass())
-        using (NewDisposeScope())
-        {
-            var output = model.forward(tensor(input, [points, seen + 1, 2], device: device)).select(1, seen).cpu();
-            modelMean = [.. output.select(1, 0).data<float>().ToArray().Select(v => (double)v)];
-            modelVariance = [.. output.select(1, 1).exp().data<float>().ToArray().Select(v => (double)v)];
-        }
+            for (var first = 0; first < points; first += rows)
+            {
+                using var scope = NewDisposeScope();
+                var count = Math.Min(rows, points - first);
+                var chunk = input.AsSpan(first * (seen + 1) * 2, count * (seen + 1) * 2).ToArray();
+                var output = model.forward(tensor(chunk, [count, seen + 1, 2], device: device)).select(1, seen).cpu();
+                var (mean, logVariance) = (output.select(1, 0).data<float>().ToArray(), output.select(1, 1).data<float>().ToArray());
+                for (var i = 0; i < count; i++) (modelMean[first + i], modelVariance[first + i]) = (mean[i], Math.Exp(logVariance[i]));
+            }
         model.train();
         var posterior = new GpPosterior(gp);
         for (var t = 0; t < seen; t++)
