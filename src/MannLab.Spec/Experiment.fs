@@ -106,8 +106,12 @@ module Experiments =
             | [], _ -> node
             | key :: rest, (:? JsonObject as o) when o.ContainsKey key -> walk o[key] rest
             | _ -> null
-        match walk (JsonNode.Parse(Canonical.toFullJson spec)) (List.ofArray (path.Split '.')) with
+        let segments = List.ofArray (path.Split '.')
+        match walk (JsonNode.Parse(Canonical.toFullJson spec)) segments with
         | null -> "null"
+        // A swept section is shown as the canonical form writes it: a later key at its default
+        // (task.kind: classification) would only lengthen every label.
+        | :? JsonObject -> (walk (JsonNode.Parse(Canonical.toJson spec)) segments |> Option.ofObj |> Option.map _.ToJsonString()) |> Option.defaultValue "null"
         | n -> n.ToJsonString()
 
     let private fromRoot (file: string) (text: string) (root: Node) : Result<ExperimentFile, SpecError list> =
