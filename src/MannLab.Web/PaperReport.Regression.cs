@@ -85,15 +85,11 @@ public static partial class PaperReport
             var claim = run.Dimensions == 1 ? "its predictions follow the function, their variance growing away from the points seen"
                 : "its log-likelihood tracks the GP's and improves as points are stored";
             var verdicts = new List<string> { $"improves as points are stored: {Yes(improves)}", $"tracks the GP's: {Yes(tracks)}", figures };
-            if (run.Dimensions == 1)
-                foreach (var bands in run.Bands)
-                {
-                    var (follows, grows, bandFigures) = FollowsTheFunction(bands, run.LengthScale);
-                    verdicts.Add($"follows the function: {Yes(follows)}; variance grows away: {(grows is { } g ? Yes(g) : "not judged")}, {bandFigures}");
-                }
+            var bandVerdicts = run.Dimensions == 1 ? run.Bands.Select(b => FollowsTheFunction(b, run.LengthScale)).ToList() : [];
+            verdicts.AddRange(bandVerdicts.Select(v =>
+                $"follows the function: {Yes(v.Follows)}; variance grows away: {(v.Grows is { } g ? Yes(g) : "not judged")}, {v.Figures}"));
             var holds = run.Dimensions == 1
-                ? run.Bands.Count > 0 && run.Bands.All(b => FollowsTheFunction(b, run.LengthScale) is { Follows: true, Grows: not false })
-                  && run.Bands.Any(b => FollowsTheFunction(b, run.LengthScale).Grows == true)
+                ? bandVerdicts.Count > 0 && bandVerdicts.All(v => v is { Follows: true, Grows: not false }) && bandVerdicts.Any(v => v.Grows == true)
                 : improves && tracks;
             yield return new Paragraph($"Run {run.RunId}, {run.Task}. The paper: {claim}. Verdict: {(holds ? "holds" : "does not hold")}: {string.Join("; ", verdicts)}.");
             yield return new Figure($"regression-{run.RunId}", Charts.Lines($"{run.Model}, {run.Dimensions}-D: final held-out NLL against points seen",
