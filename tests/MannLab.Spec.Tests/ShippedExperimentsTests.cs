@@ -37,7 +37,7 @@ public class ShippedExperimentsTests
     [InlineData("paper/table2-5way.yaml", "9b16682434eaa7c908ab27ebe12dbb6b077ce3bdcfa94bd3051da8bf084e3ac4", new[] { "f61e40c68401", "383aaa84e0e3", "8df2e21cd9a6", "7474af928b7c", "d6653b0cad0f", "937de49dbf21", "c04c8ab6e8d8", "d213e53c44d6", "5c396add5b7b", "c6ba8f280277", "fa4402fdbf4e", "87507c20770b", "9cd942cd5382", "faeedf4e0c13" })]
     [InlineData("paper/table2-rmsprop.yaml", "a3841e5186303bff41151b67e85b23ef531703028bb372a1b59a7a51c8eab8f3", new[] { "0ac3b7cafd7b", "d020aee3a478", "4a7b256f0b12", "edff7919b788" })]
     [InlineData("paper/persistent-memory.yaml", "a425c47fa215387ebdf965265bdf0ebd8746cc19846a052176cb018c5d16959f", new[] { "8f35d622f72b", "a993ddfd99da", "5baf7a3c8b0f", "7762a032c266" })]
-    [InlineData("paper/curriculum.yaml", "f19845ef1871e344ab4da2010ea6964ffdaea2229a1a2ae3446b6d18743925e6", new[] { "df497dcd0343", "77d2b81c9ff0" })]
+    [InlineData("paper/curriculum.yaml", "24f27e38ce48711e8c296b5f6a3c9ffbe3ba7241784cebdb8623283bc0c6ad35", new[] { "df497dcd0343", "9e3c6695fcdb", "77d2b81c9ff0", "387474706a2d" })]
     [InlineData("paper/regression.yaml", "dc7ac1df9e83b8228d3e6017c26bf39887039e6e068a073c86e6319e961d2a9d",
         new[] { "f956af145d71", "e8007e5b20d6", "d7ebf520c352", "c99ba8fc502e", "bd350a2b6e3f", "540b74e476df" })]
     [InlineData("quickstart.yaml", "77a6bcfcd3c5c992803710cf6812d6355401cbf4d57260da9fbd29c037513f60", new[] { "d43b58100917", "9efb69a7b9b0" })]
