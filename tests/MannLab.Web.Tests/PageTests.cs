@@ -96,9 +96,9 @@ public sealed class PageTests(SiteFixture site)
     [Fact]
     public async Task The_shipped_dashboards_render_from_real_runs()
     {
-        (await site.Get("/dashboards")).Should().Contain("Table 1 vs the paper").And.Contain("Table 2 vs the paper").And.Contain("Run health").And.Contain("Persistent memory").And.Contain("Curriculum and class counts");
+        (await site.Get("/dashboards")).Should().Contain("Table 1 vs the paper").And.Contain("Table 2 vs the paper").And.Contain("Run health").And.Contain("Persistent memory").And.Contain("Curriculum and class counts").And.Contain("Gaussian-process regression");
         // Table 2's dashboard draws the paper's curves whether or not a run of its settings exists.
-        foreach (var (slug, charts) in new[] { ("table1-vs-paper", 0), ("table2-vs-paper", 1), ("learning-curves", 2), ("sweep", 1), ("run-health", 1), ("persistent-memory", 2), ("curriculum", 0) })
+        foreach (var (slug, charts) in new[] { ("table1-vs-paper", 0), ("table2-vs-paper", 1), ("learning-curves", 2), ("sweep", 1), ("run-health", 1), ("persistent-memory", 2), ("curriculum", 0), ("regression", 0) })
         {
             var page = await site.Get($"/dashboards/{slug}?experiment=site");
             page.Should().NotContain("class=\"error\"", slug);

@@ -55,5 +55,12 @@ public sealed class RegressionPagesTests(SiteFixture site)
         var page = await site.Get(web.Address + $"/runs/{id}");
         page.Should().Contain("Final held-out NLL against points seen").And.Contain("Held-out function after 5 points")
             .And.NotContain("No evaluation yet");
+
+        // The shipped dashboard: NLL and squared error by points seen (the model's line and one GP line), training NLL, the table.
+        var dashboard = await site.Get(web.Address + "/dashboards/regression?experiment=gp&dimensions=1");
+        dashboard.Should().NotContain("class=\"error\"").And.Contain($"{id} mann seed 1").And.Contain("exact GP posterior")
+            .And.Contain($"<td>{id}</td>").And.Contain("% of the GP&#39;s gain");
+        System.Text.RegularExpressions.Regex.Matches(dashboard, "<svg").Count.Should().Be(3);
+        (await site.Get(web.Address + "/dashboards/regression?experiment=gp&dimensions=2")).Should().NotContain($"{id} mann seed 1", "a 1-D run is not among the 2-D ones");
     }
 }
