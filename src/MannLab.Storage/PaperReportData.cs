@@ -29,14 +29,21 @@ public sealed record MemoryComparisonRun(string Setting, int Classes, string Epi
     IReadOnlyDictionary<long, double> SecondSight);
 
 /// <summary>
-/// One Omniglot run trained with a curriculum (the paper's section 4.1), with its final held-out
-/// accuracy at each class count it was evaluated at (task.classes and evaluation.classes).
+/// The Omniglot runs trained with one curriculum setting (the paper's section 4.1) that differ in
+/// their seed alone, each with its final held-out accuracy at every class count it was evaluated at
+/// (task.classes and evaluation.classes), and the mean over those that succeeded.
 /// </summary>
 /// <param name="Schedule">The curriculum in words: "15 to 25 classes, +1 every 10,000 episodes".</param>
 /// <param name="Variant">How the memory differs from the paper's, "" for the paper's own (mannlab.paper_variant, less "curriculum").</param>
+/// <param name="Means">Final accuracy by class count and sight over the succeeded runs; empty until one has succeeded.</param>
+public sealed record CurriculumSetting(string Experiment, string Model, string Variant, string Schedule, int TaskClasses,
+    IReadOnlyList<CurriculumRun> Runs, IReadOnlyList<CurriculumMean> Means);
+
 /// <param name="ByClasses">Accuracy by class count, then by sight; empty until the run has succeeded.</param>
-public sealed record CurriculumRun(string RunId, string Experiment, string Model, string Variant, string Status, string Schedule, int TaskClasses,
-    IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> ByClasses);
+public sealed record CurriculumRun(string RunId, int Seed, string Status, IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> ByClasses);
+
+/// <summary>Final held-out accuracy at one class count and sight: the mean and 95% t-interval (null for one run) over a setting's succeeded runs.</summary>
+public sealed record CurriculumMean(int Classes, int Instance, int Runs, double Mean, double? Ci95);
 
 /// <summary>
 /// One regression run (the paper's GP regression): its final held-out NLL by step, the model's and
@@ -48,4 +55,4 @@ public sealed record RegressionRun(string RunId, string Experiment, string Model
 
 /// <summary>What a reproduction report is made of: the paper's rows, MannLab's finished runs of them, and the runs of its other experiments.</summary>
 public sealed record PaperReportData(IReadOnlyList<PaperRow> Paper, IReadOnlyList<ReproducedRow> Ours, IReadOnlyList<MemoryComparisonRun> PersistentMemory,
-    IReadOnlyList<CurriculumRun> Curriculum, IReadOnlyList<RegressionRun> Regression);
+    IReadOnlyList<CurriculumSetting> Curriculum, IReadOnlyList<RegressionRun> Regression);

@@ -290,22 +290,36 @@ public sealed class RunQueries(NpgsqlDataSource db)
         return result;
     }
 
-    /// <summary>Every Omniglot run trained with a curriculum, with its final held-out accuracy by class count and sight once it has succeeded.</summary>
-    private async Task<IReadOnlyList<CurriculumRun>> CurriculumAsync()
+    /// <summary>
+    /// Every Omniglot run trained with a curriculum, grouped into settings (the spec less its seed),
+    /// each run with its final held-out accuracy by class count and sight once it has succeeded.
+    /// </summary>
+    private async Task<IReadOnlyList<CurriculumSetting>> CurriculumAsync()
     {
-        var rows = (await Query("""
-            select r.id, r.name, r.model, trim(both ', ' from replace(mannlab.paper_variant(r.spec), 'curriculum', '')), r.status,
+        const string curriculumRuns = "r.spec #> '{task,curriculum}' is not null and r.spec #>> '{dataset,source}' = 'omniglot'";
+        var rows = (await Query($$"""
+            select (r.spec #- '{training,seed}')::text, r.name, r.model, trim(both ', ' from replace(mannlab.paper_variant(r.spec), 'curriculum', '')),
                    (r.spec #>> '{task,curriculum,start}') || ' to ' || (r.spec #>> '{task,classes}') || ' classes, +' ||
                    (r.spec #>> '{task,curriculum,add}') || ' every ' || to_char((r.spec #>> '{task,curriculum,every}')::int, 'FM999,999,999') || ' episodes',
-                   (r.spec #>> '{task,classes}')::int, a.classes, a.instance, a.accuracy
+                   (r.spec #>> '{task,classes}')::int, r.id, r.seed, r.status, a.classes, a.instance, a.accuracy
             from mannlab.runs r left join mannlab.accuracy_by_classes a on a.run_id = r.id
-            where r.spec #> '{task,curriculum}' is not null and r.spec #>> '{dataset,source}' = 'omniglot'
+            where {{curriculumRuns}}
             order by r.name, r.sweep_index, r.id, a.classes, a.instance
             """)).Rows;
-        return [.. rows.GroupBy(r => (string)r[0]!).Select(g => new CurriculumRun(g.Key, (string)g.First()[1]!, (string)g.First()[2]!,
-            (string)g.First()[3]!, (string)g.First()[4]!, (string)g.First()[5]!, Convert.ToInt32(g.First()[6]),
-            g.Where(r => r[7] is not null && r[9] is not null).GroupBy(r => Convert.ToInt32(r[7])).ToDictionary(c => c.Key,
-                c => (IReadOnlyDictionary<int, double>)c.ToDictionary(r => Convert.ToInt32(r[8]), r => Convert.ToDouble(r[9])))))];
+        var means = (await Query($$"""
+            select (r.spec #- '{training,seed}')::text, a.classes, a.instance, count(*), avg(a.accuracy),
+                   mannlab.t975(count(*) - 1) * stddev_samp(a.accuracy) / sqrt(count(*))
+            from mannlab.runs r join mannlab.accuracy_by_classes a on a.run_id = r.id
+            where {{curriculumRuns}} and r.status = {{RunStatus.Sql(RunStatus.Succeeded)}}
+            group by 1, 2, 3 order by 1, 2, 3
+            """)).Rows.ToLookup(r => (string)r[0]!, r => new CurriculumMean(Convert.ToInt32(r[1]), Convert.ToInt32(r[2]), Convert.ToInt32(r[3]),
+                Convert.ToDouble(r[4]), r[5] is null ? null : Convert.ToDouble(r[5])));
+        return [.. rows.GroupBy(r => (string)r[0]!).Select(setting => new CurriculumSetting((string)setting.First()[1]!, (string)setting.First()[2]!,
+            (string)setting.First()[3]!, (string)setting.First()[4]!, Convert.ToInt32(setting.First()[5]),
+            [.. setting.GroupBy(r => (string)r[6]!).Select(run => new CurriculumRun(run.Key, Convert.ToInt32(run.First()[7]), (string)run.First()[8]!,
+                run.Where(r => r[9] is not null && r[11] is not null).GroupBy(r => Convert.ToInt32(r[9])).ToDictionary(c => c.Key,
+                    c => (IReadOnlyDictionary<int, double>)c.ToDictionary(r => Convert.ToInt32(r[10]), r => Convert.ToDouble(r[11])))))],
+            [.. means[setting.Key]]))];
     }
 
     /// <summary>Every Omniglot MANN run that has a twin differing only in memory.persistent, with its held-out curve at the 2nd sight.</summary>

@@ -46,47 +46,70 @@ public static partial class PaperReport
     /// <summary>A curriculum claim is judged only where the model learned: at the task's classes, the 2nd sight at least this far above chance.</summary>
     private const double CurriculumLearnedMargin = 0.10;
 
-    private static IEnumerable<Block> Curriculum(IReadOnlyList<CurriculumRun> runs)
+    private static IEnumerable<Block> Curriculum(IReadOnlyList<CurriculumSetting> settings)
     {
-        if (runs.Count == 0) yield break;
+        if (settings.Count == 0) yield break;
         yield return new Heading("Curriculum and up to 100 classes (section 4.1)");
         yield return new Paragraph("Runs trained with a curriculum: the classes of the training episodes grow on a schedule, then the trained " +
                                    "model is evaluated on held-out classes at each class count, each episode of the task's shape. Numbers are " +
                                    "final held-out accuracy (%). The paper: accuracy decays gradually toward 100 classes. Verdict, at each sight " +
                                    $"after the 1st: it decays where the most classes score below the fewest and no count scores over {100 * RiseTolerance:F0} " +
                                    $"points above the one before; gradually where no step between consecutive counts loses over {100 * CliffShare:F0}% " +
-                                   "of the whole decline. A verdict is given once the run has succeeded, has been evaluated at three class counts or more, " +
-                                   $"and its 2nd sight at its task's classes ended at least {100 * CurriculumLearnedMargin:F0} points above chance.");
-        foreach (var run in runs)
+                                   "of the whole decline. A verdict is given once a run has succeeded, has been evaluated at three class counts or more, " +
+                                   $"and its 2nd sight at its task's classes ended at least {100 * CurriculumLearnedMargin:F0} points above chance. " +
+                                   "Runs that differ in their seed alone are one setting: each is judged, and so is their mean once two have succeeded.");
+        foreach (var setting in settings)
         {
-            var who = $"{run.Experiment}, {run.Model}" + (run.Variant == "" ? "" : $" ({run.Variant})");
+            var who = $"{setting.Experiment}, {setting.Model}" + (setting.Variant == "" ? "" : $" ({setting.Variant})");
             yield return new Heading($"Curriculum: {who}");
-            var sights = run.ByClasses.Values.SelectMany(a => a.Keys).Distinct().Order().ToList();
-            yield return new Paragraph($"Run {run.RunId}, {run.Status}: {run.Schedule}.");
-            if (run.ByClasses.Count == 0) continue;
-            yield return new Grid(["classes", .. sights.Select(RunFormat.Ordinal)],
-                [.. run.ByClasses.OrderBy(c => c.Key).Select(c => (IReadOnlyList<Cell>)[
-                    new(c.Key.ToString(CultureInfo.InvariantCulture) + (c.Key == run.TaskClasses ? " (trained for)" : "")),
-                    .. sights.Select(k => new Cell(c.Value.TryGetValue(k, out var a) ? Number(a) : ""))])]);
-            yield return new Paragraph($"The paper: accuracy decays gradually toward 100 classes. Verdict: {CurriculumVerdict(run, sights)}.");
-            yield return new Figure($"curriculum-{run.RunId}", Charts.Lines($"{who}: final held-out accuracy against classes", "classes", "accuracy",
-                sights.Select(k => new Series(RunFormat.Ordinal(k), [.. run.ByClasses.Keys.Order().Where(c => run.ByClasses[c].ContainsKey(k)).Select(c => (double)c)],
-                    [.. run.ByClasses.OrderBy(c => c.Key).Where(c => c.Value.ContainsKey(k)).Select(c => c.Value[k])])), (0, 1)));
+            yield return new Paragraph($"{setting.Schedule}. " + string.Join("; ", setting.Runs.Select(r => $"run {r.RunId} (seed {r.Seed}), {r.Status}")) + ".");
+            var seeds = setting.Means.Select(m => m.Runs).DefaultIfEmpty(0).Max();
+            var mean = setting.Means.GroupBy(m => m.Classes).ToDictionary(c => c.Key, c => (IReadOnlyDictionary<int, double>)c.ToDictionary(m => m.Instance, m => m.Mean));
+            foreach (var run in setting.Runs.Where(r => r.ByClasses.Count > 0))
+            {
+                yield return new Paragraph($"Run {run.RunId} (seed {run.Seed}):");
+                yield return ByClassesGrid(setting.TaskClasses, run.ByClasses, (classes, sight) => Number(run.ByClasses[classes][sight]));
+                yield return new Paragraph($"Verdict: {CurriculumVerdict(run.Status, setting.TaskClasses, run.ByClasses)}.");
+            }
+            if (seeds >= 2)
+            {
+                var cells = setting.Means.ToDictionary(m => (m.Classes, m.Instance));
+                yield return new Paragraph($"Mean over the {seeds} seeds that succeeded, ± the 95% t-interval:");
+                yield return ByClassesGrid(setting.TaskClasses, mean, (classes, sight) => cells[(classes, sight)] is var m && m.Ci95 is { } ci
+                    ? $"{Number(m.Mean)} ± {Number(ci)}" : Number(cells[(classes, sight)].Mean));
+                yield return new Paragraph($"Verdict on the mean: {CurriculumVerdict(RunStatus.Succeeded, setting.TaskClasses, mean)}.");
+            }
+            if (mean.Count == 0) continue;
+            var sights = mean.Values.SelectMany(a => a.Keys).Distinct().Order().ToList();
+            yield return new Figure($"curriculum-{setting.Runs[0].RunId}",
+                Charts.Lines($"{who}: final held-out accuracy against classes" + (seeds >= 2 ? $", mean of {seeds} seeds" : ""), "classes", "accuracy",
+                    sights.Select(k => new Series(RunFormat.Ordinal(k), [.. mean.Keys.Order().Where(c => mean[c].ContainsKey(k)).Select(c => (double)c)],
+                        [.. mean.OrderBy(c => c.Key).Where(c => c.Value.ContainsKey(k)).Select(c => c.Value[k])])), (0, 1)));
         }
     }
 
-    private static string CurriculumVerdict(CurriculumRun run, IReadOnlyList<int> sights)
+    /// <summary>Classes down, sights across, the class count trained for marked.</summary>
+    private static Grid ByClassesGrid(int taskClasses, IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> byClasses, Func<int, int, string> cell)
     {
-        if (run.Status != RunStatus.Succeeded) return "not judged yet: the run has not succeeded";
-        if (run.ByClasses.Count < 3) return "not judged: evaluated at fewer than three class counts";
+        var sights = byClasses.Values.SelectMany(a => a.Keys).Distinct().Order().ToList();
+        return new Grid(["classes", .. sights.Select(RunFormat.Ordinal)],
+            [.. byClasses.OrderBy(c => c.Key).Select(c => (IReadOnlyList<Cell>)[
+                new(c.Key.ToString(CultureInfo.InvariantCulture) + (c.Key == taskClasses ? " (trained for)" : "")),
+                .. sights.Select(k => new Cell(c.Value.ContainsKey(k) ? cell(c.Key, k) : ""))])]);
+    }
+
+    private static string CurriculumVerdict(string status, int taskClasses, IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> byClasses)
+    {
+        if (status != RunStatus.Succeeded) return "not judged yet: the run has not succeeded";
+        if (byClasses.Count < 3) return "not judged: evaluated at fewer than three class counts";
         // String labels name 3,125 codes and one-hot the task's classes: chance is one over the episode's classes either way.
-        var chance = 1.0 / run.TaskClasses;
-        if (!run.ByClasses.TryGetValue(run.TaskClasses, out var trained) || !trained.TryGetValue(2, out var second) || second < chance + CurriculumLearnedMargin)
+        var chance = 1.0 / taskClasses;
+        if (!byClasses.TryGetValue(taskClasses, out var trained) || !trained.TryGetValue(2, out var second) || second < chance + CurriculumLearnedMargin)
             return string.Create(CultureInfo.InvariantCulture,
-                $"not judged: at its {run.TaskClasses} classes the 2nd sight did not end {100 * CurriculumLearnedMargin:F0} points above chance, so the model did not learn");
+                $"not judged: at its {taskClasses} classes the 2nd sight did not end {100 * CurriculumLearnedMargin:F0} points above chance, so the model did not learn");
         // A sight is judged where three class counts or more had it (a long sight may be missing where classes are many and episodes short).
-        var judged = sights.Where(k => k > 1)
-            .Select(k => (Sight: k, ByClasses: run.ByClasses.Where(c => c.Value.ContainsKey(k)).ToDictionary(c => c.Key, c => c.Value[k])))
+        var judged = byClasses.Values.SelectMany(a => a.Keys).Distinct().Order().Where(k => k > 1)
+            .Select(k => (Sight: k, ByClasses: byClasses.Where(c => c.Value.ContainsKey(k)).ToDictionary(c => c.Key, c => c.Value[k])))
             .Where(s => s.ByClasses.Count >= 3).Select(s => (s.Sight, Verdict: DecaysGradually(s.ByClasses))).ToList();
         return (judged.All(j => j.Verdict.Holds) ? "holds" : "does not hold") + ": " +
                string.Join("; ", judged.Select(j => $"{RunFormat.Ordinal(j.Sight)} sight {(j.Verdict.Holds ? "yes" : "no")}, {j.Verdict.Figures}"));

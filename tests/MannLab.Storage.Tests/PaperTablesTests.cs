@@ -189,16 +189,30 @@ public class PaperTablesTests(PostgresFixture pg)
 
         var runs = (await new RunQueries(pg.DataSource).PaperReportAsync()).Curriculum;
 
-        runs.Select(r => (r.RunId, r.Variant, r.Status, r.Schedule, r.TaskClasses)).Should().Equal(
-            [(run.Id, "per-head rule, learned key strength, add vector", "succeeded", "15 to 25 classes, +1 every 10,000 episodes", 25),
-             (shipped.Runs[1].Id, "per-head rule, learned key strength, add vector", "queued", "15 to 25 classes, +1 every 10,000 episodes", 25),
-             (shipped.Runs[2].Id, "", "queued", "15 to 25 classes, +1 every 10,000 episodes", 25),
-             (shipped.Runs[3].Id, "", "queued", "15 to 25 classes, +1 every 10,000 episodes", 25)],
-            "the Omniglot runs with a curriculum, in the spec's order (each model with its two seeds), the synthetic one left out");
-        var byClasses = runs[0].ByClasses;
+        runs.Select(s => (s.Variant, s.Schedule, s.TaskClasses)).Should().Equal(
+            [("per-head rule, learned key strength, add vector", "15 to 25 classes, +1 every 10,000 episodes", 25),
+             ("", "15 to 25 classes, +1 every 10,000 episodes", 25)],
+            "the Omniglot runs with a curriculum, one setting per model with its two seeds, in the spec's order, the synthetic one left out");
+        runs.SelectMany(s => s.Runs).Select(r => (r.RunId, r.Seed, r.Status)).Should().Equal(
+            (run.Id, 0, "succeeded"), (shipped.Runs[1].Id, 1, "queued"), (shipped.Runs[2].Id, 0, "queued"), (shipped.Runs[3].Id, 1, "queued"));
+        var byClasses = runs[0].Runs[0].ByClasses;
         byClasses.Keys.Order().Should().Equal(5, 25, 100);
         byClasses[25].Should().Equal(new Dictionary<int, double> { [2] = 0.70, [10] = 0.90 }, "the final evaluation, not the earlier one");
         byClasses[100][2].Should().Be(0.40);
-        runs.Skip(1).Should().OnlyContain(r => r.ByClasses.Count == 0);
+        runs.SelectMany(s => s.Runs).Skip(1).Should().OnlyContain(r => r.ByClasses.Count == 0);
+        runs[0].Means.Should().ContainEquivalentOf(new CurriculumMean(25, 2, 1, 0.70, null), "one succeeded run: its own accuracy, no interval");
+        runs[1].Means.Should().BeEmpty();
+
+        // A second seed succeeds: the mean and t-interval over both (t975 of 1 degree of freedom is 12.706).
+        await using (var second = pg.DataSource.CreateCommand($"""
+            update mannlab.runs set status = {RunStatus.Sql(RunStatus.Succeeded)} where id = '{shipped.Runs[1].Id}';
+            insert into mannlab.instance_accuracy (run_id, step, split, classes, instance, correct, total) values
+                ('{shipped.Runs[1].Id}', 100000, 'test', 25, 2, 50, 100);
+            """))
+            await second.ExecuteNonQueryAsync();
+        var mean = (await new RunQueries(pg.DataSource).PaperReportAsync()).Curriculum[0].Means.Single(m => (m.Classes, m.Instance) == (25, 2));
+        mean.Runs.Should().Be(2);
+        mean.Mean.Should().BeApproximately(0.60, 1e-12);
+        mean.Ci95.Should().BeApproximately(12.706 * 0.1, 1e-9, "the standard error of 0.7 and 0.5 is 0.1");
     }
 }

@@ -172,26 +172,37 @@ public class PaperReportTests
         static IReadOnlyDictionary<int, IReadOnlyDictionary<int, double>> Table(params (int Classes, double Second, double Tenth)[] rows) =>
             rows.ToDictionary(r => r.Classes, r => (IReadOnlyDictionary<int, double>)new Dictionary<int, double> { [1] = 0.0, [2] = r.Second, [10] = r.Tenth });
         var learned = Table((5, 0.90, 0.97), (15, 0.80, 0.93), (25, 0.72, 0.90), (50, 0.60, 0.82), (100, 0.45, 0.70));
+        var second = Table((5, 0.86, 0.95), (15, 0.76, 0.91), (25, 0.68, 0.88), (50, 0.56, 0.80), (100, 0.41, 0.66));
+        const string schedule = "15 to 25 classes, +1 every 10,000 episodes";
+        // The mean over two seeds, as the query gives it (mannlab.t975(1) = 12.706 times the standard error): at 25 classes, the 2nd sight 70 ± 25.4.
+        CurriculumMean Mean(int classes, int sight) =>
+            new(classes, sight, 2, (learned[classes][sight] + second[classes][sight]) / 2, 12.706 * Math.Abs(learned[classes][sight] - second[classes][sight]) / 2);
         var data = Data() with
         {
             Curriculum =
             [
-                new("gggggggggggg", "curriculum", "mann", "per-head rule", "succeeded", "15 to 25 classes, +1 every 10,000 episodes", 25, learned),
-                new("hhhhhhhhhhhh", "curriculum", "mann", "", "running", "15 to 25 classes, +1 every 10,000 episodes", 25, new Dictionary<int, IReadOnlyDictionary<int, double>>()),
-                new("iiiiiiiiiiii", "curriculum", "lstm", "", "succeeded", "15 to 25 classes, +1 every 10,000 episodes", 25,
-                    Table((5, 0.05, 0.06), (25, 0.02, 0.03), (100, 0.01, 0.01))),
+                new("curriculum", "mann", "per-head rule", schedule, 25,
+                    [new("gggggggggggg", 0, "succeeded", learned), new("jjjjjjjjjjjj", 1, "succeeded", second)],
+                    [.. learned.Keys.SelectMany(c => learned[c].Keys.Select(k => Mean(c, k)))]),
+                new("curriculum", "mann", "", schedule, 25, [new("hhhhhhhhhhhh", 0, "running", new Dictionary<int, IReadOnlyDictionary<int, double>>())], []),
+                new("curriculum", "lstm", "", schedule, 25, [new("iiiiiiiiiiii", 0, "succeeded", Table((5, 0.05, 0.06), (25, 0.02, 0.03), (100, 0.01, 0.01)))],
+                    [new(5, 2, 1, 0.05, null), new(25, 2, 1, 0.02, null), new(100, 2, 1, 0.01, null)]),
             ],
         };
         var markdown = PaperReport.Markdown(data, new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
 
         markdown.Should().Contain("## Curriculum and up to 100 classes (section 4.1)");
-        markdown.Should().Contain("## Curriculum: curriculum, mann (per-head rule)").And.Contain("Run gggggggggggg, succeeded: 15 to 25 classes, +1 every 10,000 episodes.");
+        markdown.Should().Contain("## Curriculum: curriculum, mann (per-head rule)")
+            .And.Contain("15 to 25 classes, +1 every 10,000 episodes. run gggggggggggg (seed 0), succeeded; run jjjjjjjjjjjj (seed 1), succeeded.");
         markdown.Should().Contain("| classes | 1st | 2nd | 10th |").And.Contain("| 25 (trained for) | 0.0 | 72.0 | 90.0 |").And.Contain("| 100 | 0.0 | 45.0 | 70.0 |");
         markdown.Should().Contain("Verdict: holds: 2nd sight yes, 90.0% at 5 classes to 45.0% at 100; the largest step down, 50 to 100 classes, 15.0 points (33% of the decline); " +
                                   "10th sight yes, 97.0% at 5 classes to 70.0% at 100;");
-        markdown.Should().Contain("Run hhhhhhhhhhhh, running: 15 to 25 classes");
+        markdown.Should().Contain("Mean over the 2 seeds that succeeded, ± the 95% t-interval:").And.Contain("| 25 (trained for) | 0.0 ± 0.0 | 70.0 ± 25.4 | 89.0 ± 12.7 |")
+            .And.Contain("Verdict on the mean: holds: 2nd sight yes, 88.0% at 5 classes to 43.0% at 100;");
+        markdown.Should().Contain("run hhhhhhhhhhhh (seed 0), running");
         markdown.Should().Contain("Verdict: not judged: at its 25 classes the 2nd sight did not end 10 points above chance, so the model did not learn.");
-        Regex.Matches(markdown, @"!\[curriculum-").Count.Should().Be(2, "a chart per run evaluated: none for the run still training");
+        markdown.Should().NotContain("Verdict on the mean: not judged", "one seed has no mean to judge");
+        Regex.Matches(markdown, @"!\[curriculum-").Count.Should().Be(2, "a chart per setting evaluated: none for the one still training");
 
         // A sight that two class counts only had is not judged: the 10th, in short episodes of many classes.
         var shortEpisodes = new Dictionary<int, IReadOnlyDictionary<int, double>>
@@ -199,7 +210,7 @@ public class PaperReportTests
             [5] = new Dictionary<int, double> { [1] = 0, [2] = 0.9, [10] = 0.97 }, [15] = new Dictionary<int, double> { [1] = 0, [2] = 0.8, [10] = 0.9 },
             [25] = new Dictionary<int, double> { [1] = 0, [2] = 0.7 }, [50] = new Dictionary<int, double> { [1] = 0, [2] = 0.6 },
         };
-        var one = PaperReport.Markdown(data with { Curriculum = [data.Curriculum[0] with { ByClasses = shortEpisodes }] }, new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
+        var one = PaperReport.Markdown(data with { Curriculum = [data.Curriculum[0] with { Runs = [data.Curriculum[0].Runs[0] with { ByClasses = shortEpisodes }], Means = [] }] }, new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero));
         one.Should().Contain("Verdict: holds: 2nd sight yes, 90.0% at 5 classes to 60.0% at 50; the largest step down, 15 to 25 classes, 10.0 points (33% of the decline).");
     }
 
