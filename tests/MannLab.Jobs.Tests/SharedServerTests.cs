@@ -160,6 +160,8 @@ public sealed class SharedServerTests
         // recorded its stop first, once back); either way nothing else of it: its held records were refused.
         await lab.Until(async () => await EmbeddedLab.Column<string>(db, "select outcome from mannlab.run_attempts where attempt = 1") is [not null],
             "attempt 1 to be recorded as ended");
+        var attempts = await EmbeddedLab.Column<string>(db, "select attempt || ' ' || worker || ' from ' || from_episode || ' ' || coalesce(outcome, '-') from mannlab.run_attempts order by attempt");
+        attempts.Should().HaveCount(2, $"one attempt a side, whatever the load; the attempts were\n{string.Join("\n", attempts)}\nand the processes printed\n{lab.Output}");
         (await EmbeddedLab.Column<string>(db, "select worker || ' ' || outcome from mannlab.run_attempts order by attempt")).Should().SatisfyRespectively(
             first => first.Should().StartWith(stale).And.Match(o => o.EndsWith(" lost") || o.EndsWith(" interrupted")),
             second => second.Should().StartWith($"{Environment.MachineName}:{host.Id}:").And.EndWith(" succeeded"));
