@@ -75,7 +75,7 @@ public static partial class PaperReport
             {
                 var cells = setting.Means.ToDictionary(m => (m.Classes, m.Instance));
                 yield return new Paragraph($"Mean over the {seeds} seeds that succeeded, ± the 95% t-interval:");
-                yield return ByClassesGrid(setting.TaskClasses, mean, (classes, sight) => cells[(classes, sight)] is var m && m.Ci95 is { } ci
+                yield return ByClassesGrid(setting.TaskClasses, mean, (classes, sight) => cells[(classes, sight)] is { Ci95: { } ci } m
                     ? $"{Number(m.Mean)} ± {Number(ci)}" : Number(cells[(classes, sight)].Mean));
                 yield return new Paragraph($"Verdict on the mean: {CurriculumVerdict(RunStatus.Succeeded, setting.TaskClasses, mean)}.");
             }
